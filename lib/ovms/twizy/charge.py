@@ -1,0 +1,130 @@
+# Ranges, charge state machine and charge time estimation (spec §2.2, §3.3, §4).
+# Licence: MIT (this project).
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+from ovms.twizy import power
+from ovms.twizy.state import (
+    CHG_CHARGING,
+    CHG_DONE,
+    CHG_STOPPED,
+    CHG_TOPOFF,
+    DOORS1_CARON,
+    DOORS1_CHARGING,
+    DOORS1_PORT,
+    REQ_CHARGE,
+    REQ_STAT,
+)
+from ovms.twizy.units import km2mi
+
+_CV_SOC = const(9400)  # constant-voltage ("topping off") phase starts at 94.00 %
+_T_CC = const(180)  # minutes for 0 -> 94 %
+_T_CV = const(40)  # minutes for 94 -> 100 %
+
+
+def chargetime(soc, dst):
+    # minutes from soc to dst (both 1/100 %), each phase rounded half up
+    if dst > 10000:  # D12: clamp before use
+        dst = 10000
+    if dst < 0:
+        dst = 0
+    if soc >= dst:
+        return 0
+    m = 0
+    if dst > _CV_SOC:
+        if soc < _CV_SOC:
+            m += ((dst - _CV_SOC) * _T_CV + 300) // 600
+        else:
+            m += ((dst - soc) * _T_CV + 300) // 600
+        dst = _CV_SOC
+    if soc < dst:
+        m += ((dst - soc) * _T_CC + 4700) // 9400
+    return m
+
+
+def max_range_user(st, features, units):
+    # maximum range at 100 % in user units (spec §4.2)
+    if features[12] > 0:
+        return features[12]
+    if st.soc_min > 0 and st.soc_min_range > 0:
+        mr = (st.soc_min_range * 10000) // st.soc_min  # km (D1: integer)
+        return km2mi(mr) if units == "M" else mr
+    return 0
+
+
+def etr_soc(st, features):
+    f10 = features[10]
+    return chargetime(st.soc, f10 * 100) if f10 > 0 else 0
+
+
+def etr_range(st, features, units):
+    f11 = features[11]
+    if f11 <= 0:
+        return 0
+    mr = max_range_user(st, features, units)
+    return chargetime(st.soc, (f11 * 10000) // mr) if mr > 0 else 0
+
+
+def tick(st, suff_soc, suff_range_mi, max_range_mi):
+    # tick step 6: ranges and the charge state machine (spec §2.2, §3.3)
+    if st.car_doors1 & DOORS1_CHARGING:
+        soc = st.soc
+        cur_pct = soc // 100
+        if st.soc_min_range > 0 and soc > 0 and st.soc_min > 0:
+            st.range_km = (st.soc_min_range * soc) // st.soc_min
+            if st.range_km > 0:
+                st.car_estrange = km2mi(st.range_km)
+            _ideal(st, max_range_mi)
+        if st.car_chargestate == CHG_STOPPED:
+            st.requests |= REQ_CHARGE  # charge resumed
+        if st.car_chargestate > CHG_TOPOFF:
+            # a charge starts
+            st.car_chargestate = CHG_CHARGING
+            st.soc_max = soc
+            power.reset(st)
+            st.requests |= REQ_STAT
+        elif (
+            soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc
+        ) or (
+            st.range_km > 0
+            and suff_range_mi > 0
+            and st.car_idealrange >= suff_range_mi
+            and st.last_ideal_mi < suff_range_mi
+        ):
+            # sufficient charge reached (once per upward crossing)
+            st.car_chargestate = CHG_TOPOFF
+            st.requests |= REQ_CHARGE | REQ_STAT
+        elif st.car_chargestate != CHG_TOPOFF and soc >= _CV_SOC:
+            st.car_chargestate = CHG_TOPOFF
+            st.requests |= REQ_STAT
+        st.last_soc_pct = cur_pct
+        st.last_ideal_mi = st.car_idealrange
+    else:
+        if st.range_km > 0:
+            st.car_estrange = km2mi(st.range_km)
+            _ideal(st, max_range_mi)
+        if st.car_chargestate <= CHG_TOPOFF:
+            # a charge just ended
+            st.car_chargestate = CHG_DONE if st.soc_max >= 10000 else CHG_STOPPED
+            st.requests |= REQ_CHARGE | REQ_STAT
+        elif st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING | DOORS1_PORT) == (
+            DOORS1_CARON | DOORS1_PORT
+        ):
+            # first switch-on after a charge: clean up
+            st.car_doors1 &= ~DOORS1_PORT
+            st.car_chargestate = CHG_DONE
+            st.soc_min = st.soc
+            st.soc_min_range = st.range_km
+
+
+def _ideal(st, max_range_mi):
+    if max_range_mi > 0:
+        st.car_idealrange = (max_range_mi * st.soc) // 10000
+    else:
+        st.car_idealrange = st.car_estrange

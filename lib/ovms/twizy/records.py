@@ -1,0 +1,63 @@
+# Server record lines the Twizy module produces (spec §8.2, §8.7).
+# Licence: MIT (this project).
+#
+# All return the clear "MP-0 ..." text; encryption is the transport's job.
+
+from ovms.twizy import texts
+from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF
+
+_STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
+
+CAPABILITIES = "MP-0 VC6,C200-208,C1-6,C40-41,C49"
+
+
+def degrees(e6):
+    # micro-degrees -> exactly six decimals, truncated toward zero, "-" for S/W
+    sign = "-" if e6 < 0 else ""
+    a = -e6 if e6 < 0 else e6
+    return "%s%d.%06d" % (sign, a // 1000000, a % 1000000)
+
+
+def gps_log(st):
+    # RT-GPS-Log: recno = odometer 1/10 mi; lat, lon, altitude m, direction deg,
+    # speed (user units/h), fix 0/1, GPS stale counter, GSM signal 0..31
+    return "MP-0 HRT-GPS-Log,%d,86400,%s,%s,%d,%d,%d,%d,%d,%d" % (
+        st.car_odometer,
+        degrees(st.lat_e6),
+        degrees(st.lon_e6),
+        st.altitude,
+        st.direction,
+        st.car_speed,
+        st.gpslock,
+        st.stale_gps,
+        st.net_sq,
+    )
+
+
+def status_s(st, units):
+    # S: soc, units, line voltage 230, current 10, state text, mode, ideal, est,
+    # limit, duration, B4, kWh, substate, state, mode, timer mode, start, stale
+    return "MP-0 S%d,%s,230,10,%s,standard,%d,%d,0,0,0,0,0,%d,0,0,0,-1" % (
+        st.car_soc,
+        units,
+        _STATE_TEXT.get(st.car_chargestate, "stopped"),
+        texts.user_range(st.car_idealrange, units),
+        texts.user_range(st.car_estrange, units),
+        st.car_chargestate,
+    )
+
+
+def environment_d(st):
+    # D: doors1, doors2, lock, tpem, tmotor, tbattery, trip, odometer (1/10 mi),
+    # speed, park, ambient, doors3, stale temps, stale ambient, 12 V, doors4
+    return "MP-0 D%d,0,0,%d,%d,%d,0,%d,%d,0,-127,0,%d,-1,%d.%d,0" % (
+        st.car_doors1,
+        st.car_tpem,
+        st.car_tmotor,
+        st.car_tbattery,
+        st.car_odometer,
+        st.car_speed,
+        st.car_stale_temps,
+        st.v12_dv // 10,
+        st.v12_dv % 10,
+    )

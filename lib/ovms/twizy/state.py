@@ -1,0 +1,160 @@
+# The one object that owns every Twizy table (spec §0.2, §5.1, §6.1).
+# Licence: MIT (this project).
+#
+# Built once at start-up. After that every table is only updated in place:
+# the CAN frame path (frames.py) and the per-second tick allocate nothing.
+# Wire units are kept (cells 1/200 V, temperatures degC+40, pack 1/10 V) and
+# converted only when text is formatted.
+
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+N_CELLS = const(14)
+N_MODULES = const(7)
+
+# speed_state / power statistics sections
+CONST = const(0)
+ACCEL = const(1)
+DECEL = const(2)
+# offsets inside one speed section of State.speedpwr ([cnt, use, rec] x 3)
+CNT = const(0)
+USE = const(1)
+REC = const(2)
+# level sections in State.levelpwr ([hsum, use, rec] x 2)
+UP = const(0)
+DOWN = const(1)
+
+# battery sensor group consistency state (spec §1.9)
+SENSORS_START = const(0)
+SENSORS_GOT554 = const(1)
+SENSORS_GOT556 = const(2)
+SENSORS_GOT557 = const(3)
+SENSORS_GOT55E = const(4)
+SENSORS_READY = const(5)
+
+# module notification flags (spec §3.7, DEBUG bit values)
+NTF_BATTERY_ALERT = const(0x01)
+NTF_POWER = const(0x02)
+NTF_DATA_UPDATE = const(0x04)
+NTF_STREAM_UPDATE = const(0x08)
+NTF_BATTERY_STATS = const(0x10)
+
+# framework notification requests (spec §3.4, §3.6)
+REQ_CHARGE = const(0x01)  # charge alert text on every channel
+REQ_STAT = const(0x02)  # server S record if changed
+REQ_CRITICAL_SOC = const(0x04)  # "ALERT!!! CRITICAL SOC LEVEL APPROACHED"
+
+# car_doors1 bits
+DOORS1_PORT = const(0x04)
+DOORS1_CHARGING = const(0x10)
+DOORS1_CARON = const(0x80)
+
+# charge states
+CHG_CHARGING = const(1)
+CHG_TOPOFF = const(2)
+CHG_DONE = const(4)
+CHG_STOPPED = const(21)
+
+# dropped-frame counters, index into State.dropped
+DROP_SHORT = const(0)  # DLC shorter than the bytes the decoder reads (D15)
+DROP_GROUP_INVALID = const(1)  # battery group frame with b0 == 0xFF
+DROP_GROUP_ORDER = const(2)  # battery group frame out of the 554..55F order
+DROP_COUNTERS = ("short_dlc", "group_invalid", "group_order")
+
+
+class State:
+    def __init__(self):
+        # --- decoded from the bus (spec §0.2 power-on values) ---
+        self.status = 0x40  # 0x597 b1; 0x40 = offline
+        self.soc = 5000  # 1/100 %
+        self.soc_min = 10000
+        self.soc_max = 0
+        self.soc_min_range = 100  # km, range_km when soc_min was recorded
+        self.range_km = 50
+        self.last_soc_pct = 0  # charge alert helpers
+        self.last_ideal_mi = 0
+        self.speed = 0  # 1/100 km/h
+        self.speed_state = CONST
+        self.power = 0  # units of 16 W, + = drawn from the battery
+        self.odo = 0  # 1/100 km
+        self.vin = bytearray(7)  # ASCII; all zero until the first 0x69F
+        self.vin_set = False
+
+        # --- generic car values (framework record fields) ---
+        self.car_soc = 50  # whole %
+        self.car_odometer = 0  # 1/10 mile
+        self.car_speed = 0  # user units per hour
+        self.car_estrange = 0  # miles
+        self.car_idealrange = 0  # miles
+        self.car_chargestate = CHG_DONE
+        self.car_doors1 = 0
+        self.car_tpem = 0  # degC
+        self.car_tmotor = 0  # degC, never negative
+        self.car_tbattery = 0  # degC
+        self.car_stale_temps = -1
+        self.v12_dv = 0  # 12 V line, 1/10 V (0 = not measured)
+
+        # --- GPS and GSM inputs (set by the framework) ---
+        self.lat_e6 = 0  # micro-degrees, negative = south
+        self.lon_e6 = 0  # micro-degrees, negative = west
+        self.altitude = 0  # whole metres
+        self.direction = 0  # whole degrees
+        self.gpslock = 0
+        self.stale_gps = -1  # 120 on a fix, -1/s, -1 = never had one
+        self.net_sq = 0  # GSM signal 0..31
+
+        # --- per-second tick ---
+        self.tick = 0
+        self.notify = 0  # NTF_* module flags
+        self.requests = 0  # REQ_* framework requests
+        self.minsoc_notified = False
+        self.critical_soc_tick = None  # tick of the last critical SOC alert
+
+        # --- battery monitor (spec §5.1); 0 = unset for min/max ---
+        self.sensor_state = SENSORS_START
+        self.sensor_sets = 0  # complete sensor sets committed since power-on
+        self.cell_new = array("H", [0] * N_CELLS)  # staging, raw 1/200 V
+        self.cell_act = array("H", [0] * N_CELLS)
+        self.cell_min = array("H", [0] * N_CELLS)
+        self.cell_max = array("H", [0] * N_CELLS)
+        self.cell_maxdev = array("h", [0] * N_CELLS)  # signed raw units
+        self.temp_new = bytearray(N_MODULES)  # staging, raw degC + 40
+        self.temp_act = bytearray(b"\x28" * N_MODULES)  # power-on 40 = 0 degC
+        self.temp_min = bytearray(N_MODULES)
+        self.temp_max = bytearray(N_MODULES)
+        self.temp_maxdev = array("h", [0] * N_MODULES)  # signed degC
+        self.pack_new = 0  # 1/10 V
+        self.pack_act = 0
+        self.pack_min = 0
+        self.pack_max = 0
+        self.volt_alerts = 0  # bit c-1 per cell
+        self.volt_watches = 0
+        self.last_volt_alerts = 0
+        self.temp_alerts = 0  # bit m-1 per module
+        self.temp_watches = 0
+        self.last_temp_alerts = 0
+
+        # --- power statistics (spec §6.1) ---
+        self.speedpwr = array("q", [0] * 9)  # [cnt, use, rec] x CONST/ACCEL/DECEL
+        self.levelpwr = array("q", [0] * 6)  # [hsum, use, rec] x UP/DOWN
+        self.level_use = 0
+        self.level_rec = 0
+        self.level_ref = False  # a section reference is set
+        self.ref_odo = 0
+        self.ref_alt = 0
+
+        # --- counters ---
+        self.dropped = array("L", [0] * len(DROP_COUNTERS))
+        self.frames = 0  # frames handed to the decoder
+
+    def vin_text(self):
+        if not self.vin_set:
+            return None
+        return self.vin.decode()

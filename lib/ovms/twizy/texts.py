@@ -1,0 +1,86 @@
+# Status, range and charge-alert reply texts (spec §7.1-7.3). Byte-exact.
+# Licence: MIT (this project).
+#
+# Texts are built with "\n" line breaks (the SMS form); the server forms use
+# "\r" (to_server()).
+
+from ovms.twizy import charge
+from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT
+from ovms.twizy.units import f2, mi2km
+
+_CHARGE_LINES = {CHG_CHARGING: "Charging", CHG_TOPOFF: "Charging, Topping off", CHG_DONE: "Charging Done"}
+
+
+def to_server(text):
+    return text.replace("\n", "\r")
+
+
+def unit_name(units):
+    return "mi" if units == "M" else "km"
+
+
+def user_range(mi, units):
+    # internal miles -> displayed range in user units
+    return mi if units == "M" else mi2km(mi)
+
+
+def odometer_user(st, units):
+    mi = st.car_odometer // 10
+    return mi if units == "M" else mi2km(mi)
+
+
+def stat_text(st, units):
+    # STAT / STAT? and the charge alert text (spec §7.1)
+    full = charge.chargetime(st.soc, 10000)
+    if st.car_doors1 & DOORS1_PORT:
+        out = _CHARGE_LINES.get(st.car_chargestate, "Charging Stopped")
+        out += "\n CHG: %d Wh" % ((st.speedpwr[2] + 11250) // 22500)
+        if st.car_chargestate != CHG_DONE:
+            out += "\n Full: %d min." % full
+    else:
+        out = "Not charging"
+        if st.soc < 10000:
+            out += "\n Full charge: %d min." % full
+    u = unit_name(units)
+    out += "\n Range: %d - %d %s" % (
+        user_range(st.car_estrange, units),
+        user_range(st.car_idealrange, units),
+        u,
+    )
+    out += "\n SOC: %s%% (%s%%..%s%%)" % (f2(st.soc), f2(st.soc_min), f2(st.soc_max))
+    out += "\n ODO: %d %s" % (odometer_user(st, units), u)
+    return out
+
+
+def range_text(features, units):
+    # RANGE / RANGE? reply (spec §7.2)
+    if features[12] == 0:
+        return "Max ideal range: UNSET"
+    return "Max ideal range: %d %s" % (features[12], unit_name(units))
+
+
+def ca_text(st, features, units):
+    # CA / CA? reply (spec §7.3, D4)
+    f10 = features[10]
+    f11 = features[11]
+    out = "Charge Alert: "
+    if f10 == 0 and f11 == 0:
+        out += "OFF"
+    else:
+        if f10 > 0:
+            out += "%d%%" % f10
+        if f10 > 0 and f11 > 0:
+            out += " or "
+        if f11 > 0:
+            out += "%d %s" % (f11, unit_name(units))
+        e_soc = charge.etr_soc(st, features)
+        e_range = charge.etr_range(st, features, units)
+        if e_range > 0 and (e_soc == 0 or e_range < e_soc):
+            t = e_range
+        elif e_soc > 0:
+            t = e_soc
+        else:
+            t = 0
+        out += "\n Time: %d min." % t
+    out += "\n Full charge: %d min." % charge.chargetime(st.soc, 10000)
+    return out

@@ -1,0 +1,473 @@
+# The Twizy vehicle module: frames in, one tick per second, texts and records out.
+# Licence: MIT (this project).
+#
+# This is the object the firmware and the tools talk to:
+#   frame(can_id, data, dlc)      every CAN frame (allocation-free)
+#   gps_fix(...) / gps_lost()     position input from the GPS driver
+#   tick()                        once per second (spec §3.1, exact order)
+#   sms(word, args)               vehicle SMS commands (spec §7), None if not ours
+#   server_command(code, params)  MSG commands 6, 200-208 (spec §8.8)
+#   dispatch(link)                work off pending notifications (spec §3.4, §3.7)
+# Time never comes from a clock here: one tick() is one second.
+
+import binascii
+
+from ovms.config import (
+    CARBITS_NO_SMS,
+    FEATURE_CARBITS,
+    FEATURE_MAXRANGE,
+    FEATURE_MINSOC,
+    FEATURE_STREAM,
+    FEATURE_SUFFRANGE,
+    FEATURE_SUFFSOC,
+)
+from ovms.twizy import battery, charge, power, records, simulator, texts
+from ovms.twizy.frames import decode
+from ovms.twizy.state import (
+    DOORS1_CARON,
+    DOORS1_CHARGING,
+    DOORS1_PORT,
+    N_CELLS,
+    NTF_BATTERY_ALERT,
+    NTF_BATTERY_STATS,
+    NTF_DATA_UPDATE,
+    NTF_POWER,
+    NTF_STREAM_UPDATE,
+    REQ_CHARGE,
+    REQ_CRITICAL_SOC,
+    REQ_STAT,
+    SENSORS_READY,
+    State,
+)
+from ovms.twizy.units import atoi, hex4, km2mi
+
+VEHICLE_TYPE = "RT"
+VEHICLE_VERSION = "2.5"
+HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
+COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
+
+_CRITICAL_SOC_PCT = 5
+_CRITICAL_SOC_REPEAT_S = 12 * 3600
+_GPS_FRESH_S = 120
+_WH = power.WH
+
+
+class NetInfo:
+    # framework/modem facts shown by DEBUG and used by records; set by the
+    # framework, plain values here
+    def __init__(self):
+        self.link = 0  # modem/GPRS state code
+        self.server_ok = 0  # logged in to the server
+        self.apps = 0  # apps connected (Z<n>)
+        self.send_pending = 0
+
+
+class Twizy:
+    def __init__(self, config):
+        self.cfg = config
+        self.st = State()
+        self.net = NetInfo()
+        self._slot = bytearray(8)  # reused frame buffer for injected chunks
+        # send-on-change memory: record kind -> crc32 of the last text sent
+        self._sent = {}
+        self._alert_pushed = None  # crc32 of the last battery alert pushed
+        # pending notification parts per channel (spec §3.4, §3.7): a part
+        # stays pending until its channel is available
+        self._pend_ip = 0  # REQ_CHARGE/REQ_CRITICAL_SOC, NTF_BATTERY_ALERT/NTF_POWER
+        self._pend_sms = 0
+        self._pend_req_stat = False
+
+    # ---- inputs -------------------------------------------------------------
+    def frame(self, can_id, data, dlc):
+        decode(self.st, can_id, data, dlc)
+
+    def gps_fix(self, lat_e6, lon_e6, altitude_m, direction_deg):
+        st = self.st
+        st.lat_e6 = lat_e6
+        st.lon_e6 = lon_e6
+        st.altitude = altitude_m
+        st.direction = direction_deg
+        st.gpslock = 1
+        st.stale_gps = _GPS_FRESH_S
+
+    def gps_lost(self):
+        self.st.gpslock = 0
+
+    # ---- the per-second tick (spec §3.1) ------------------------------------
+    def tick(self):
+        st = self.st
+        f = self.cfg.features
+        # framework part, before the module's tick
+        st.tick += 1
+        if st.stale_gps > 0:
+            st.stale_gps -= 1
+        if st.car_stale_temps > 0:
+            st.car_stale_temps -= 1
+        # 1. features; all comparisons below in miles
+        units = self.cfg.units()
+        suff_soc = f[FEATURE_SUFFSOC]
+        suff_range = f[FEATURE_SUFFRANGE]
+        max_range = f[FEATURE_MAXRANGE]
+        if units == "K":
+            suff_range = km2mi(suff_range)
+            max_range = km2mi(max_range)
+        # 2. generic values
+        st.car_soc = (st.soc + 50) // 100
+        st.car_odometer = km2mi(st.odo // 10)
+        kmh = st.speed // 100
+        st.car_speed = kmh if units == "K" else km2mi(kmh)
+        if st.status & 0x60 == 0x20:
+            st.car_doors1 |= DOORS1_CHARGING | DOORS1_PORT
+        else:
+            st.car_doors1 &= ~DOORS1_CHARGING
+        # 3. switch-on / switch-off
+        if st.status & 0x10:
+            if not st.car_doors1 & DOORS1_CARON:
+                st.car_doors1 |= DOORS1_CARON
+                battery.reset(st)
+                power.reset(st)
+        elif st.car_doors1 & DOORS1_CARON:
+            st.car_doors1 &= ~DOORS1_CARON
+            if power.use_total(st) >= _WH:  # D3: at least 1 Wh over all sections
+                st.notify |= NTF_POWER
+        # 4. battery monitor
+        if st.sensor_state == SENSORS_READY:
+            battery.collect(st)
+        # 5. level sections
+        power.level_tick(st)
+        # 6. ranges and charge state machine
+        charge.tick(st, suff_soc, suff_range, max_range)
+        # 7. streaming
+        if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
+            st.notify |= NTF_STREAM_UPDATE
+        if st.tick % 60 == 0:
+            self._minute(f[FEATURE_MINSOC])
+
+    def _minute(self, min_soc):
+        st = self.st
+        # framework minimum-SOC check; D16: also send the status text as an alert
+        if not st.minsoc_notified:
+            if st.car_soc < min_soc:
+                st.requests |= REQ_STAT | REQ_CHARGE
+                st.minsoc_notified = True
+        elif st.car_soc > min_soc + 2:
+            st.minsoc_notified = False
+        # framework critical SOC: car off and SOC < 5 %, at most every 12 h
+        if not st.car_doors1 & DOORS1_CARON and st.car_soc < _CRITICAL_SOC_PCT:
+            last = st.critical_soc_tick
+            if last is None or st.tick - last >= _CRITICAL_SOC_REPEAT_S:
+                st.critical_soc_tick = st.tick
+                st.requests |= REQ_CRITICAL_SOC
+        st.notify |= NTF_DATA_UPDATE
+
+    # ---- texts ---------------------------------------------------------------
+    def units(self):
+        return self.cfg.units()
+
+    def stat_text(self):
+        return texts.stat_text(self.st, self.cfg.units())
+
+    def power_text(self, nl="\n"):
+        return power.report_text(self.st, nl)
+
+    def critical_soc_text(self):
+        return "ALERT!!! CRITICAL SOC LEVEL APPROACHED (%d%% SOC)" % self.st.car_soc
+
+    def version_text(self):
+        return VEHICLE_TYPE + VEHICLE_VERSION
+
+    def debug_text(self):
+        st = self.st
+        n = self.net
+        return (
+            " STS=%s DS1=%s SQ=%d NET=L%d/S%d/A%d NTF=%s MSP=%d"
+            "\n# vw=%s va=%s lva=%s tw=%s ta=%s lta=%s ss=%d"
+            % (
+                hex4(st.status),
+                hex4(st.car_doors1),
+                st.net_sq,
+                n.link,
+                n.server_ok,
+                n.apps,
+                hex4(self.pending_flags()),
+                n.send_pending,
+                hex4(st.volt_watches),
+                hex4(st.volt_alerts),
+                hex4(st.last_volt_alerts),
+                hex4(st.temp_watches),
+                hex4(st.temp_alerts),
+                hex4(st.last_temp_alerts),
+                st.sensor_state,
+            )
+        )
+
+    def pending_flags(self):
+        return self.st.notify | self._pend_ip | self._pend_sms
+
+    def inject(self, chunk):
+        # simulator chunk through the normal decoders, no tick (D22)
+        slot = self._slot
+        for can_id, data in simulator.frames(chunk):
+            n = len(data)
+            slot[:n] = data
+            decode(self.st, can_id, slot, n)
+
+    # ---- SMS commands (spec §7) ----------------------------------------------
+    def match(self, word):
+        # the Twizy table entry a first word matches by prefix, or None
+        for c in COMMANDS:
+            if word.startswith(c):
+                return c
+        return None
+
+    def sms(self, word, args):
+        # word: first word upper-cased; args: arguments (password removed).
+        # Returns a list of SMS texts, or None if the word is not ours.
+        cmd = self.match(word)
+        if cmd is None:
+            return None
+        st = self.st
+        cfg = self.cfg
+        units = cfg.units()
+        if cmd == "STAT":
+            return [self.stat_text()]
+        if cmd == "RANGE":
+            query = word[5:6] == "?" or (len(args) == 1 and args[0] == "?")  # D17
+            if not query:
+                self._set_feature(FEATURE_MAXRANGE, atoi(args[0]) if args else 0)
+            return [texts.range_text(cfg.features, units)]
+        if cmd == "CA":
+            query = word[2:3] == "?" or (len(args) == 1 and args[0] == "?")
+            if not query:
+                soc_pct = 0
+                rng = 0
+                for a in args:
+                    if a.endswith("%"):
+                        soc_pct = atoi(a)
+                    else:
+                        rng = atoi(a)
+                self._set_feature(FEATURE_SUFFSOC, soc_pct, save=False)
+                self._set_feature(FEATURE_SUFFRANGE, rng)
+            return [texts.ca_text(st, cfg.features, units)]
+        if cmd == "BATT":
+            a = args[0].lower() if args else ""
+            a1 = a[:1]
+            a2 = a[1:2]
+            if a1 == "r":
+                battery.reset(st)
+                return ["Battery monitor reset."]
+            if a1 == "v":
+                return battery.volt_texts(st, a2 == "d")
+            if a1 == "t":
+                return [battery.temp_text(st, a2 == "d")]
+            out = battery.alert_texts(st)
+            battery.mark_notified(st)
+            return out
+        if cmd == "POWER":
+            return [self.power_text()]
+        if cmd == "DEBUG":
+            if args:
+                self.inject(atoi(args[0]))
+            return [self.debug_text()]
+        # HELP: the framework prints its list and appends HELP_SUFFIX
+        return [HELP_SUFFIX]
+
+    def _set_feature(self, k, value, save=True):
+        # D5: full integer width, negatives become 0. Stored as decimal text,
+        # empty for 0 (a slot not given is persisted empty).
+        if value < 0:
+            value = 0
+        self.cfg.set_feature(k, ("%d" % value) if value else "", save)
+
+    # ---- server commands (spec §8.8) ------------------------------------------
+    def server_command(self, code, params):
+        # params: text after "C<code>," (or ""). Returns the reply lines (one
+        # transmission), or None if the command is not the vehicle's.
+        st = self.st
+        cfg = self.cfg
+        f = cfg.features
+        units = cfg.units()
+        if code == 6:
+            # Decision: also answer "c6,0". The 2013 module sent no c line, which
+            # leaves a stale entry in today's server's reply queue (protocol §8.6).
+            return ["MP-0 PA" + texts.to_server(self.stat_text()), "MP-0 c6,0"]
+        if code == 200:
+            if params:
+                self.inject(atoi(params))
+            return [
+                records.environment_d(st),
+                "MP-0 c200,0,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d"
+                % (
+                    hex4(st.status),
+                    hex4(st.car_doors1),
+                    st.car_chargestate,
+                    st.speed,
+                    st.power,
+                    st.odo,
+                    st.soc,
+                    st.soc_min,
+                    st.soc_max,
+                    st.range_km,
+                    st.soc_min_range,
+                    st.car_estrange,
+                    st.car_idealrange,
+                ),
+            ]
+        if code == 201:
+            return ["MP-0 c201,0,%d" % f[FEATURE_MAXRANGE]]
+        if code == 202:
+            self._set_feature(FEATURE_MAXRANGE, atoi(params))
+            return ["MP-0 c202,0,%d" % f[FEATURE_MAXRANGE]]
+        if code == 203 or code == 204:
+            if code == 204:
+                parts = params.split(",")  # D10: keep empty fields
+                self._set_feature(FEATURE_SUFFRANGE, atoi(parts[0]), save=False)
+                self._set_feature(FEATURE_SUFFSOC, atoi(parts[1]) if len(parts) > 1 else 0)
+            return [
+                "MP-0 c%d,0,%d,%d,%d,%d,%d"
+                % (
+                    code,
+                    f[FEATURE_SUFFRANGE],
+                    f[FEATURE_SUFFSOC],
+                    charge.etr_range(st, f, units),
+                    charge.etr_soc(st, f),
+                    charge.chargetime(st.soc, 10000),
+                )
+            ]
+        if code == 205:
+            out = []
+            if battery.has_alert(st):
+                out.append("MP-0 PA" + battery.alert_text(st))
+            out.append("MP-0 c205,0")
+            return out
+        if code == 206:
+            out = [self._remember("pack", battery.pack_record(st))]
+            for c in range(N_CELLS):
+                out.append(self._remember(c, battery.cell_record(st, c)))
+            out.append("MP-0 c206,0")
+            return out
+        if code == 207:
+            return ["MP-0 PA" + self.power_text("\r"), "MP-0 c207,0"]
+        if code == 208:
+            return [self._remember("usage", power.usage_record(st)), "MP-0 c208,0"]
+        return None
+
+    # ---- send-on-change memory -------------------------------------------------
+    def _remember(self, kind, text):
+        self._sent[kind] = binascii.crc32(text.encode())
+        return text
+
+    def _if_changed(self, kind, text, out):
+        crc = binascii.crc32(text.encode())
+        if self._sent.get(kind) != crc:
+            self._sent[kind] = crc
+            out.append(text)
+
+    def forget_sent(self):
+        # e.g. after the server lost data: send every record again
+        self._sent = {}
+
+    def records_on_login(self):
+        # the framework's status set for a fresh connection
+        out = []
+        self._if_changed("S", records.status_s(self.st, self.cfg.units()), out)
+        return out
+
+    # ---- notification dispatch (spec §3.4, §3.7) ---------------------------------
+    def dispatch(self, link):
+        # One pass. link: server_ready() -> bool, sms_ready() -> bool,
+        # send_server(lines) (one transmission), send_sms(text) (to the owner).
+        st = self.st
+        cfg = self.cfg
+        ip = cfg.notify_ip()
+        sms = cfg.notify_sms()
+        # route new requests to the configured channels; with no channel
+        # configured alerts stay pending (harmless, spec §3.7)
+        route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC)
+        route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
+        if route | route_n and (ip or sms):
+            if ip:
+                self._pend_ip |= (route << 8) | route_n
+            if sms:
+                self._pend_sms |= (route << 8) | route_n
+            st.requests &= ~route
+            st.notify &= ~route_n
+        if st.requests & REQ_STAT:
+            self._pend_req_stat = True
+            st.requests &= ~REQ_STAT
+
+        server = link.server_ready()
+        if server:
+            self._server_pass(link)
+        if self._pend_sms and link.sms_ready():
+            self._sms_pass(link)
+
+    def _server_pass(self, link):
+        st = self.st
+        p = self._pend_ip
+        # framework parts first: CHARGE alert, then STAT (S record if changed)
+        if p & (REQ_CHARGE << 8):
+            link.send_server(["MP-0 PA" + texts.to_server(self.stat_text())])
+        if p & (REQ_CRITICAL_SOC << 8):
+            link.send_server(["MP-0 PA" + self.critical_soc_text()])
+        if self._pend_req_stat:
+            self._pend_req_stat = False
+            out = []
+            self._if_changed("S", records.status_s(st, self.cfg.units()), out)
+            if out:
+                link.send_server(out)
+        # module parts, spec §3.7 order
+        if p & NTF_BATTERY_ALERT:
+            if battery.has_alert(st):
+                text = battery.alert_text(st)
+                crc = binascii.crc32(text.encode())
+                if crc != self._alert_pushed:
+                    self._alert_pushed = crc
+                    link.send_server(["MP-0 PA" + text])
+            else:
+                self._alert_pushed = None
+            battery.mark_notified(st)  # D8
+        if p & NTF_POWER:
+            link.send_server(["MP-0 PA" + self.power_text("\r")])
+        self._pend_ip = 0
+        n = st.notify
+        if n & NTF_BATTERY_STATS:
+            out = []
+            self._if_changed("pack", battery.pack_record(st), out)
+            for c in range(N_CELLS):
+                self._if_changed(c, battery.cell_record(st, c), out)
+            st.notify &= ~NTF_BATTERY_STATS
+            if out:
+                link.send_server(out)
+        if n & NTF_DATA_UPDATE:
+            out = []
+            self._if_changed("usage", power.usage_record(st), out)
+            self._if_changed("gps", records.gps_log(st), out)
+            st.notify = (st.notify & ~NTF_DATA_UPDATE) | NTF_BATTERY_STATS
+            if out:
+                link.send_server(out)
+        if n & NTF_STREAM_UPDATE:
+            out = []
+            self._if_changed("gps", records.gps_log(st), out)
+            st.notify &= ~NTF_STREAM_UPDATE
+            if out:
+                link.send_server(out)
+
+    def _sms_pass(self, link):
+        st = self.st
+        p = self._pend_sms
+        self._pend_sms = 0
+        quiet = self.cfg.features[FEATURE_CARBITS] & CARBITS_NO_SMS
+        texts_out = []
+        if p & (REQ_CHARGE << 8):
+            texts_out.append(self.stat_text())
+        if p & (REQ_CRITICAL_SOC << 8):
+            texts_out.append(self.critical_soc_text())
+        if p & NTF_BATTERY_ALERT:
+            texts_out.extend(battery.alert_texts(st))
+            battery.mark_notified(st)  # D8
+        if p & NTF_POWER:
+            texts_out.append(self.power_text())
+        if not quiet:
+            for t in texts_out:
+                link.send_sms(t)
