@@ -49,7 +49,7 @@ lint: $(STAMP)
 
 ## bench: decode throughput and allocation, unix port and CPython
 bench: $(STAMP)
-	$(MP) tools/bench.py
+	$(MP) -X heapsize=16M tools/bench.py
 	$(PY) tools/bench.py
 
 ## fuzz: the long hypothesis runs

@@ -4,9 +4,9 @@
 # Licence: MIT (this project).
 #
 # usage: micropython host_tests/mprunner.py [module-or-file ...] [-k SUBSTRING]
+import gc
 import os
 import sys
-import gc
 
 HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 

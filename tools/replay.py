@@ -17,8 +17,8 @@
 #   --until SECONDS       keep ticking until SECONDS after the first frame
 #   --sms "CMD"           after the replay, run a command as the owner (repeatable);
 #                         prints each reply SMS then a line "---"
-#   --records             print every server line as "[t=SECONDS] LINE"
-#   --alerts              print every SMS the module sends on its own
+#   --records             print every server line as "[t=SECONDS] LINE" (CR shown as \r)
+#   --alerts              print every SMS the module sends on its own (LF shown as \n)
 #   --state               print one JSON object with the final state
 #   --runtime cpython|micropython
 
@@ -53,6 +53,9 @@ def parse_args(argv):
         "state": False,
         "runtime": "cpython",
         "logs": [],
+        "units_set": False,
+        "sender": None,
+        "config": None,
     }
     i = 0
     n = len(argv)
@@ -71,6 +74,10 @@ def parse_args(argv):
             if v not in ("K", "M"):
                 raise UsageError("--units must be K or M")
             opts["units"] = v
+            opts["units_set"] = True
+            i += 2
+        elif a in ("--sender", "--config"):
+            opts[a[2:]] = value()
             i += 2
         elif a in ("--feature", "--param"):
             v = value()
@@ -197,7 +204,9 @@ class ReplayLink:
         if self.print_records:
             t = self.vehicle.st.tick
             for line in lines:
-                print("[t=%d] %s" % (t, line))
+                # a CR inside a push text would overwrite the line on a
+                # terminal: shown as the two characters \r
+                print("[t=%d] %s" % (t, line.replace("\r", "\\r")))
 
     def send_sms(self, text):
         if self.print_alerts:
@@ -242,49 +251,103 @@ class Replayer:
                 self._tick()
 
 
+# --sender NUMBER (default: the registered owner, parameter 0) and --config FILE
+# (settings from the store FILE, i.e. FILE.a/FILE.b as tools.console writes
+# them; read-only; --units/--param/--feature override them): see _load_config.
+# --sms goes through the framework interpreter (ovms.sms) and smsout.shape.
+# registered owner of a replay without --config (a fixed, made-up number)
+REPLAY_OWNER = "+4915100000000"
+# the interpreter of the vehicle last built: [vehicle, Framework, sender]
+_sms_context = [None, None, None]
+
+
+def _load_config(opts):
+    # --config FILE: the stored settings, read-only (the replay never writes
+    # the file); --units/--param/--feature override them
+    path = opts.get("config")
+    if path:
+        from ovms.store import Store
+
+        cfg = Store(path).load()
+        cfg.store = None
+        if opts.get("units_set"):
+            cfg.set_param(2, opts["units"], save=False)
+    else:
+        cfg = Config({0: REPLAY_OWNER, 2: opts["units"], 3: "SMS,IP"})
+    return cfg
+
+
 def build_vehicle(opts):
-    cfg = Config({2: opts["units"], 3: "SMS,IP"})
+    cfg = _load_config(opts)
     for k, text in opts["params"]:
         cfg.set_param(k, text, save=False)
     for k, text in opts["features"]:
         cfg.set_feature(k, text, save=False)
-    return Twizy(cfg)
+    vehicle = Twizy(cfg)
+    from ovms.sms import Framework
+
+    sender = opts.get("sender")
+    if sender is None:
+        sender = cfg.params[0]  # default: the registered owner
+    _sms_context[0] = vehicle
+    _sms_context[1] = Framework(cfg, vehicle)
+    _sms_context[2] = sender
+    return vehicle
 
 
 def timeline(opts):
-    # frames of all logs on one clock, merged with GPS fixes in time order
-    events = []
-    shift = 0
+    # Frames of all logs on one clock, in file order (the order is the truth:
+    # a frame stamped earlier than its predecessor just runs no tick), merged
+    # with the GPS fixes: a fix goes before a frame of the same time.
+    # No sort over the frames: MicroPython's sort calls the key function on
+    # every comparison and is quadratic on sorted input.
+    frames = []
     prev_end = None
     for path in opts["logs"]:
-        frames = read_log(path)
-        if not frames:
+        log = read_log(path)
+        if not log:
             continue
-        if prev_end is not None:
-            shift = prev_end + _GAP_US - frames[0][0]
-        for t, can_id, data in frames:
-            events.append((t + shift, 1, can_id, data))
-        prev_end = frames[-1][0] + shift
-    if opts["gps"]:
-        for fix in read_gps(opts["gps"]):
-            events.append((fix[0], 0, fix, None))
-    # stable sort by time; a GPS fix at the same time as a frame goes first
-    events.sort(key=lambda e: (e[0], e[1]))
+        shift = 0 if prev_end is None else prev_end + _GAP_US - log[0][0]
+        for t, can_id, data in log:
+            frames.append((t + shift, can_id, data))
+        prev_end = log[-1][0] + shift
+    fixes = read_gps(opts["gps"]) if opts["gps"] else []
+    if not _sorted_by_time(fixes):
+        fixes.sort(key=lambda f: f[0])
+    events = []
+    j = 0
+    for t, can_id, data in frames:
+        while j < len(fixes) and fixes[j][0] <= t:
+            events.append((fixes[j][0], 0, len(events), fixes[j], None))
+            j += 1
+        events.append((t, 1, len(events), can_id, data))
+    while j < len(fixes):
+        events.append((fixes[j][0], 0, len(events), fixes[j], None))
+        j += 1
     return events
 
 
+def _sorted_by_time(items):
+    for i in range(1, len(items)):
+        if items[i][0] < items[i - 1][0]:
+            return False
+    return True
+
+
 def run_sms(vehicle, command):
-    # vehicle command table (the SMS framework adds auth and its own commands)
-    text = command.replace("\r", " ").replace("\n", " ")
-    words = text.split(" ")
-    word = words[0].upper()
-    args = [w for w in words[1:] if w]
-    out = vehicle.sms(word, args)
-    if out is None:
-        return ["Unknown command: " + word]
-    if word.startswith("HELP"):
-        return [FRAMEWORK_HELP + out[0]]
-    return out
+    # one SMS from --sender (default: the owner) through the framework
+    # interpreter -> the reply SMS as sent (shaped: GSM-7, <= 160 characters
+    # each); [] when there is no reply (e.g. not a command: forwarded)
+    from ovms import smsout
+    from ovms.sms import Framework
+
+    if _sms_context[0] is vehicle:
+        fw = _sms_context[1]
+        sender = _sms_context[2]
+    else:
+        fw = Framework(vehicle.cfg, vehicle)
+        sender = vehicle.cfg.params[0]
+    return smsout.shape(fw.handle(sender, command, vehicle.st.tick))
 
 
 # framework HELP list (ovms-v2-sms.md §5); the vehicle appends its suffix
@@ -365,7 +428,7 @@ def replay(opts):
     vehicle = build_vehicle(opts)
     link = ReplayLink(vehicle, opts["records"], opts["alerts"])
     rp = Replayer(vehicle, link)
-    for t, kind, a, b in timeline(opts):
+    for t, kind, _seq, a, b in timeline(opts):
         if kind == 1:
             rp.frame(t, a, b)
         else:

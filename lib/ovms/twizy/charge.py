@@ -89,9 +89,7 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             st.soc_max = soc
             power.reset(st)
             st.requests |= REQ_STAT
-        elif (
-            soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc
-        ) or (
+        elif (soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc) or (
             st.range_km > 0
             and suff_range_mi > 0
             and st.car_idealrange >= suff_range_mi

@@ -24,10 +24,10 @@ from ovms.twizy.state import (
     DROP_SHORT,
     N_CELLS,
     N_MODULES,
+    SENSORS_GOT55E,
     SENSORS_GOT554,
     SENSORS_GOT556,
     SENSORS_GOT557,
-    SENSORS_GOT55E,
     SENSORS_READY,
 )
 

@@ -142,8 +142,12 @@ class State:
         self.last_temp_alerts = 0
 
         # --- power statistics (spec §6.1) ---
-        self.speedpwr = array("q", [0] * 9)  # [cnt, use, rec] x CONST/ACCEL/DECEL
-        self.levelpwr = array("q", [0] * 6)  # [hsum, use, rec] x UP/DOWN
+        # array "l": a signed machine word (32 bit on the boards: 2^31 units =
+        # 95 kWh, far above one trip or charge, as the 2013 32-bit counters).
+        # Not "q": MicroPython boxes every 64-bit element it reads (allocates).
+        # On a 32-bit board values above 2^30 are read as boxed ints (D21).
+        self.speedpwr = array("l", [0] * 9)  # [cnt, use, rec] x CONST/ACCEL/DECEL (D21)
+        self.levelpwr = array("l", [0] * 6)  # [hsum, use, rec] x UP/DOWN
         self.level_use = 0
         self.level_rec = 0
         self.level_ref = False  # a section reference is set

@@ -8,7 +8,11 @@ from ovms.twizy import charge
 from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT
 from ovms.twizy.units import f2, mi2km
 
-_CHARGE_LINES = {CHG_CHARGING: "Charging", CHG_TOPOFF: "Charging, Topping off", CHG_DONE: "Charging Done"}
+_CHARGE_LINES = {
+    CHG_CHARGING: "Charging",
+    CHG_TOPOFF: "Charging, Topping off",
+    CHG_DONE: "Charging Done",
+}
 
 
 def to_server(text):

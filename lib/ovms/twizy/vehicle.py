@@ -432,10 +432,13 @@ class Twizy:
         self._pend_ip = 0
         n = st.notify
         if n & NTF_BATTERY_STATS:
+            # no records before the first complete sensor set: they would only
+            # carry placeholders and cost mobile data
             out = []
-            self._if_changed("pack", battery.pack_record(st), out)
-            for c in range(N_CELLS):
-                self._if_changed(c, battery.cell_record(st, c), out)
+            if st.sensor_sets:
+                self._if_changed("pack", battery.pack_record(st), out)
+                for c in range(N_CELLS):
+                    self._if_changed(c, battery.cell_record(st, c), out)
             st.notify &= ~NTF_BATTERY_STATS
             if out:
                 link.send_server(out)

@@ -1,0 +1,62 @@
+# spec §0.3, §9.1: integer conversions and number formats
+from ovms.twizy.units import atoi, f2, f3, hex4, isqrt, km2mi, mi2km, signed, tdiv
+
+
+def test_km2mi_examples():
+    for km, mi in ((30, 19), (40, 25), (50, 31), (67, 42), (70, 44), (80, 50), (81, 51)):
+        assert km2mi(km) == mi, km
+    assert km2mi(0) == 0
+    assert km2mi(-3) == 0
+
+
+def test_mi2km_examples():
+    for mi, km in ((19, 30), (25, 40), (31, 50), (40, 64), (44, 70), (48, 77), (50, 80)):
+        assert mi2km(mi) == km, mi
+
+
+def test_round_trip_is_exact_or_one_km_high():
+    # the guide's "occasional 1 km difference", reproduced on purpose
+    assert mi2km(km2mi(70)) == 70
+    assert mi2km(km2mi(95)) == 96
+    assert mi2km(km2mi(100)) == 101
+    for k in range(1, 2000):
+        assert mi2km(km2mi(k)) - k in (0, 1), k
+
+
+def test_truncating_division():
+    assert tdiv(-100, 150) == 0
+    assert tdiv(-200, 150) == -1
+    assert tdiv(200, 150) == 1
+    assert tdiv(7, -2) == -3
+
+
+def test_formats():
+    assert f2(9702) == "97.02"
+    assert f2(5) == "0.05"
+    assert f2(10000) == "100.00"
+    assert f3(4115) == "4.115"
+    assert f3(3945) == "3.945"
+    assert signed(0) == "+0"
+    assert signed(-150) == "-150"
+    assert signed(20) == "+20"
+    assert hex4(0x95) == "0095"
+    assert hex4(0x1F) == "001F"
+
+
+def test_atoi_is_c_like():
+    assert atoi("80km") == 80
+    assert atoi("abc") == 0
+    assert atoi("  -12x") == -12
+    assert atoi("+7") == 7
+    assert atoi("") == 0
+    assert atoi("60%") == 60
+
+
+def test_isqrt():
+    assert isqrt(97) == 9
+    assert isqrt(13473) == 116
+    assert isqrt(140) == 11
+    assert isqrt(0) == 0
+    for n in range(0, 5000):
+        r = isqrt(n)
+        assert r * r <= n < (r + 1) * (r + 1)
