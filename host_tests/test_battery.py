@@ -155,3 +155,16 @@ def test_alert_sms_and_split_d9():
     assert len(parts) == 2
     assert all(len(p) <= 160 for p in parts)
     assert "".join(parts) == battery.alert_text(st)
+
+
+def test_same_alert_after_reset_is_pushed_again():
+    v = fresh(params={3: "IP"})
+    link = Link()
+    chunk_tick(v, 12)
+    v.dispatch(link)
+    v.sms("BATT", ["R"])
+    v.dispatch(link)
+    chunk_tick(v, 12)
+    v.dispatch(link)
+    pushed = [x for x in link.lines if x.startswith("MP-0 PA")]
+    assert pushed == ["MP-0 PAVolts: !C5:-150mV Temps: !M2:+4C "] * 2

@@ -66,6 +66,15 @@ def test_stat_prefix_forms():
     assert v.sms("NOPE", []) is None
 
 
+def test_setting_commands_need_the_exact_word_d26():
+    v = fresh(features={10: 80, 12: 70})
+    assert v.sms("CALL", ["me"]) is None
+    assert v.sms("CASH", []) is None
+    assert v.sms("RANGER", ["5"]) is None
+    assert v.cfg.features[10] == 80 and v.cfg.features[12] == 70
+    assert v.sms("CA?", [])[0].startswith("Charge Alert: 80%")
+
+
 def test_help_suffix():
     assert HELP_SUFFIX == " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
     assert fresh().sms("HELP", []) == [HELP_SUFFIX]

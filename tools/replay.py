@@ -15,8 +15,12 @@
 #   --param N=TEXT        set parameter N (repeatable; default 3=SMS,IP)
 #   --gps FILE            CSV t,lat,lon,alt,speed_kph[,direction] on the logs' clock
 #   --until SECONDS       keep ticking until SECONDS after the first frame
-#   --sms "CMD"           after the replay, run a command as the owner (repeatable);
-#                         prints each reply SMS then a line "---"
+#   --sms "CMD"           after the replay, send an SMS command (repeatable) through
+#                         the SMS framework; prints each reply SMS then a line "---"
+#   --sender NUMBER       who sends the --sms commands (default: the registered owner)
+#   --config FILE         settings from a store file (as tools.console writes it),
+#                         read-only; --units/--feature/--param override them.
+#                         Without it: owner +4915100000000, parameter 3 SMS,IP
 #   --records             print every server line as "[t=SECONDS] LINE" (CR shown as \r)
 #   --alerts              print every SMS the module sends on its own (LF shown as \n)
 #   --state               print one JSON object with the final state
@@ -24,9 +28,11 @@
 
 import sys
 
+from ovms import smsout
 from ovms.canlog import LogLineError, parse_line, parse_time_us
 from ovms.config import Config
-from ovms.twizy import battery, records
+from ovms.sms import Framework
+from ovms.store import Store
 from ovms.twizy.state import DROP_COUNTERS
 from ovms.twizy.units import mi2km
 from ovms.twizy.vehicle import Twizy
@@ -179,10 +185,19 @@ def read_gps(path):
                 t = parse_time_us(cols[0].strip())
                 direction = _int_trunc(cols[5]) if len(cols) == 6 else 0
                 out.append(
-                    (t, _e6(cols[1]), _e6(cols[2]), _int_trunc(cols[3]), _int_trunc(cols[4]), direction)
+                    (
+                        t,
+                        _e6(cols[1]),
+                        _e6(cols[2]),
+                        _int_trunc(cols[3]),
+                        _int_trunc(cols[4]),
+                        direction,
+                    )
                 )
             except ValueError as e:
-                warn("%s:%d: %s; line skipped" % (path, lineno, e.args[0] if e.args else "bad line"))
+                warn(
+                    "%s:%d: %s; line skipped" % (path, lineno, e.args[0] if e.args else "bad line")
+                )
     return out
 
 
@@ -251,48 +266,41 @@ class Replayer:
                 self._tick()
 
 
-# --sender NUMBER (default: the registered owner, parameter 0) and --config FILE
-# (settings from the store FILE, i.e. FILE.a/FILE.b as tools.console writes
-# them; read-only; --units/--param/--feature override them): see _load_config.
-# --sms goes through the framework interpreter (ovms.sms) and smsout.shape.
 # registered owner of a replay without --config (a fixed, made-up number)
 REPLAY_OWNER = "+4915100000000"
-# the interpreter of the vehicle last built: [vehicle, Framework, sender]
-_sms_context = [None, None, None]
 
 
 def _load_config(opts):
-    # --config FILE: the stored settings, read-only (the replay never writes
-    # the file); --units/--param/--feature override them
+    # --config FILE: the stored settings (FILE.a/FILE.b as tools.console writes
+    # them), read-only: the replay never writes the file; --units/--param/
+    # --feature override them
     path = opts.get("config")
     if path:
-        from ovms.store import Store
-
         cfg = Store(path).load()
         cfg.store = None
         if opts.get("units_set"):
             cfg.set_param(2, opts["units"], save=False)
     else:
         cfg = Config({0: REPLAY_OWNER, 2: opts["units"], 3: "SMS,IP"})
-    return cfg
-
-
-def build_vehicle(opts):
-    cfg = _load_config(opts)
     for k, text in opts["params"]:
         cfg.set_param(k, text, save=False)
     for k, text in opts["features"]:
         cfg.set_feature(k, text, save=False)
-    vehicle = Twizy(cfg)
-    from ovms.sms import Framework
+    return cfg
 
+
+def build(opts):
+    # -> (vehicle, SMS framework, sender of --sms: default the owner)
+    cfg = _load_config(opts)
+    vehicle = Twizy(cfg)
     sender = opts.get("sender")
     if sender is None:
-        sender = cfg.params[0]  # default: the registered owner
-    _sms_context[0] = vehicle
-    _sms_context[1] = Framework(cfg, vehicle)
-    _sms_context[2] = sender
-    return vehicle
+        sender = cfg.params[0]
+    return vehicle, Framework(cfg, vehicle), sender
+
+
+def build_vehicle(opts):
+    return build(opts)[0]
 
 
 def timeline(opts):
@@ -332,31 +340,6 @@ def _sorted_by_time(items):
         if items[i][0] < items[i - 1][0]:
             return False
     return True
-
-
-def run_sms(vehicle, command):
-    # one SMS from --sender (default: the owner) through the framework
-    # interpreter -> the reply SMS as sent (shaped: GSM-7, <= 160 characters
-    # each); [] when there is no reply (e.g. not a command: forwarded)
-    from ovms import smsout
-    from ovms.sms import Framework
-
-    if _sms_context[0] is vehicle:
-        fw = _sms_context[1]
-        sender = _sms_context[2]
-    else:
-        fw = Framework(vehicle.cfg, vehicle)
-        sender = vehicle.cfg.params[0]
-    return smsout.shape(fw.handle(sender, command, vehicle.st.tick))
-
-
-# framework HELP list (ovms-v2-sms.md §5); the vehicle appends its suffix
-FRAMEWORK_HELP = (
-    "Commands: REGISTER? REGISTER PASS? PASS  GPS STAT PARAMS? PARAMS  AP  MODULE? "
-    "MODULE  GPRS? GPRS  GSMLOCK? GSMLOCK SERVER? SERVER  DIAG FEATURES? FEATURE  "
-    "HOMELINK  LOCK  UNLOCK  VALET  UNVALET  CHARGEMODE  CHARGESTART CHARGESTOP "
-    "VERSION RESET HELP"
-)
 
 
 def _json(v):
@@ -425,7 +408,7 @@ def state_json(vehicle, stats):
 
 
 def replay(opts):
-    vehicle = build_vehicle(opts)
+    vehicle, framework, sender = build(opts)
     link = ReplayLink(vehicle, opts["records"], opts["alerts"])
     rp = Replayer(vehicle, link)
     for t, kind, _seq, a, b in timeline(opts):
@@ -437,7 +420,9 @@ def replay(opts):
             vehicle.gps_fix(lat, lon, alt, direction)
     rp.finish(opts["until"])
     for command in opts["sms"]:
-        for part in run_sms(vehicle, command):
+        # through the SMS framework as sent by --sender; each reply SMS as the
+        # phone receives it (GSM-7, <= 160 characters), then "---"
+        for part in smsout.shape(framework.handle(sender, command, vehicle.st.tick)):
             print(part)
             print("---")
     if opts["state"]:

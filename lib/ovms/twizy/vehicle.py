@@ -45,6 +45,7 @@ VEHICLE_TYPE = "RT"
 VEHICLE_VERSION = "2.5"
 HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
 COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
+_SETTERS = ("RANGE", "CA")
 
 _CRITICAL_SOC_PCT = 5
 _CRITICAL_SOC_REPEAT_S = 12 * 3600
@@ -214,9 +215,14 @@ class Twizy:
 
     # ---- SMS commands (spec §7) ----------------------------------------------
     def match(self, word):
-        # the Twizy table entry a first word matches by prefix, or None
+        # The Twizy table entry a first word matches by prefix (STATUS, BATTERY,
+        # RANGE?, CA?), or None. Decision D26: the commands that change settings
+        # (RANGE, CA) need the exact word or word + "?", so an owner's "Call me"
+        # or "Cash" does not wipe the charge alerts.
         for c in COMMANDS:
             if word.startswith(c):
+                if c in _SETTERS and word != c and word != c + "?":
+                    return None
                 return c
         return None
 
@@ -395,6 +401,9 @@ class Twizy:
         if st.requests & REQ_STAT:
             self._pend_req_stat = True
             st.requests &= ~REQ_STAT
+        if not battery.has_alert(st):
+            # the same alert recurring after a reset is pushed again (spec §3.7)
+            self._alert_pushed = None
 
         server = link.server_ready()
         if server:
@@ -424,8 +433,6 @@ class Twizy:
                 if crc != self._alert_pushed:
                     self._alert_pushed = crc
                     link.send_server(["MP-0 PA" + text])
-            else:
-                self._alert_pushed = None
             battery.mark_notified(st)  # D8
         if p & NTF_POWER:
             link.send_server(["MP-0 PA" + self.power_text("\r")])

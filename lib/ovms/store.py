@@ -1,0 +1,191 @@
+# Crash-safe persistence of the parameter slots (and so features 8-15) in flash.
+# Licence: MIT (this project).
+#
+# Two slot files, <path>.a and <path>.b, each a complete copy:
+#
+#   OVMSCFG 1\n                 format line (name and version)
+#   seq <n>\n                   save counter; the valid slot with the highest wins
+#   <k> <value>\n               one line per parameter k = 0..31, empty ones too
+#                               (an empty slot with a factory default, e.g. an
+#                               empty module password, must stay empty)
+#   crc <8 hex digits>\n        CRC-32 of every byte before "crc"
+#
+# Values are UTF-8 with "\" -> "\\", LF -> "\n", CR -> "\r" escaped.
+#
+# save() always overwrites the slot that does NOT hold the newest good copy,
+# so a write torn at any byte leaves the previous good copy untouched, and
+# there is no rename: this works the same on LittleFS (atomic rename) and FAT
+# (whose rename removes the target first, leaving a window with no file).
+# load() checks both slots; a torn or corrupt slot is logged and ignored, with
+# none valid the defaults are used (and logged): never an exception at boot.
+# A setting counts as saved (and may be acknowledged by SMS) when save()
+# returned; save() raises OSError if the flash write failed.
+
+import binascii
+import os
+import sys
+
+from ovms import log
+from ovms.config import N_PARAMS, Config
+
+FORMAT = b"OVMSCFG 1"
+_SLOTS = (".a", ".b")
+_MAX_FILE = 8192  # bytes; the largest possible file is 32 * (4 + 31 * 4) + 40 = 4136
+
+
+class Store:
+    def __init__(self, path, sync=None):
+        self.path = path
+        self.files = (path + _SLOTS[0], path + _SLOTS[1])
+        self.seq = 0  # sequence number of the newest good copy, 0 = none
+        self.slot = 1  # index of the newest good copy (the next save goes to the other)
+        self.last_written = None  # file name of the last save() (tests tear it)
+        self._scanned = False
+        # flush the file system after a write: on by default on MicroPython
+        # (flash), off on CPython (host tools, tests)
+        if sync is None:
+            sync = sys.implementation.name == "micropython"
+        self._sync = sync
+
+    # ---- boot ------------------------------------------------------------------
+    def load(self):
+        # -> Config with the newest good settings (or the defaults); store attached
+        lg = log.get("store")
+        found = []  # (seq, slot index, params)
+        missing = 0
+        for i in range(2):
+            name = self.files[i]
+            raw = _read(name)
+            if raw is None:
+                missing += 1
+                continue
+            parsed = parse(raw)
+            if parsed is None:
+                lg.warning("%s is torn or corrupt (%d bytes), ignored", name, len(raw))
+                continue
+            found.append((parsed[0], i, parsed[1]))
+        self._scanned = True
+        if not found:
+            self.seq = 0
+            self.slot = 1
+            if missing == 2:
+                lg.info("no settings in %s yet, using the defaults", self.path)
+            else:
+                lg.error("no valid settings in %s, using the defaults", self.path)
+            return Config(None, self)
+        best = found[0]
+        if len(found) == 2 and found[1][0] > best[0]:
+            best = found[1]
+        self.seq = best[0]
+        self.slot = best[1]
+        if len(found) == 1 and missing == 0:
+            lg.warning("using the last good copy %s (seq %d)", self.files[best[1]], best[0])
+        return Config(best[2], self)
+
+    def _scan(self):
+        # find the newest good slot without building a Config (save before load)
+        self.seq = 0
+        self.slot = 1
+        for i in range(2):
+            raw = _read(self.files[i])
+            parsed = parse(raw) if raw is not None else None
+            if parsed is not None and parsed[0] > self.seq:
+                self.seq = parsed[0]
+                self.slot = i
+        self._scanned = True
+
+    # ---- save ------------------------------------------------------------------
+    def save(self, config):
+        if not self._scanned:
+            self._scan()
+        seq = self.seq + 1
+        target = 1 - self.slot
+        name = self.files[target]
+        data = encode(config.params, seq)
+        self.last_written = name
+        with open(name, "wb") as f:
+            f.write(data)
+        if self._sync and hasattr(os, "sync"):
+            os.sync()
+        # only now is the new copy the newest good one; after a failed write
+        # the next save() overwrites the same (broken) slot again
+        self.seq = seq
+        self.slot = target
+
+
+def encode(params, seq):
+    # -> the complete file contents (bytes) for parameter list `params`
+    lines = [FORMAT, b"seq %d" % seq]
+    for k in range(N_PARAMS):
+        lines.append(b"%d " % k + _utf8(_escape(params[k])))
+    body = b"\n".join(lines) + b"\n"
+    return body + b"crc %08x\n" % (binascii.crc32(body) & 0xFFFFFFFF)
+
+
+def parse(raw):
+    # file contents -> (seq, {k: value}) or None if torn/corrupt/unknown format
+    if len(raw) < 14 or raw[-1:] != b"\n":
+        return None
+    cut = raw.rfind(b"\ncrc ")
+    if cut < 0 or len(raw) - cut != 14:  # "\ncrc " + 8 hex + "\n"
+        return None
+    body = raw[: cut + 1]
+    try:
+        crc = int(raw[cut + 5 : cut + 13], 16)
+    except ValueError:
+        return None
+    if crc != binascii.crc32(body) & 0xFFFFFFFF:
+        return None
+    lines = body.split(b"\n")
+    if lines[0] != FORMAT or not lines[1].startswith(b"seq "):
+        return None
+    try:
+        seq = int(lines[1][4:])
+        params = {}
+        for line in lines[2:-1]:
+            sp = line.find(b" ")
+            k = int(line[:sp])
+            if sp < 1 or not 0 <= k < N_PARAMS:
+                return None
+            params[k] = _unescape(line[sp + 1 :].decode())
+    except (ValueError, UnicodeError):
+        return None
+    return seq, params
+
+
+def _read(name):
+    # whole file or None when missing/unreadable; oversize files count as corrupt
+    try:
+        with open(name, "rb") as f:
+            return f.read(_MAX_FILE + 1)
+    except OSError:
+        return None
+
+
+def _escape(v):
+    if "\\" in v or "\n" in v or "\r" in v:
+        v = v.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return v
+
+
+def _unescape(v):
+    if "\\" not in v:
+        return v
+    out = []
+    i = 0
+    n = len(v)
+    while i < n:
+        ch = v[i]
+        if ch == "\\" and i + 1 < n:
+            i += 1
+            ch = {"n": "\n", "r": "\r"}.get(v[i], v[i])
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _utf8(v):
+    try:
+        return v.encode()
+    except UnicodeError:  # CPython only: lone surrogates
+        return "".join([c if c < "\ud800" or c > "\udfff" else "?" for c in v]).encode()
