@@ -146,6 +146,8 @@ async def wait_until(cond, ms=5000, step_ms=10):
 
 async def echo_server():
     # a real TCP echo server on 127.0.0.1 -> (server, port)
+    import asyncio
+
     from tools.sim800emu import listen, nodelay
 
     async def serve(r, w):
@@ -157,7 +159,7 @@ async def echo_server():
                     break
                 w.write(d)
                 await w.drain()
-        except Exception:
+        except (Exception, asyncio.CancelledError):
             pass
         try:
             w.close()
