@@ -168,3 +168,13 @@ def test_same_alert_after_reset_is_pushed_again():
     v.dispatch(link)
     pushed = [x for x in link.lines if x.startswith("MP-0 PA")]
     assert pushed == ["MP-0 PAVolts: !C5:-150mV Temps: !M2:+4C "] * 2
+
+
+def test_pack_record_nominal_cell_voltage_rounding():
+    # spec §8.4: P(x)/14 truncates after scaling; 5390 -> 385 (the guide's 380
+    # came from an older rounding, D20)
+    v = fresh()
+    chunk_tick(v, 10)
+    v.st.pack_min = 539
+    rec = battery.pack_record(v.st).split(",")
+    assert rec[13:15] == ["5390", "385"]

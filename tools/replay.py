@@ -31,6 +31,7 @@ import sys
 from ovms import smsout
 from ovms.canlog import LogLineError, parse_line, parse_time_us
 from ovms.config import Config
+from ovms.nmea import dec_scaled
 from ovms.sms import Framework
 from ovms.store import Store
 from ovms.twizy.state import DROP_COUNTERS
@@ -147,25 +148,12 @@ def read_log(path):
     return out
 
 
-def _e6(text):
-    # "51.2577049" -> 51257704 (micro-degrees, truncated toward zero)
-    text = text.strip()
-    neg = text.startswith("-")
-    if neg or text.startswith("+"):
-        text = text[1:]
-    whole, _, frac = text.partition(".")
-    if not whole.isdigit() or (frac and not frac.isdigit()):
-        raise ValueError("bad coordinate")
-    v = int(whole) * 1000000 + int((frac + "000000")[:6])
-    return -v if neg else v
-
-
-def _int_trunc(text):
-    text = text.strip()
-    whole = text.split(".", 1)[0]
-    if whole in ("", "-", "+"):
-        whole += "0"
-    return int(whole)
+def _decimal(text, places):
+    # "51.2577049", 6 -> 51257704 (truncated toward zero); ValueError if not a number
+    v = dec_scaled(text, places)
+    if v is None:
+        raise ValueError("bad number %r" % text.strip())
+    return v
 
 
 def read_gps(path):
@@ -183,14 +171,14 @@ def read_gps(path):
                 if len(cols) not in (5, 6):
                     raise ValueError("expected t,lat,lon,alt,speed_kph[,direction]")
                 t = parse_time_us(cols[0].strip())
-                direction = _int_trunc(cols[5]) if len(cols) == 6 else 0
+                direction = _decimal(cols[5], 0) if len(cols) == 6 else 0
                 out.append(
                     (
                         t,
-                        _e6(cols[1]),
-                        _e6(cols[2]),
-                        _int_trunc(cols[3]),
-                        _int_trunc(cols[4]),
+                        _decimal(cols[1], 6),
+                        _decimal(cols[2], 6),
+                        _decimal(cols[3], 0),
+                        _decimal(cols[4], 0),
                         direction,
                     )
                 )
