@@ -177,4 +177,4 @@ def test_pack_record_nominal_cell_voltage_rounding():
     chunk_tick(v, 10)
     v.st.pack_min = 539
     rec = battery.pack_record(v.st).split(",")
-    assert rec[13:15] == ["5390", "385"]
+    assert rec[12:14] == ["5390", "385"]
