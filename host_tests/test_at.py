@@ -56,8 +56,14 @@ def test_prompt_empty_data():
 
 def test_decode_never_raises():
     assert at.decode(b"\x00\x00OK\r\n") == "OK"
-    assert at.decode(b"\xff\xfe+CSQ: 5,0\r") == "??+CSQ: 5,0"
-    assert at.decode(bytearray(b"caf\xc3\xa9")) == "caf\u00e9"
+    assert at.decode(b"\xff\xfe+CSQ: 5,0\r") == "\u00ff\u00fe+CSQ: 5,0"
+    assert at.decode(bytearray(b"caf\xe9")) == "caf\u00e9"  # ISO 8859-1 (CSCS)
+
+
+def test_latin1_both_ways():
+    text = "Gr\u00fc\u00dfe my_pw @home $5 \u00a3"
+    assert at.decode(at.encode(text)) == text
+    assert at.encode("\u20ac1") == b"?1"  # beyond 8859-1
     assert at.decode(b"\x1b\x1a") == ""
     for i in range(256):
         at.classify(at.decode(bytes([i, 0x80, i])))

@@ -63,6 +63,30 @@ def test_sms_round_trip_interpreter():
     run_async(go())
 
 
+def test_sms_latin1_text_and_password_with_underscore():
+    # CSCS "8859-1": "_", "@" and umlauts travel intact both ways
+    async def go():
+        from ovms.sms import Framework
+        from ovms.smsout import shape
+
+        cfg = Config({0: OWNER, 1: "my_pw@1"})
+        fw = Framework(cfg, Twizy(cfg))
+        emu, m = await modem_on_emu(on_sms=lambda snd, txt: shape(fw.handle(snd, txt)))
+        try:
+            assert await m.wait_ready(3000)
+            emu.inject_sms("+4917099999999", "RANGE my_pw@1 80")
+            assert await wait_until(lambda: len(emu.sent) >= 1, 3000)
+            assert emu.sent[0] == ("+4917099999999", "Max ideal range: 80 km")
+            emu.inject_sms(OWNER, "Gr\u00fc\u00dfe aus K\u00f6ln")  # not a command
+            m.send_sms(OWNER, ["\u00c4rger \u00fcber \u00a35 \u20ac"])
+            assert await wait_until(lambda: len(emu.sent) >= 2, 3000)
+            assert emu.sent[1] == (OWNER, "\u00c4rger \u00fcber \u00a35 ?")
+        finally:
+            await stop_modem(emu, m)
+
+    run_async(go())
+
+
 def test_sms_stored_before_start_swept():
     async def go():
         emu = Sim800Emu(seed=2)

@@ -313,7 +313,7 @@ class Sim800Emu:
             if isinstance(ln, bytes):
                 parts.append(ln)
             else:
-                parts.append(b"\r\n" + ln.encode() + b"\r\n")
+                parts.append(b"\r\n" + at.encode(ln) + b"\r\n")  # CSCS 8859-1
         self._out(b"".join(parts))
 
     def urc(self, line):

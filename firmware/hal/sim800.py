@@ -100,15 +100,15 @@ class ModemReset(ModemError):
 
 
 def split_sms(text, n=SMS_LEN):
-    # one reply text -> SMS-sized parts; non-ASCII becomes "?" (CSCS="GSM"
-    # takes the IRA subset safely), ^Z/ESC are removed
+    # one reply text -> SMS-sized parts; characters beyond ISO 8859-1 (the
+    # CSCS character set) become "?", ^Z/ESC are removed
     out = []
     clean = []
     for ch in text:
         o = ord(ch)
         if o == 0x1A or o == 0x1B:
             continue
-        clean.append(ch if o < 128 else "?")
+        clean.append(ch if o < 256 else "?")
     s = "".join(clean)
     while len(s) > n:
         out.append(s[:n])
@@ -712,7 +712,9 @@ class Sim800:
                     self.creg = at.parse_creg(ln)
             await self._csq_locked()
             await c("AT+CMGF=1")
-            await c('AT+CSCS="GSM"')
+            # ISO 8859-1: the modem converts to/from the GSM alphabet, so "@", "_",
+            # "$" and umlauts arrive intact ("GSM" would hand us GSM codes)
+            await c('AT+CSCS="8859-1"')
             await c('AT+CPMS="SM","SM","SM"', "+CPMS:")
             await c("AT+CSDH=1")
             await c("AT+CNMI=2,1,0,0,0")
@@ -838,7 +840,7 @@ class Sim800:
             await self.cmd(
                 'AT+CMGS="%s"' % number,
                 expect="+CMGS:",
-                payload=text.encode() + CTRL_Z,
+                payload=at.encode(text) + CTRL_Z,
             )
         except ModemError:
             if item[2] >= self.t["sms_tries"]:

@@ -86,14 +86,12 @@ _URC_EXACT = (
 
 
 def decode(raw):
-    # bytes from the modem -> str, never raising. NUL and other control bytes
-    # (except TAB) are dropped; CR/LF are stripped at the ends. Invalid UTF-8
-    # falls back to one char per byte with non-ASCII bytes as "?" (MicroPython's
-    # bytes.decode has no errors= argument, so the fallback is done by hand).
-    try:
-        s = bytes(raw).decode()
-    except Exception:
-        s = "".join([chr(b) if b < 128 else "?" for b in bytes(raw)])
+    # bytes from the modem -> str, never raising. The driver sets
+    # AT+CSCS="8859-1", so the modem speaks ISO 8859-1 both ways and converts
+    # to and from the GSM alphabet itself: one char per byte, every byte valid
+    # (unlike "GSM", where "@" arrives as NUL and "_" as 0x11). NUL and other
+    # control bytes (except TAB) are dropped; CR/LF are stripped at the ends.
+    s = "".join([chr(b) for b in bytes(raw)])
     clean = True
     for ch in s:
         if ch < " " and ch != "\t":
@@ -102,6 +100,11 @@ def decode(raw):
     if not clean:
         s = "".join([ch for ch in s if ch >= " " or ch == "\t"])
     return s.strip()
+
+
+def encode(text):
+    # str -> ISO 8859-1 bytes for the modem; characters beyond it become "?"
+    return bytes([ord(ch) if ord(ch) < 256 else 63 for ch in text])
 
 
 def _int(s, default=-1):
