@@ -54,7 +54,7 @@ bench: $(STAMP)
 
 ## fuzz: the long hypothesis runs
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=500000 $(PY) -m pytest host_tests -k fuzz
+	FUZZ_EXAMPLES=200000 $(PY) -m pytest host_tests -k fuzz
 
 ## replay: the replay tool on a bundled real trace
 replay: $(STAMP)
