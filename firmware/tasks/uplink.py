@@ -1,0 +1,341 @@
+# The OVMS v2 server connection ("MP-0"): login, encrypted line traffic,
+# command replies, records, keep-alive and reconnects with back-off.
+# Licence: MIT (this project).
+#
+# Spec: ovms-v2-protocol.md. asyncio only, no hardware imports: the byte
+# stream comes from `open_stream(host, port)` (firmware/hal/netstream.open_tcp
+# or the SIM800 driver's open_tcp), which returns an object with
+#   await read(n) (b"" at EOF), write(bytes), await drain(), await close().
+# The protocol logic lives in lib/ovms/v2 (codec: handshake and ciphers;
+# server: message handling and records); this module only moves lines.
+#
+#   up = Uplink(open_tcp, config, vehicle, framework, randbytes=os.urandom)
+#   asyncio.create_task(up.run())          # forever
+#
+# Tasks: run() (connect, login, wait for the session to end, back off),
+# a reader per connection (lines in -> Handler -> replies out) and a ticker
+# (every tick_ms: the lines queued by send(), the SMS framework's push outbox,
+# periodic records, the car's ping). All writes go through _send(), which
+# encrypts and writes under one lock so the RC4 order equals the wire order.
+#
+# The vehicle's notifications are dispatched by the app's ticker task
+# (firmware/tasks/ticker.py), whose Link calls ready() and send(lines) here.
+# Offline nothing is queued: the vehicle keeps its pending flags until
+# ready() is True again, the framework's outbox holds 8 lines.
+#
+# Errors: OSError from the stream, a line that does not decode (ProtocolError)
+# or a ping without answer end the session; a refused login (server closes
+# before its welcome, or a welcome that fails §2.4) counts as an auth
+# failure. Then: close, wait backoff_min_ms * 2^(n-1) (at most backoff_max_ms),
+# jittered to 50..100 % by the random source, retry forever. A successful
+# login resets n.
+
+import asyncio
+
+from ovms import log
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
+from ovms.v2 import codec
+from ovms.v2.server import Deferred, Handler
+
+PORT = 6867
+QUEUE_MAX = 64  # record lines waiting for the next tick
+
+
+class Timing:
+    # all times in ms; tests shorten them
+    def __init__(self, **kw):
+        self.port = PORT
+        self.login_timeout_ms = 30000  # connect -> server welcome
+        self.tick_ms = 1000  # dispatch / periodic / ping check
+        self.ping_ms = 600000  # car pings after 10 min without a received line
+        self.pong_timeout_ms = 120000  # ... and reconnects without any answer
+        self.backoff_min_ms = 2000
+        self.backoff_max_ms = 300000
+        self.read_size = 512
+        for k in kw:
+            if not hasattr(self, k):
+                raise ValueError("unknown timing " + k)
+            setattr(self, k, kw[k])
+
+
+class Uplink:
+    def __init__(
+        self,
+        open_stream,
+        config,
+        vehicle,
+        framework=None,
+        randbytes=None,
+        handler=None,
+        timing=None,
+        clock=None,
+    ):
+        if randbytes is None:
+            import os
+
+            randbytes = os.urandom
+        self.open_stream = open_stream
+        self.cfg = config
+        self.vehicle = vehicle
+        self.fw = framework
+        self.randbytes = randbytes
+        self.handler = handler or Handler(config, vehicle, framework, randbytes=randbytes)
+        self.t = timing or Timing()
+        self.clock = clock or ticks_ms
+        self.log = log.get("uplink")
+        # state
+        self.logged_in = False
+        self._t0 = self.clock()
+        self._stream = None
+        self._session = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()  # session must end (error, kick, stop)
+        self._err = None
+        self._stop = False
+        self._failures = 0  # consecutive failed attempts (back-off exponent)
+        self._last_rx = 0  # ticks of the last received line
+        self._ping_at = None  # ticks of our unanswered ping
+        self._queue = []  # record lines from send(), written by the next tick
+        self.queue_dropped = 0  # lines dropped because the queue was full
+        self.last_backoff_ms = 0
+        # counters (DIAG)
+        self.connects = 0  # TCP connections opened
+        self.logins = 0  # server welcomes accepted
+        self.auth_failures = 0
+        self.errors = 0  # sessions ended by link/protocol errors
+        self.lines_in = 0
+        self.lines_out = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    # ---- public -----------------------------------------------------------------
+    def now_s(self):
+        return ticks_diff(self.clock(), self._t0) // 1000
+
+    def diag_text(self):
+        return "V2: %s conn=%d login=%d auth=%d err=%d in=%d/%dB out=%d/%dB" % (
+            "up" if self.logged_in else "down",
+            self.connects,
+            self.logins,
+            self.auth_failures,
+            self.errors,
+            self.lines_in,
+            self.bytes_in,
+            self.lines_out,
+            self.bytes_out,
+        )
+
+    # ---- the ticker's Link talks to these (firmware/tasks/ticker.py) -------------
+    def ready(self):
+        # logged in: record lines can be queued now
+        return self.logged_in
+
+    def send(self, lines):
+        # queue one transmission (vehicle.dispatch runs in the ticker, in sync
+        # code); written by the next tick, at most QUEUE_MAX lines: a burst
+        # beyond that (never seen: a dispatch pass is <= 17 lines) is dropped
+        # and counted, the vehicle's send-on-change memory resends later
+        if not self.logged_in:
+            return
+        if len(self._queue) + len(lines) > QUEUE_MAX:
+            self.queue_dropped += len(lines)
+            return
+        self._queue.extend(lines)
+
+    def reconnect(self):
+        # settings changed (framework on_net_change): end the session now and
+        # skip the back-off
+        self._failures = 0
+        self._end(OSError("reconnect requested"))
+
+    def stop(self):
+        self._stop = True
+        self._end(OSError("stopped"))
+
+    async def run(self):
+        ticker = asyncio.create_task(self._ticker())
+        try:
+            while not self._stop:
+                ok = await self.connect_once()
+                if self._stop:
+                    break
+                self._failures = 1 if ok else self._failures + 1
+                delay = self.backoff_ms(self._failures)
+                self.last_backoff_ms = delay
+                self._wake.clear()
+                await wait_event(self._wake, delay)
+        finally:
+            ticker.cancel()
+
+    def backoff_ms(self, n):
+        t = self.t
+        d = t.backoff_min_ms
+        while n > 1 and d < t.backoff_max_ms:
+            d *= 2
+            n -= 1
+        if d > t.backoff_max_ms:
+            d = t.backoff_max_ms
+        r = self.randbytes(2)
+        return d // 2 + ((r[0] << 8) | r[1]) % (d // 2 + 1)
+
+    # ---- one connection ----------------------------------------------------------
+    async def connect_once(self):
+        # -> True if the login succeeded (whatever happened afterwards)
+        cfg = self.cfg
+        host = cfg.params[PARAM_SERVERIP].strip()
+        vid = cfg.params[PARAM_VEHICLEID]
+        netpass = cfg.params[PARAM_SERVERPASS]
+        if not host or not vid:
+            return False
+        self._err = None
+        self._wake.clear()
+        logged = False
+        stream = None
+        reader = None
+        try:
+            stream = await self.open_stream(host, self.t.port)
+            self.connects += 1
+            self._stream = stream
+            lb = codec.LineBuffer()
+            pending = []
+            ctoken = codec.make_token(self.randbytes)
+            hello = (codec.car_welcome(ctoken, netpass, vid) + "\r\n").encode()
+            stream.write(hello)
+            await stream.drain()
+            self.bytes_out += len(hello)
+            try:
+                line = await asyncio.wait_for(
+                    self._first_line(stream, lb, pending), self.t.login_timeout_ms / 1000
+                )
+            except asyncio.TimeoutError:  # noqa: UP041 (MicroPython: no builtin TimeoutError)
+                raise OSError("no server welcome")
+            stoken = codec.check_server_welcome(line, ctoken, netpass)
+            self._session = codec.Session(codec.session_key(netpass, stoken, ctoken))
+            logged = True
+            self.logins += 1
+            self._failures = 0
+            self._set_online(True)
+            self._last_rx = self.clock()
+            self._ping_at = None
+            self.log.info("logged in to %s as %s", host, vid)
+            await self._send(self.handler.connected(self.now_s()))
+            reader = asyncio.create_task(self._reader(stream, lb, pending))
+            await self._wake.wait()
+            if self._err is not None:
+                raise self._err
+        except codec.AuthError as e:
+            self.auth_failures += 1
+            self.log.warning("server login failed: %s", e)
+        except (OSError, codec.ProtocolError) as e:
+            if not self._stop:
+                self.errors += 1
+                self.log.warning("server link: %s", e)
+        finally:
+            self._set_online(False)
+            self._session = None
+            self._stream = None
+            if reader is not None:
+                reader.cancel()
+            if stream is not None:
+                await stream.close()
+        return logged
+
+    async def _first_line(self, stream, lb, pending):
+        # the clear server welcome; EOF first = the server refused the login
+        while not pending:
+            data = await stream.read(self.t.read_size)
+            if not data:
+                raise codec.AuthError("server closed the connection at login")
+            self.bytes_in += len(data)
+            pending.extend(lb.feed(data))
+        return codec.text(pending.pop(0))
+
+    def _set_online(self, on):
+        self.logged_in = on
+        v = self.vehicle
+        if v is not None:
+            v.net.server_ok = 1 if on else 0
+            if not on:
+                v.net.apps = 0
+        if self.fw is not None:
+            self.fw.net.server_ok = on
+
+    def _end(self, err):
+        if self._err is None:
+            self._err = err
+        self._wake.set()
+
+    async def _reader(self, stream, lb, pending):
+        try:
+            while True:
+                while pending:
+                    await self._line_in(pending.pop(0))
+                data = await stream.read(self.t.read_size)
+                if not data:
+                    raise OSError("server closed the connection")
+                self.bytes_in += len(data)
+                pending.extend(lb.feed(data))
+        except (OSError, codec.ProtocolError) as e:
+            self._end(e)
+
+    async def _line_in(self, line):
+        clear = self._session.decode(line)
+        self.lines_in += 1
+        self._last_rx = self.clock()
+        self._ping_at = None
+        out = self.handler.handle(clear, self.now_s())
+        if isinstance(out, Deferred):
+            try:
+                out = out.done(await out.aw)
+            except OSError as e:
+                out = out.fail(e)
+        await self._send(out)
+        self.handler.after_send()
+
+    async def _send(self, lines):
+        # encrypt and write clear lines (one write); OSError ends the session
+        if not lines:
+            return
+        lines = self.handler.outgoing(lines)
+        if not lines:
+            return
+        async with self._lock:
+            sess = self._session
+            stream = self._stream
+            if sess is None or stream is None:
+                return
+            data = sess.encode_lines(lines)
+            stream.write(data)
+            await stream.drain()
+        self.lines_out += len(lines)
+        self.bytes_out += len(data)
+
+    # ---- the ticker ------------------------------------------------------------------
+    async def _ticker(self):
+        while True:
+            await sleep_ms(self.t.tick_ms)
+            try:
+                await self.tick()
+            except (OSError, codec.ProtocolError) as e:
+                self._end(e)
+
+    async def tick(self):
+        if not self.logged_in:
+            self._queue = []
+            return
+        out = self._queue
+        self._queue = []
+        fw = self.fw
+        if fw is not None and fw.outbox:
+            out.extend(fw.outbox)
+            fw.outbox[:] = []
+        out.extend(self.handler.periodic(self.now_s()))
+        await self._send(out)
+        now = self.clock()
+        if self._ping_at is None:
+            if ticks_diff(now, self._last_rx) >= self.t.ping_ms:
+                self._ping_at = now
+                await self._send(["MP-0 A"])
+        elif ticks_diff(now, self._ping_at) >= self.t.pong_timeout_ms:
+            raise OSError("no answer to ping")

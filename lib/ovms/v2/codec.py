@@ -1,0 +1,189 @@
+# OVMS v2 "MP-0" line codec: login handshake, session ciphers, paranoid mode.
+# Licence: MIT (this project).
+#
+# Spec: ovms-v2-protocol.md §1 (lines), §2 (handshake, scheme 0), §9 (paranoid).
+# Pure and synchronous; used by the car (firmware/tasks/uplink.py) and by the
+# test server (tools/ovms_v2_server.py), which is why Session is symmetric.
+#
+#   ctoken = make_token(randbytes)
+#   send car_welcome(ctoken, netpass, vehicleid)
+#   stoken = check_server_welcome(line, ctoken, netpass)   # AuthError if bad
+#   sess = Session(session_key(netpass, stoken, ctoken))
+#   wire = sess.encode("MP-0 a")      # base64 text, no CR LF
+#   clear = sess.decode(wire)         # ProtocolError if the stream is broken
+
+from ovms.v2.crypto import b64decode, b64encode, hmac_md5, rc4_drop
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+TOKEN_LEN = 22
+PREFIX = "MP-0 "
+MAX_LINE = 2048  # bytes buffered without a LF before the link is declared broken
+
+# car message codes never paranoid-wrapped (§9; H: servers cannot store it)
+NO_WRAP = "HEAag" + "P"
+
+
+class ProtocolError(ValueError):
+    # the peer sent something the protocol does not allow: reconnect
+    pass
+
+
+class AuthError(ProtocolError):
+    # the server welcome failed the §2.4 checks (or the server refused us)
+    pass
+
+
+def make_token(randbytes, n=TOKEN_LEN):
+    # n characters of the base64 alphabet; randbytes(k) -> k random bytes
+    raw = randbytes(n)
+    return "".join([ALPHABET[b & 63] for b in raw])
+
+
+def digest(netpass, token):
+    # base64(HMAC-MD5(netpass, token)), 24 characters with "==" padding
+    return b64encode(hmac_md5(netpass, token))
+
+
+def car_welcome(ctoken, netpass, vehicleid):
+    # the clear first line of a car connection (without CR LF)
+    return "MP-C 0 %s %s %s" % (ctoken, digest(netpass, ctoken), vehicleid)
+
+
+def server_welcome(stoken, netpass):
+    return "MP-S 0 %s %s" % (stoken, digest(netpass, stoken))
+
+
+def _digest_ok(netpass, token, b64):
+    try:
+        got = b64decode(b64)
+    except ValueError:
+        return False
+    return got == hmac_md5(netpass, token)
+
+
+def check_server_welcome(line, ctoken, netpass):
+    # §2.4: -> stoken, or AuthError
+    if not line.startswith("MP-S 0 "):
+        raise AuthError("not a server welcome")
+    parts = line[7:].split(" ")
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise AuthError("server welcome incomplete")
+    stoken = parts[0]
+    if stoken == ctoken:
+        raise AuthError("server token replayed")
+    if not _digest_ok(netpass, stoken, parts[1]):
+        raise AuthError("server digest wrong")
+    return stoken
+
+
+def parse_car_welcome(line, netpass_for):
+    # server side (test tool): "MP-C 0 ctoken cdigest vehicleid" ->
+    # (ctoken, vehicleid); netpass_for(vehicleid) -> netpass or None
+    if not line.startswith("MP-C 0 "):
+        raise AuthError("not a car welcome")
+    parts = line[7:].split(" ")
+    if len(parts) < 3:
+        raise AuthError("car welcome incomplete")
+    ctoken, cdig, vid = parts[0], parts[1], parts[2].upper()
+    netpass = netpass_for(vid)
+    if netpass is None or not _digest_ok(netpass, ctoken, cdig):
+        raise AuthError("car authentication failed")
+    return ctoken, vid
+
+
+def session_key(netpass, stoken, ctoken):
+    # §2.5: server token first, 16 raw bytes
+    return hmac_md5(netpass, stoken + ctoken)
+
+
+def text(data):
+    # bytes -> str; bytes that are not UTF-8 map to U+0000..U+00FF (Latin-1),
+    # MicroPython's decode() has no errors= argument
+    try:
+        return data.decode()
+    except UnicodeError:
+        return "".join([chr(b) for b in data])
+
+
+class Session:
+    # one connection: separate tx and rx RC4 streams, each dropped 1024 bytes,
+    # running on across all lines (never reset; a lost line means reconnect)
+    def __init__(self, key):
+        self.tx = rc4_drop(key)
+        self.rx = rc4_drop(key)
+
+    def encode(self, clear):
+        # clear message (str) -> base64 text of RC4(clear), no CR LF
+        return b64encode(self.tx.crypt(clear.encode()))
+
+    def encode_lines(self, lines):
+        # several messages -> one bytes chunk, each line ended by CR LF
+        return "".join([self.encode(m) + "\r\n" for m in lines]).encode()
+
+    def decode(self, line):
+        # one received line (str or bytes, no CR LF) -> clear message
+        try:
+            raw = b64decode(line)
+        except ValueError:
+            raise ProtocolError("line is not base64")
+        clear = text(self.rx.crypt(raw))
+        if not clear.startswith(PREFIX):
+            raise ProtocolError("unable to decode message")
+        return clear
+
+
+# ---- paranoid mode (§9) ------------------------------------------------------
+def paranoid_digest(modpass, ptoken):
+    return hmac_md5(modpass, ptoken)
+
+
+def wrap(clear, pdigest):
+    # "MP-0 <X><data>" -> "MP-0 EM<X>" + base64(RC4'(data)); exempt codes as is
+    if len(clear) < 6 or not clear.startswith(PREFIX) or clear[5] in NO_WRAP:
+        return clear
+    data = clear[6:].encode()
+    return "MP-0 EM" + clear[5] + b64encode(rc4_drop(pdigest).crypt(data))
+
+
+def unwrap(clear, pdigest):
+    # "MP-0 EM<X><b64>" -> "MP-0 <X><data>"; anything else unchanged;
+    # ProtocolError if the payload is not base64
+    if not clear.startswith("MP-0 EM") or len(clear) < 8:
+        return clear
+    try:
+        raw = b64decode(clear[8:])
+    except ValueError:
+        raise ProtocolError("bad paranoid payload")
+    return PREFIX + clear[7] + text(rc4_drop(pdigest).crypt(raw))
+
+
+# ---- line splitting (§1) -------------------------------------------------------
+class LineBuffer:
+    # bytes in, complete lines out: split on LF, strip a trailing CR, skip
+    # empty lines. At most MAX_LINE bytes are held (ProtocolError beyond).
+    def __init__(self, limit=MAX_LINE):
+        self.buf = b""
+        self.limit = limit
+
+    def feed(self, data):
+        buf = self.buf + data if self.buf else data
+        out = []
+        start = 0
+        while True:
+            i = buf.find(b"\n", start)
+            if i < 0:
+                break
+            end = i
+            if end > start and buf[end - 1] == 13:
+                end -= 1
+            if end > start:
+                out.append(buf[start:end])
+            start = i + 1
+        self.buf = buf[start:] if start < len(buf) else b""
+        if len(self.buf) > self.limit:
+            self.buf = b""
+            raise ProtocolError("line too long")
+        return out
+
+    def clear(self):
+        self.buf = b""

@@ -1,0 +1,474 @@
+# Car-side handling of OVMS v2 server messages: one clear message in, clear
+# reply lines out; framework records and the periodic send policy.
+# Licence: MIT (this project).
+#
+# Spec: ovms-v2-protocol.md §6 (records), §8 (commands), §9 (paranoid),
+# §10 (server messages); ovms-v2-sms.md §9. Pure and synchronous: time comes
+# in as now_s, the modem actions (SMS, USSD, AT, reboot) as callbacks.
+#
+#   h = Handler(config, vehicle, framework, randbytes=os.urandom)
+#   lines = h.connected(now_s)              # after login: ET, crash record
+#   out = h.handle("MP-0 C203", now_s)      # list of lines, or a Deferred
+#   wire = h.outgoing(out)                  # §8.6 guard + paranoid wrap
+#   h.periodic(now_s)                       # records due (send-on-change)
+#
+# Decisions where the spec is silent:
+# - C<cmd> whose cmd is not decimal is ignored (there is no number to answer).
+# - C2/C4: k must be decimal digits, else "Parameter out of range". A failed
+#   flash write answers ",1,Error: settings could not be saved" and restores
+#   the parameters.
+# - C7 runs the text through the SMS framework as the registered phone with
+#   the authority of the DIAG console (trusted: the server connection is
+#   authenticated with the server password). Several reply texts are joined
+#   with CR; an empty reply is "c7,0,"; a text that is no command at all is
+#   "c7,1,Unknown command" (and is not forwarded as "SMS FROM").
+# - C40/C41/C49 without their callback: ",1,Not available".
+# - C41: today's server routes c replies FIFO (§8.6), so exactly one reply is
+#   sent, after the answer arrived: "c41,0,<answer>" (commas -> ".", LF -> CR)
+#   or "c41,1,Invalid USSD result". No early "c41,0".
+# - A c line is never sent on a connection before its first C (§8.6).
+# - Crash record after login: H*-OVM-DebugCrash,0,2592000,<fw>/RT2.5/V<hw>,
+#   <crashes>,0000,0 (no PIC reset cause bits here).
+# - Periodic set S, L, W, D, V with a CRC memory per code that survives
+#   reconnects; the first set goes out 10 s after login; "busy" = charging,
+#   topping off, heating or key on; streaming (feature 8) sends L each second
+#   while moving with apps watching. F is sent on Z>0 only (as in 2013).
+
+import binascii
+
+from ovms.config import (
+    FEATURE_CANWRITE,
+    FEATURE_STREAM,
+    N_FEATURES,
+    N_PARAMS,
+    PARAM_GPRSAPN,
+    PARAM_GPRSPASS,
+    PARAM_GPRSUSER,
+    PARAM_GSMLOCK,
+    PARAM_MILESKM,
+    PARAM_MODULEPASS,
+    PARAM_PARANOID,
+    PARAM_REGPHONE,
+    PARAM_SERVERIP,
+    PARAM_SERVERPASS,
+    PARAM_VEHICLEID,
+    PARAM_VEHICLETYPE,
+)
+from ovms.v2 import codec
+
+INVALID_SYNTAX = "Invalid syntax"
+OUT_OF_RANGE = "Parameter out of range"
+NOT_SAVED = "Error: settings could not be saved"
+NOT_AVAILABLE = "Not available"
+USSD_FAILED = "Invalid USSD result"
+UNKNOWN_COMMAND = "Unknown command"
+
+TPMS_NONE = "MP-0 W0,0,0,0,0,0,0,0,-1"
+CRASH_LIFETIME_S = 2592000
+
+# §6.10 periodic intervals
+FIRST_SET_S = 10  # after login
+APPS_S = 60  # apps connected
+BUSY_S = 600  # no app, car busy
+IDLE_S = 3600  # no app, car idle
+
+_N_PARAMS_SETTABLE = 24  # C4 accepts 0..23
+_REINIT_PARAMS = (PARAM_MILESKM, PARAM_VEHICLETYPE)
+_NET_PARAMS = (
+    PARAM_SERVERIP,
+    PARAM_GPRSAPN,
+    PARAM_GPRSUSER,
+    PARAM_GPRSPASS,
+    PARAM_VEHICLEID,
+    PARAM_SERVERPASS,
+    PARAM_GSMLOCK,
+)
+_BUSY_STATES = (1, 2, 15)  # charging, topoff, heating
+_DOORS1_CARON = 0x80
+
+
+def interval_s(apps, busy):
+    # §6.10: seconds between periodic sets
+    if apps > 0:
+        return APPS_S
+    return BUSY_S if busy else IDLE_S
+
+
+def periodic_due(now_s, last_s, apps, busy):
+    # True when the periodic set is due; last_s None = never sent
+    return last_s is None or now_s - last_s >= interval_s(apps, busy)
+
+
+def location_l(st):
+    # L: lat, lon (6 decimals), direction, altitude, GPS lock, GPS staleness
+    from ovms.twizy.records import degrees
+
+    return "MP-0 L%s,%s,%d,%d,%d,%d" % (
+        degrees(st.lat_e6),
+        degrees(st.lon_e6),
+        st.direction,
+        st.altitude,
+        st.gpslock,
+        st.stale_gps,
+    )
+
+
+def _digits(a):
+    if not a:
+        return False
+    for ch in a:
+        if not "0" <= ch <= "9":
+            return False
+    return True
+
+
+def _is_awaitable(r):
+    # coroutine / generator (MicroPython coroutines are generators)
+    return r is not None and not isinstance(r, (str, bytes, bool, int)) and hasattr(r, "send")
+
+
+class Deferred:
+    # a command reply that needs an awaited modem action (USSD, SMS, AT);
+    # the async shell awaits .aw then calls done(result) or fail(exc)
+    def __init__(self, aw, finish, code):
+        self.aw = aw
+        self.finish = finish
+        self.code = code
+
+    def done(self, result):
+        return self.finish(result)
+
+    def fail(self, exc):
+        return ["MP-0 c%d,1,%s" % (self.code, exc)]
+
+
+class Handler:
+    def __init__(
+        self,
+        config,
+        vehicle,
+        framework=None,
+        randbytes=None,
+        version=None,
+        hardware=None,
+        on_reboot=None,
+        send_sms=None,
+        send_ussd=None,
+        send_at=None,
+    ):
+        self.cfg = config
+        self.vehicle = vehicle
+        self.fw = framework
+        self.randbytes = randbytes
+        self.version = version or (framework.version if framework else "3.0.0")
+        self.hardware = hardware or (framework.hardware if framework else "HOST")
+        # callbacks: on_reboot(); send_sms(phone, text) -> ignored or awaitable;
+        # send_ussd(code) -> answer text / None / awaitable; send_at(cmd)
+        self.on_reboot = on_reboot
+        self.send_sms = send_sms
+        self.send_ussd = send_ussd
+        self.send_at = send_at
+        self.apps = 0  # Z<n> of this connection
+        self.got_command = False  # a C arrived on this connection (§8.6)
+        self.reboot_pending = False
+        self.ptoken = None  # paranoid token, kept for the uptime (§9)
+        self._pdigest = None
+        self._pdigest_for = None
+        self._sent = {}  # code -> crc32 of the last periodic text sent
+        self._last_set_s = None  # time of the last periodic set
+        self._login_s = 0
+
+    # ---- connection events ------------------------------------------------------
+    def connected(self, now_s):
+        # a fresh login: reset per-connection state, return the first lines
+        self.apps = 0
+        self.got_command = False
+        self._login_s = now_s
+        self._last_set_s = None
+        out = []
+        if self.paranoid():
+            out.append("MP-0 ET" + self._ptoken())
+        net = self.fw.net if self.fw is not None else None
+        crashes = net.crashes if net is not None else 0
+        out.append(
+            "MP-0 H*-OVM-DebugCrash,0,%d,%s/%s/V%s,%d,0000,0"
+            % (CRASH_LIFETIME_S, self.version, self._module(), self.hardware, crashes)
+        )
+        return out
+
+    def _module(self):
+        v = self.vehicle
+        return v.version_text() if v is not None else self.cfg.params[PARAM_VEHICLETYPE]
+
+    # ---- paranoid mode ---------------------------------------------------------
+    def paranoid(self):
+        return self.cfg.params[PARAM_PARANOID].startswith("P")
+
+    def _ptoken(self):
+        if self.ptoken is None:
+            if self.randbytes is None:
+                raise ValueError("paranoid mode needs a random source")
+            self.ptoken = codec.make_token(self.randbytes)
+        return self.ptoken
+
+    def pdigest(self):
+        modpass = self.cfg.params[PARAM_MODULEPASS]
+        key = (modpass, self._ptoken())
+        if self._pdigest_for != key:
+            self._pdigest = codec.paranoid_digest(modpass, key[1])
+            self._pdigest_for = key
+        return self._pdigest
+
+    def outgoing(self, lines):
+        # clear lines about to be sent -> lines to encrypt: drops c lines
+        # before the first C of the connection, wraps when paranoid
+        par = self.paranoid() and self.ptoken is not None
+        out = []
+        for m in lines:
+            if m.startswith("MP-0 c") and not self.got_command:
+                continue
+            out.append(codec.wrap(m, self.pdigest()) if par else m)
+        return out
+
+    # ---- incoming messages (§10) -------------------------------------------------
+    def handle(self, clear, now_s=0):
+        # one clear message from the server -> reply lines ([] = none) or Deferred
+        if clear.startswith("MP-0 EM"):
+            if self.ptoken is None:
+                return []  # not paranoid: cannot unwrap
+            clear = codec.unwrap(clear, self.pdigest())
+        if len(clear) < 6:
+            return []
+        code = clear[5]
+        data = clear[6:]
+        if code == "A":
+            return ["MP-0 a"]
+        if code == "Z":
+            n = 0
+            for ch in data:
+                if not "0" <= ch <= "9":
+                    break
+                n = n * 10 + ord(ch) - 48
+            self.apps = n
+            if self.vehicle is not None:
+                self.vehicle.net.apps = n
+            if n > 0:
+                return self.app_set()
+            return []
+        if code == "C":
+            return self.command(data, now_s)
+        return []  # a, ET, h, unknown: nothing to do
+
+    # ---- commands (§8) ---------------------------------------------------------------
+    def command(self, data, now_s=0):
+        i = data.find(",")
+        cmd = data if i < 0 else data[:i]
+        params = "" if i < 0 else data[i + 1 :]
+        if not _digits(cmd):
+            return []
+        self.got_command = True
+        code = int(cmd)
+        if self.vehicle is not None:
+            out = self.vehicle.server_command(code, params)
+            if out is not None:
+                return out
+        has = i >= 0
+        if code == 1:
+            f = self.cfg.features
+            return ["MP-0 c1,0,%d,%d,%d" % (k, N_FEATURES, f[k]) for k in range(N_FEATURES)]
+        if code == 2:
+            return self._set(2, has, params, N_FEATURES)
+        if code == 3:
+            p = self.cfg.params
+            return [
+                "MP-0 c3,0,%d,%d,%s" % (k, N_PARAMS, "" if k == PARAM_SERVERPASS else p[k])
+                for k in range(N_PARAMS)
+            ]
+        if code == 4:
+            return self._set(4, has, params, _N_PARAMS_SETTABLE)
+        if code == 5:
+            self.reboot_pending = True
+            return ["MP-0 c5,0"]
+        if code == 7:
+            return self._sms_command(params, now_s)
+        if code == 40:
+            j = params.find(",")
+            if not has or j < 0:
+                return [_fail(40, INVALID_SYNTAX)]
+            return self._call(40, self.send_sms, (params[:j], params[j + 1 :]), _ok40)
+        if code == 41:
+            if not has or not params:
+                return [_fail(41, INVALID_SYNTAX)]
+            return self._call(41, self.send_ussd, (params,), _ussd_reply)
+        if code == 49:
+            if not has or not params:
+                return [_fail(49, INVALID_SYNTAX)]
+            return self._call(49, self.send_at, (params,), _ok49)
+        return ["MP-0 c%d,3" % code]
+
+    def _call(self, code, cb, args, finish):
+        if cb is None:
+            return [_fail(code, NOT_AVAILABLE)]
+        try:
+            r = cb(*args)
+        except OSError as e:
+            return [_fail(code, e)]
+        if _is_awaitable(r):
+            return Deferred(r, finish, code)
+        return finish(r)
+
+    def _set(self, code, has, params, limit):
+        # C2 (features) / C4 (parameters): "<k>,<value>"
+        if not has:
+            return [_fail(code, INVALID_SYNTAX)]
+        j = params.find(",")
+        if j < 0:
+            return [_fail(code, INVALID_SYNTAX)]
+        k_text = params[:j]
+        value = params[j + 1 :]
+        if not _digits(k_text) or int(k_text) >= limit:
+            return [_fail(code, OUT_OF_RANGE)]
+        k = int(k_text)
+        cfg = self.cfg
+        undo = list(cfg.params)
+        feats = list(cfg.features)
+        if code == 2:
+            cfg.set_feature(k, value, save=False)
+        else:
+            cfg.set_param(k, value, save=False)
+        try:
+            cfg.save()
+        except OSError:
+            cfg.params[:] = undo
+            cfg.features[:] = feats
+            return [_fail(code, NOT_SAVED)]
+        fw = self.fw
+        if fw is not None:
+            reinit = (code == 2 and k == FEATURE_CANWRITE) or (code == 4 and k in _REINIT_PARAMS)
+            if reinit and fw.on_vehicle_reinit is not None:
+                fw.on_vehicle_reinit()
+            if code == 4 and k in _NET_PARAMS and fw.on_net_change is not None:
+                fw.on_net_change()
+        return ["MP-0 c%d,0" % code]
+
+    def _sms_command(self, text, now_s):
+        # C7: an SMS command run as the registered phone (§8.4)
+        fw = self.fw
+        if fw is None:
+            return ["MP-0 c7,3"]
+        if not self._is_sms_command(text):
+            return [_fail(7, UNKNOWN_COMMAND)]
+        replies = fw.handle(self.cfg.params[PARAM_REGPHONE], text, now_s, trusted=True)
+        body = "\r".join(replies).replace("\r\n", "\r").replace("\n", "\r").replace(",", ";")
+        return ["MP-0 c7,0," + body]
+
+    def _is_sms_command(self, text):
+        from ovms.sms import TABLE, _upper
+
+        words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
+        if not words:
+            return False
+        word = _upper(words[0])
+        line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
+        for e in TABLE:
+            if line.startswith(e[0]):
+                return True
+        v = self.vehicle
+        return v is not None and v.match(word) is not None
+
+    def after_send(self):
+        # call once the replies of a command are written: C5 reboots now
+        if self.reboot_pending:
+            self.reboot_pending = False
+            if self.on_reboot is not None:
+                self.on_reboot()
+
+    # ---- records (§6) -------------------------------------------------------------
+    def record(self, code):
+        st = self.vehicle.st
+        from ovms.twizy import records
+
+        if code == "S":
+            return records.status_s(st, self.cfg.units())
+        if code == "L":
+            return location_l(st)
+        if code == "W":
+            return TPMS_NONE
+        if code == "D":
+            return records.environment_d(st)
+        if code == "V":
+            return records.CAPABILITIES
+        if code == "F":
+            return self.firmware_f()
+        return None
+
+    def firmware_f(self):
+        st = self.vehicle.st
+        vin = st.vin_text() or ""
+        net = self.fw.net if self.fw is not None else None
+        operator = net.operator if net is not None else ""
+        return "MP-0 F%s/RT/V%s,%s,%d,%d,RT,%s" % (
+            self.version,
+            self.hardware,
+            vin,
+            st.net_sq,
+            self.cfg.features[FEATURE_CANWRITE],
+            operator,
+        )
+
+    def app_set(self):
+        # Z>0: S, L, W, F, D unconditionally (and remembered as sent)
+        out = []
+        for code in "SLWFD":
+            text = self.record(code)
+            self._sent[code] = binascii.crc32(text.encode())
+            out.append(text)
+        return out
+
+    def _if_changed(self, code, out):
+        text = self.record(code)
+        crc = binascii.crc32(text.encode())
+        if self._sent.get(code) != crc:
+            self._sent[code] = crc
+            out.append(text)
+
+    def busy(self):
+        st = self.vehicle.st
+        return st.car_chargestate in _BUSY_STATES or bool(st.car_doors1 & _DOORS1_CARON)
+
+    def periodic(self, now_s):
+        # records due now (call about once a second while logged in)
+        out = []
+        if self.vehicle is None or now_s - self._login_s < FIRST_SET_S:
+            return out
+        st = self.vehicle.st
+        if periodic_due(now_s, self._last_set_s, self.apps, self.busy()):
+            self._last_set_s = now_s
+            for code in "SLWDV":
+                self._if_changed(code, out)
+        elif self.apps > 0 and self.cfg.features[FEATURE_STREAM] > 0 and st.car_speed > 0:
+            self._if_changed("L", out)
+        return out
+
+    def forget_sent(self):
+        self._sent = {}
+
+
+def _fail(code, reason):
+    return "MP-0 c%d,1,%s" % (code, reason)
+
+
+def _ok40(result):
+    return ["MP-0 c40,0"]
+
+
+def _ok49(result):
+    return ["MP-0 c49,0"]
+
+
+def _ussd_reply(answer):
+    if answer is None:
+        return [_fail(41, USSD_FAILED)]
+    answer = codec.text(answer) if isinstance(answer, bytes) else answer
+    answer = answer.replace("\r\n", "\r").replace("\n", "\r").replace(",", ".")
+    return ["MP-0 c41,0," + answer]
