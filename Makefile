@@ -56,6 +56,12 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=200000 $(PY) -m pytest host_tests -k fuzz
 
+## sim: the app on the unix port with the host board: the bundled traces replayed on the
+## asyncio clock (SIM_SPEED x), the SIM800 emulator in-process, for SIM_SECONDS seconds
+sim: $(STAMP)
+	@mkdir -p build/sim
+	$(MP) -X heapsize=8M -m firmware.sim $(or $(SIM_SECONDS),20) $(or $(SIM_SPEED),1)
+
 ## replay: the replay tool on a bundled real trace
 replay: $(STAMP)
 	$(PY) -m tools.replay --state --records $(TRACE)

@@ -168,3 +168,87 @@ async def echo_server():
             pass
 
     return await listen(serve, 0)
+
+
+# ---- CAN adapter contract (test_can_fake.py, test_can_adapters.py) ----------------
+# One suite for every adapter behind firmware/hal/can.py. make() -> (adapter, inject):
+# inject(can_id, data) puts one frame on the bus (through the adapter's acceptance
+# filter, as the controller would see it). USED is an ID the adapter is filtered for,
+# UNUSED one it is not.
+CAN_USED = 0x155
+CAN_UNUSED = 0x080
+
+
+def recv_locked(adapter, buf):
+    # adapter.recv(buf) with the heap locked on the unix port (any allocation raises)
+    try:
+        import micropython
+    except ImportError:
+        return adapter.recv(buf)
+    micropython.heap_lock()
+    try:
+        r = adapter.recv(buf)
+    finally:
+        micropython.heap_unlock()
+    return r
+
+
+def can_contract(make):
+    a, inject = make()
+    buf = bytearray(8)
+    # nothing is received before start()
+    inject(CAN_USED, b"\x01\x02")
+    assert a.recv(buf) == -1
+    a.start()
+    assert a.started
+    assert a.recv(buf) == -1
+    # one frame: ID, DLC and data into the caller's slot
+    inject(CAN_USED, b"\x07\x97\xc7\x54\x97\x98\x00\x73")
+    assert a.recv(buf) == CAN_USED
+    assert a.dlc == 8 and bytes(buf) == b"\x07\x97\xc7\x54\x97\x98\x00\x73"
+    assert a.recv(buf) == -1
+    # the acceptance filter: unused IDs never arrive
+    inject(CAN_UNUSED, b"\x01")
+    assert a.recv(buf) == -1
+    # short frames, order kept (FIFO), the slot reused
+    inject(0x597, b"\x00\xe4")
+    inject(0x69F, b"\xf0\x82\x87\x37")
+    assert a.recv(buf) == 0x597 and a.dlc == 2 and buf[:2] == b"\x00\xe4"
+    assert a.recv(buf) == 0x69F and a.dlc == 4 and buf[:4] == b"\xf0\x82\x87\x37"
+    assert a.recv(buf) == -1
+    # the receive path allocates nothing (proven on the unix port)
+    inject(0x5D7, b"\x00\x00\x04\x06\x75\x20\x00")
+    assert recv_locked(a, buf) == 0x5D7 and a.dlc == 7
+    assert recv_locked(a, buf) == -1
+    assert a.frames == 4
+    # listen-only: no transmit
+    try:
+        a.send(0x601, b"\x40")
+        raise AssertionError("send() must fail while listen-only")
+    except OSError:
+        pass
+    a.check()
+    c = a.counters()
+    assert c["frames"] == 4 and c["overruns"] == 0 and c["bus_off"] == 0
+    return a
+
+
+async def can_wakes(a, inject, ms=500):
+    # a frame arriving while a task waits on a.wait() wakes it
+    import asyncio
+
+    from ovms.aio import sleep_ms
+
+    woke = []
+
+    async def waiter():
+        await a.wait()
+        woke.append(1)
+
+    t = asyncio.create_task(waiter())
+    await sleep_ms(5)
+    assert not woke
+    inject(CAN_USED, b"\x00")
+    await wait_until(lambda: woke, ms)
+    t.cancel()
+    return bool(woke)

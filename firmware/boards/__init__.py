@@ -1,0 +1,1 @@
+# Board configuration modules: pins, bus ids, rates, paths. No logic.

@@ -1,0 +1,218 @@
+# FakeCan: the CAN adapter for the host and the simulation, fed from candump traces.
+# Licence: MIT (this project). Interface: can.py.
+#
+# Behaves like the controller on a running bus:
+#   - frames arrive at their recorded relative times (1/speed of them: speed 10 plays a
+#     5 s trace in 0.5 s) on the asyncio clock (ovms.aio.ticks_ms);
+#   - several traces play back to back (gap_ms between them); with loop=True the whole
+#     sequence starts over, the clock shifted by its length plus gap_ms (.loops counts);
+#   - only IDs in `ids` pass (the acceptance filter; None = accept all), the rest are
+#     counted in .filtered; nothing is received before start();
+#   - received frames wait in a bounded RX FIFO of `depth` frames; a frame arriving at a
+#     full FIFO is lost and counted in .overruns (the consumer was too slow).
+# The feeder task started by start() delivers every frame due since its last run and
+# sets the flag; advance(ms) does the same synchronously for deterministic tests.
+# Times are integer ms after scaling; the trace is parsed once at construction
+# (host RAM: about 16 bytes per frame).
+
+import asyncio
+from array import array
+
+from firmware.hal.can import CANAdapter, EventFlag
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+from ovms.canlog import parse_line
+
+_MAX_SLEEP_MS = 50  # the feeder looks at least this often (start/stop, clock shifts)
+
+
+class FakeCan(CANAdapter):
+    FLAG = EventFlag  # set from the feeder task, not an IRQ (see can.EventFlag)
+
+    def __init__(
+        self, traces=(), speed=1, depth=32, loop=True, gap_ms=10, frames=None, feeder=True, **kw
+    ):
+        # traces: candump -L / CRTD file paths; frames: or a list of (t_us, id, data);
+        # feeder=False: no task, the test calls advance() (or inject()) itself
+        super().__init__(**kw)
+        self.feeder = feeder
+        self.speed = speed
+        self.depth = depth
+        self.loop = loop
+        self.gap_ms = gap_ms
+        self.filtered = 0  # frames the acceptance filter rejected
+        self.loops = 0  # times the sequence started over
+        self.delivered = 0  # frames that reached the FIFO
+        self.sent = []  # frames given to send() when not listen-only
+        t_ms = array("L")
+        src_id = array("H")
+        src_dlc = bytearray()
+        src_data = bytearray()
+        base = 0  # ms where the current trace starts
+        for item in _sources(traces, frames):
+            t0 = None
+            last = base
+            for t_us, can_id, data in item:
+                if t0 is None:
+                    t0 = t_us
+                t = base + (t_us - t0) // (1000 * speed)
+                t_ms.append(t)
+                src_id.append(can_id if can_id <= 0x7FF else 0xFFFF)
+                n = len(data)
+                src_dlc.append(n)
+                src_data.extend(data)
+                src_data.extend(bytes(8 - n))
+                last = t
+            base = last + gap_ms // speed + 1
+        self.n = len(t_ms)
+        self.span_ms = base  # one pass of the whole sequence, gap included
+        self._t = t_ms
+        self._id = src_id
+        self._dlc = src_dlc
+        self._data = src_data
+        # the RX FIFO: a ring of `depth` preallocated slots
+        self._f_id = array("H", [0] * depth)
+        self._f_dlc = bytearray(depth)
+        self._f_data = bytearray(8 * depth)
+        self._head = 0  # oldest waiting frame
+        self._count = 0
+        # acceptance filter: one byte per 11-bit ID (extended IDs map to 0xFFFF: rejected)
+        self._accept = bytearray(0x800)
+        self._next = 0  # index of the next trace frame to arrive
+        self._shift = 0  # ms added to trace times (loops)
+        self._t0 = 0
+        self._task = None
+
+    # ---- interface ---------------------------------------------------------------
+    def start(self):
+        acc = self._accept
+        if self.ids is None:
+            for i in range(0x800):
+                acc[i] = 1
+        else:
+            for i in self.ids:
+                acc[i] = 1
+        self.started = True
+        self._t0 = ticks_ms()
+        if self.feeder and self.n and self._task is None:
+            self._task = asyncio.create_task(self._feeder())
+
+    def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def recv(self, buf):
+        if not self._count:
+            return -1
+        h = self._head
+        can_id = self._f_id[h]
+        n = self._f_dlc[h]
+        d = self._f_data
+        o = h * 8
+        for i in range(n):
+            buf[i] = d[o + i]
+        self.dlc = n
+        h += 1
+        if h == self.depth:
+            h = 0
+        self._head = h
+        self._count -= 1
+        self.frames += 1
+        return can_id
+
+    def pending(self):
+        return self._count
+
+    def _send(self, can_id, data):
+        self.sent.append((can_id, bytes(data)))
+        return True
+
+    # ---- the bus -------------------------------------------------------------------
+    def advance(self, now_ms):
+        # deliver every frame due at or before now_ms (since start()); -> frames arriving
+        t = self._t
+        n = self.n
+        k = self._next
+        got = 0
+        while n:
+            if k == n:
+                if not self.loop or t[0] + self._shift + self.span_ms > now_ms:
+                    break
+                k = 0
+                self._shift += self.span_ms
+                self.loops += 1
+            if t[k] + self._shift > now_ms:
+                break
+            self._arrive(k)
+            k += 1
+            got += 1
+        self._next = k
+        return got
+
+    def next_due_ms(self):
+        # ms (since start()) of the next arrival, or -1 when the trace is over
+        k = self._next
+        if k == self.n:
+            if not self.loop or not self.n:
+                return -1
+            return self._t[0] + self._shift + self.span_ms
+        return self._t[k] + self._shift
+
+    def inject(self, can_id, data):
+        # one frame arrives on the bus now (tests; allocates: not for the frame path)
+        n = len(data)
+        self._put(can_id if can_id <= 0x7FF else 0xFFFF, n, bytes(data) + bytes(8 - n), 0)
+        if self._count:
+            self.kick()
+
+    def _arrive(self, k):
+        self._put(self._id[k], self._dlc[k], self._data, k * 8)
+
+    def _put(self, can_id, n, src, o):
+        if can_id > 0x7FF or not self._accept[can_id]:
+            self.filtered += 1
+            return
+        if self._count == self.depth:
+            self.overruns += 1  # FIFO full: the frame is lost
+            return
+        slot = self._head + self._count
+        if slot >= self.depth:
+            slot -= self.depth
+        self._f_id[slot] = can_id
+        self._f_dlc[slot] = n
+        dst = self._f_data
+        p = slot * 8
+        for i in range(8):
+            dst[p + i] = src[o + i]
+        self._count += 1
+        self.delivered += 1
+
+    async def _feeder(self):
+        while True:
+            now = ticks_diff(ticks_ms(), self._t0)
+            if self.advance(now) and self._count:
+                self.kick()
+            due = self.next_due_ms()
+            if due < 0:
+                self._task = None
+                return
+            wait = due - ticks_diff(ticks_ms(), self._t0)
+            await sleep_ms(1 if wait < 1 else (wait if wait < _MAX_SLEEP_MS else _MAX_SLEEP_MS))
+
+
+def _sources(traces, frames):
+    if frames is not None:
+        yield frames
+    if isinstance(traces, str):
+        traces = (traces,)
+    for path in traces:
+        yield _read(path)
+
+
+def _read(path):
+    # (t_us, id, data) per frame line of a trace file
+    with open(path) as f:
+        for line in f:
+            r = parse_line(line)
+            if r is not None:
+                yield r

@@ -1,0 +1,226 @@
+# End-to-end OVMS v2 client (firmware/tasks/uplink.py) over real loopback
+# TCP against tools/ovms_v2_server.py. Both runtimes; each test < 5 s.
+# Licence: MIT (this project).
+import asyncio
+import os
+
+from support import run_async
+from twizy_helpers import fresh
+
+from firmware.hal.netstream import open_tcp
+from firmware.tasks.uplink import Timing, Uplink
+from ovms.sms import Framework
+from tools.ovms_v2_server import FakeServer
+
+VID = "TWIZY42"
+NETPASS = "NETPASS42"
+
+
+def _timing(port, **kw):
+    t = Timing(
+        port=port,
+        tick_ms=20,
+        login_timeout_ms=1000,
+        backoff_min_ms=40,
+        backoff_max_ms=160,
+    )
+    for k in kw:
+        setattr(t, k, kw[k])
+    return t
+
+
+def _setup(srv, netpass=NETPASS, **kw):
+    v = fresh(params={0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: netpass})
+    fw = Framework(v.cfg, v)
+    up = Uplink(open_tcp, v.cfg, v, fw, randbytes=os.urandom, timing=_timing(srv.port, **kw))
+    return up, v, fw
+
+
+async def _with(srv, up, body):
+    task = asyncio.create_task(up.run())
+    try:
+        await body()
+    finally:
+        up.stop()
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if not up.logged_in:
+                break
+        task.cancel()
+        await srv.close()
+        await asyncio.sleep(0.02)
+
+
+def test_login_commands_and_records():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+
+        async def body():
+            assert await srv.wait_for(lambda: srv.logged_in() and up.logged_in)
+            assert await srv.wait_for(lambda: srv.lines("H*-OVM-DebugCrash"))
+            assert srv.received[0] == "MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,0,0000,0"
+            assert v.net.server_ok == 1 and fw.net.server_ok
+            # an app connects: S, L, W, F, D at once
+            await srv.send("MP-0 Z1")
+            assert await srv.wait_for(lambda: srv.lines("D"))
+            got = [m[:6] for m in srv.received[1:6]]
+            assert got == ["MP-0 S", "MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"]
+            assert srv.lines("W") == ["MP-0 W0,0,0,0,0,0,0,0,-1"]
+            # commands
+            await srv.send("MP-0 C204,30,60")
+            assert await srv.wait_for(lambda: srv.lines("c204"))
+            await srv.send("MP-0 C203")
+            assert await srv.wait_for(lambda: srv.lines("c203"))
+            assert srv.lines("c203") == ["MP-0 c203,0,30,60,0,19,124"]
+            await srv.send("MP-0 C1")
+            assert await srv.wait_for(lambda: len(srv.lines("c1,")) == 16)
+            assert srv.lines("c1,")[15] == "MP-0 c1,0,15,16,0"
+            await srv.send("MP-0 C99")
+            assert await srv.wait_for(lambda: srv.lines("c99"))
+            assert srv.lines("c99") == ["MP-0 c99,3"]
+            # ping from the server
+            await srv.send("MP-0 AFA")
+            assert await srv.wait_for(lambda: srv.lines("a"))
+            assert srv.lines("a") == ["MP-0 a"]
+            # a framework push (e.g. a forwarded SMS) goes out with the ticker
+            fw.push("hello")
+            assert await srv.wait_for(lambda: srv.lines("PA"))
+            assert srv.lines("PA") == ["MP-0 PAhello"]
+            assert up.lines_in == 7 and up.lines_out == len(srv.received)
+            assert up.bytes_in > 0 and up.bytes_out > 0
+            assert up.connects == 1 and up.logins == 1 and up.auth_failures == 0
+            assert "up" in up.diag_text()
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_reconnect_after_server_drop():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+
+        async def body():
+            assert await srv.wait_for(lambda: srv.logins == 1 and up.logged_in)
+            await srv.drop()
+            assert await srv.wait_for(lambda: not up.logged_in, 2000)
+            assert v.net.server_ok == 0
+            assert await srv.wait_for(lambda: srv.logins == 2 and up.logged_in, 3000)
+            assert up.errors == 1 and up.connects == 2
+            # the new connection works (fresh cipher streams both sides)
+            await srv.send("MP-0 C201")
+            assert await srv.wait_for(lambda: srv.lines("c201"))
+            assert srv.lines("c201") == ["MP-0 c201,0,0"]
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_wrong_netpass_backs_off():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv, netpass="WRONG")
+
+        async def body():
+            assert await srv.wait_for(lambda: up.auth_failures >= 2, 3000)
+            assert srv.logins == 0 and srv.auth_failures >= 2
+            assert not up.logged_in and up.logins == 0
+            assert 20 <= up.last_backoff_ms <= 160
+            # exponential, jittered, capped
+            assert 20 <= up.backoff_ms(1) <= 40
+            assert 40 <= up.backoff_ms(2) <= 80
+            assert 80 <= up.backoff_ms(10) <= 160
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_car_pings_after_silence():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv, ping_ms=150, pong_timeout_ms=2000)
+
+        async def body():
+            assert await srv.wait_for(lambda: srv.lines("A"), 2000)
+            assert srv.lines("A")[0] == "MP-0 A"
+            # the server's "a" arrives and counts as a received line
+            assert await srv.wait_for(lambda: up.lines_in >= 2, 2000)
+            assert up.logged_in and up.errors == 0
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_unanswered_ping_reconnects():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        srv.auto_pong = False
+        await srv.start()
+        up, v, fw = _setup(srv, ping_ms=100, pong_timeout_ms=100)
+
+        async def body():
+            assert await srv.wait_for(lambda: srv.logins >= 2, 3000)
+            assert up.errors >= 1
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_no_server_configured_waits():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+        v.cfg.set_param(4, "", save=False)
+
+        async def body():
+            await asyncio.sleep(0.2)
+            assert up.connects == 0 and not up.logged_in
+            v.cfg.set_param(4, "127.0.0.1", save=False)
+            up.reconnect()
+            assert await srv.wait_for(lambda: up.logged_in, 2000)
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_vehicle_records_through_the_ticker_link():
+    # the app's ticker dispatches the vehicle's notifications; its Link hands the
+    # server part to the uplink (ready()/send()), which writes them on its tick
+    from firmware.tasks.ticker import Link
+
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+        link = Link(v.cfg, None, up)
+
+        async def body():
+            assert not link.server_ready()
+            assert await srv.wait_for(lambda: up.logged_in)
+            assert link.server_ready()
+            v.inject(10)
+            for _ in range(61):
+                v.tick()
+                v.dispatch(link)
+            assert await srv.wait_for(lambda: srv.lines("HRT-PWR-BattCell"))
+            assert srv.lines("HRT-PWR-UsageStats")[0].startswith(
+                "MP-0 HRT-PWR-UsageStats,0,86400,"
+            )
+            assert len(srv.lines("HRT-PWR-BattCell")) == 14
+            assert up.queue_dropped == 0
+
+        await _with(srv, up, body)
+
+    run_async(main())
