@@ -83,6 +83,8 @@ def _fold(emu, replies, stats):
         n = int(text[4:]) if text[:4] == "re Q" and text[4:].isdigit() else -1
         if number != OWNER or n <= 0 or n >= len(replies):
             stats["unexpected"] += 1
+            if len(stats["odd"]) < 5:
+                stats["odd"].append((number, text))
         elif replies[n] < 255:
             replies[n] += 1
         stats["answered"] += 1
@@ -132,6 +134,7 @@ def test_fault_soak():
             "sms_injected": 0,
             "answered": 0,
             "unexpected": 0,
+            "odd": [],  # the first unexpected replies, for the failure message
         }
         replies = bytearray(8192)  # replies[n]: answers to "Q<n>"
         try:
@@ -178,9 +181,11 @@ def test_fault_soak():
             assert ok1 and ok2, (m.state, len(emu.inbox), m.pending_sms(), n_sent, want)
             assert emu.faults == FAULTS
             assert m.state == READY
-            assert not missing, missing
-            assert not twice, twice
-            assert stats["unexpected"] == 0
+            assert not missing and not twice and stats["unexpected"] == 0, (
+                missing,
+                twice,
+                stats["odd"],
+            )
             assert n_sent == want
             assert emu.lost_sms == 0
             assert stats["corrupt"] == 0

@@ -238,7 +238,10 @@ class Uplink:
             if reader is not None:
                 reader.cancel()
             if stream is not None:
-                await stream.close()
+                try:
+                    await stream.close()
+                except OSError:  # the link under it is gone already (modem reset/stopped)
+                    pass
         return logged
 
     async def _first_line(self, stream, lb, pending):

@@ -150,6 +150,21 @@ _GEN_STATES = {
 }
 
 
+def save_or_rollback(cfg, undo):
+    # save the settings; if the flash write fails put the parameters back to
+    # `undo` (a copy taken before the change) and return False: nothing is
+    # acknowledged that the next boot would lose (SMS commands and server C2/C4)
+    try:
+        cfg.save()
+        return True
+    except OSError as e:
+        log.get("sms").error("saving settings failed: %s", e)
+        if undo is not None:
+            cfg.params[:] = undo
+            cfg.load_features()
+        return False
+
+
 class NetStatus:
     # What the modem/network task knows; the interpreter only reads it.
     def __init__(self):
@@ -249,7 +264,8 @@ class Framework:
                 out = self._run(entry, sender, word, args)
         except OSError as e:  # flash write failed inside a vehicle command
             self._log.error("saving settings failed: %s", e)
-            self._rollback()
+            self.cfg.params[:] = self._undo
+            self.cfg.load_features()
             out = [ERR_NOT_SAVED]
         self._undo = None
         return self._out(out)
@@ -367,22 +383,13 @@ class Framework:
     def _commit(self, reinit=False, net=False):
         # save, then tell the wiring; False if the flash write failed, and
         # then the parameters are put back as they were (nothing changed)
-        try:
-            self.cfg.save()
-        except OSError as e:
-            self._log.error("saving settings failed: %s", e)
-            self._rollback()
+        if not save_or_rollback(self.cfg, self._undo):
             return False
         if reinit and self.on_vehicle_reinit is not None:
             self.on_vehicle_reinit()
         if net and self.on_net_change is not None:
             self.on_net_change()
         return True
-
-    def _rollback(self):
-        if self._undo is not None:
-            self.cfg.params[:] = self._undo
-            self.cfg.load_features()
 
     def _p(self, n):
         return self.cfg.params[n]

@@ -54,6 +54,7 @@ from ovms.config import (
     PARAM_VEHICLEID,
     PARAM_VEHICLETYPE,
 )
+from ovms.sms import save_or_rollback
 from ovms.v2 import codec
 
 INVALID_SYNTAX = "Invalid syntax"
@@ -331,16 +332,11 @@ class Handler:
         k = int(k_text)
         cfg = self.cfg
         undo = list(cfg.params)
-        feats = list(cfg.features)
         if code == 2:
             cfg.set_feature(k, value, save=False)
         else:
             cfg.set_param(k, value, save=False)
-        try:
-            cfg.save()
-        except OSError:
-            cfg.params[:] = undo
-            cfg.features[:] = feats
+        if not save_or_rollback(cfg, undo):
             return [_fail(code, NOT_SAVED)]
         fw = self.fw
         if fw is not None:
