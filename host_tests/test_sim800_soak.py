@@ -1,7 +1,9 @@
 # Fault soak: 1,000 seeded random faults from the emulator (tools/sim800emu.py)
 # while SMS and TCP traffic run through the SIM800 driver. Afterwards the driver
-# is READY again, every SMS received was answered exactly once, no exception
-# escaped, the TCP link works, and (unix port) the heap did not grow.
+# is READY again, every SMS received was answered (once; a second copy only
+# where the modem took the text but its +CMGS confirmation was lost, counted as
+# sms_unconfirmed: at-least-once beats a lost reply), no exception escaped, the
+# TCP link works, and (unix port) the heap did not grow.
 # Runs under pytest and host_tests/mprunner.py. Licence: MIT (this project).
 #
 # SOAK_FAULTS / SOAK_SEED (environment, CPython only) change the run.
@@ -181,12 +183,11 @@ def test_fault_soak():
             assert ok1 and ok2, (m.state, len(emu.inbox), m.pending_sms(), n_sent, want)
             assert emu.faults == FAULTS
             assert m.state == READY
-            assert not missing and not twice and stats["unexpected"] == 0, (
-                missing,
-                twice,
-                stats["odd"],
-            )
-            assert n_sent == want
+            # every SMS answered; twice only where the modem took the text but its
+            # +CMGS confirmation was lost (at-least-once: sent again, counted)
+            assert not missing and stats["unexpected"] == 0, (missing, twice, stats["odd"])
+            assert len(twice) <= m.counters["sms_unconfirmed"], (twice, m.counters)
+            assert n_sent == want + sum([replies[i] - 1 for i in twice])
             assert emu.lost_sms == 0
             assert stats["corrupt"] == 0
             assert stats["echoes"] > 0 and stats["connects"] > 1

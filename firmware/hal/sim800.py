@@ -165,6 +165,7 @@ class Sim800:
         self.ip = ""
         self.gprs_up = False
         self.fail_streak = 0
+        self.payload_sent = False  # see _cmd
         self.counters = {
             "inits": 0,
             "reboots": 0,  # modem resets seen while READY
@@ -184,6 +185,7 @@ class Sim800:
             "sms_dup": 0,  # already answered (seen again after a lost CMGD)
             "sms_out": 0,
             "sms_dropped": 0,
+            "sms_unconfirmed": 0,  # sent again after a lost +CMGS (may duplicate)
             "bugs": 0,  # exceptions in callbacks / passes (should stay 0)
         }
         self.last_error = None
@@ -407,6 +409,7 @@ class Sim800:
         self._rx_left = 0
         self._done.clear()
         self._active = True
+        self.payload_sent = False  # the modem has the payload (e.g. an SMS text)
         t0 = ticks_ms()
         try:
             await self._write(text + "\r")
@@ -422,6 +425,7 @@ class Sim800:
                 self._want_prompt = False
                 self._done.clear()
                 await self._write(payload)
+                self.payload_sent = True
             if not await wait_event(self._done, ms):
                 self._timed_out()
                 raise ModemTimeout(text, "timeout")
@@ -843,6 +847,11 @@ class Sim800:
                 payload=at.encode(text) + CTRL_Z,
             )
         except ModemError:
+            # At least once: when the text reached the modem but its +CMGS
+            # confirmation was lost (timeout, reset), the SMS may be out already;
+            # it is sent again (a duplicate reply beats a lost alert) and counted.
+            if self.payload_sent:
+                self.counters["sms_unconfirmed"] += 1
             if item[2] >= self.t["sms_tries"]:
                 if self._outbox and self._outbox[0] is item:
                     self._outbox.pop(0)
