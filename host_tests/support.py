@@ -33,22 +33,35 @@ def frame(hexdata):
 
 
 # ---- temporary directories (both runtimes; no tempfile on MicroPython) -------
+# TMP_ROOT: where tmpdir() makes its folders. /tmp on a PC; the emulated Cortex-M has no
+# /tmp (its only writable filesystem is the host folder mounted by mpremote), so its
+# runner sets TMP_ROOT (set_tmp_root) before the tests run.
 _tmp_count = [0]
+TMP_ROOT = ["/tmp"]
+
+
+def set_tmp_root(path):
+    TMP_ROOT[0] = path
 
 
 def tmpdir(tag="t"):
-    # a fresh empty directory under /tmp with a unique name
+    # a fresh empty directory under TMP_ROOT with a unique name; a root that cannot be
+    # written raises OSError (never loops)
     import os
     import random
 
-    while True:
+    for _ in range(100):
         _tmp_count[0] += 1
-        path = "/tmp/ovms-%s-%08x-%d" % (tag, random.getrandbits(32), _tmp_count[0])
+        path = "%s/ovms-%s-%08x-%d" % (TMP_ROOT[0], tag, random.getrandbits(30), _tmp_count[0])
         try:
             os.mkdir(path)
             return path
         except OSError:
-            continue
+            try:
+                os.stat(path)  # exists: try another name
+            except OSError:
+                raise OSError("tmpdir: cannot create a folder under " + TMP_ROOT[0])
+    raise OSError("tmpdir: no free name under " + TMP_ROOT[0])
 
 
 def rmtree(path):

@@ -188,4 +188,5 @@ def _utf8(v):
     try:
         return v.encode()
     except UnicodeError:  # CPython only: lone surrogates
-        return "".join([c if c < "\ud800" or c > "\udfff" else "?" for c in v]).encode()
+        # (compare code points: a lone-surrogate literal cannot be frozen by mpy-tool)
+        return "".join([c if not 0xD800 <= ord(c) <= 0xDFFF else "?" for c in v]).encode()
