@@ -1,0 +1,247 @@
+# Append-only flash journal: entries with a sequence number and a CRC each, kept in a
+# few segment files, bounded in bytes. The storage under lib/ovms/outbox.py.
+# Licence: MIT (this project).
+#
+# Files: <prefix>.<n>, n = 1, 2, 3 ... (a new segment when the current one is full).
+# One entry (all ASCII hex, so a file can be read with `cat` on the host):
+#
+#   <kind 1><seq 8 hex><t 8 hex><len 4 hex><payload: len bytes><crc 8 hex>\n
+#
+#   kind     one letter: the owner's entry types ("R" record, "P" alert, "F" floor mark)
+#   seq      32-bit sequence number (0 for marks)
+#   t        32-bit seconds on the board's clock (epoch) when the entry was made
+#   crc      CRC-32 of every byte of the entry before it
+#
+# Crash safety (same spirit as ovms/store.py): entries are only ever appended. A write
+# torn at any byte leaves a tail that fails its length or CRC check; the scan stops
+# there, so everything before the torn entry survives and only that entry is lost.
+# A segment with a bad entry (or a failed write) is never appended to again: the next
+# write opens a new segment, so a new entry is never glued behind broken bytes.
+# Bounds: the total of all segments stays below max_bytes; when a write would pass
+# it, whole oldest segments are deleted (enforce() tells the owner which sequence
+# numbers went, so it can count them). RAM: entries are streamed one at a time, the
+# journal never holds more than one entry in memory.
+
+import binascii
+import os
+import sys
+
+from ovms import log
+
+HEAD = 21  # kind 1 + seq 8 + t 8 + len 4
+TAIL = 9  # crc 8 + "\n"
+MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by encode()
+
+
+def encode(kind, seq, t, payload):
+    # -> the bytes of one entry; payload is bytes (ValueError if too long)
+    n = len(payload)
+    if n > MAX_PAYLOAD:
+        raise ValueError("journal payload too long")
+    body = b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, n) + payload
+    return body + b"%08x\n" % (binascii.crc32(body) & 0xFFFFFFFF)
+
+
+def decode_head(h):
+    # 21 header bytes -> (kind, seq, t, length) or None
+    if len(h) != HEAD or not 65 <= h[0] <= 90:
+        return None
+    try:
+        seq = int(h[1:9], 16)
+        t = int(h[9:17], 16)
+        n = int(h[17:21], 16)
+    except ValueError:
+        return None
+    if n > MAX_PAYLOAD:
+        return None
+    return chr(h[0]), seq, t, n
+
+
+def read_entry(f):
+    # the next entry of an open file -> (kind, seq, t, payload, size) or None at the end
+    # or at the first torn / corrupt entry
+    h = f.read(HEAD)
+    if not h:
+        return None
+    d = decode_head(h)
+    if d is None:
+        return False
+    rest = f.read(d[3] + TAIL)
+    if len(rest) != d[3] + TAIL or rest[-1] != 10:
+        return False
+    payload = rest[: d[3]]
+    try:
+        crc = int(rest[d[3] : d[3] + 8], 16)
+    except ValueError:
+        return False
+    if crc != binascii.crc32(payload, binascii.crc32(h)) & 0xFFFFFFFF:
+        return False
+    return d[0], d[1], d[2], payload, HEAD + d[3] + TAIL
+
+
+class Segment:
+    # one file: n (its number), size (bytes of good entries), first/last record seq
+    # (None: no record), broken (never append again)
+    def __init__(self, n):
+        self.n = n
+        self.size = 0
+        self.first = None
+        self.last = None
+        self.broken = False
+
+
+class Journal:
+    def __init__(self, prefix, seg_bytes, max_bytes, sync=None):
+        self.prefix = prefix
+        self.seg_bytes = seg_bytes
+        self.max_bytes = max_bytes
+        self.segs = []  # Segment, oldest first
+        self.writes = 0  # file appends (flash wear)
+        self.deletes = 0  # segment files removed
+        self.torn = 0  # segments found with a torn or corrupt entry at boot
+        self.failed = 0  # appends that raised OSError
+        self._pos = None  # (segment n, byte offset, next seq) where the last read stopped
+        if sync is None:
+            sync = sys.implementation.name == "micropython"
+        self._sync = sync
+        self._log = log.get("journal")
+
+    def name(self, n):
+        return "%s.%d" % (self.prefix, n)
+
+    # ---- boot ------------------------------------------------------------------
+    def scan(self, visit):
+        # stream every good entry of every segment, oldest first: visit(kind, seq, t,
+        # payload). Builds the segment list. Never raises on bad data.
+        self.segs = []
+        d, base = _split(self.prefix)
+        nums = []
+        try:
+            names = os.listdir(d or ".")
+        except OSError:
+            names = []
+        for fn in names:
+            if fn.startswith(base + "."):
+                tail = fn[len(base) + 1 :]
+                if tail.isdigit() and len(tail) < 9:
+                    nums.append(int(tail))
+        nums.sort()
+        for n in nums:
+            seg = Segment(n)
+            self.segs.append(seg)
+            try:
+                with open(self.name(n), "rb") as f:
+                    while True:
+                        e = read_entry(f)
+                        if not e:
+                            if e is False:
+                                seg.broken = True
+                                self.torn += 1
+                                self._log.warning("%s: torn entry at byte %d", self.name(n), seg.size)
+                            break
+                        seg.size += e[4]
+                        if e[1] and e[0] != "F":
+                            if seg.first is None:
+                                seg.first = e[1]
+                            seg.last = e[1]
+                        visit(e[0], e[1], e[2], e[3])
+            except OSError:
+                seg.broken = True
+
+    # ---- writing -----------------------------------------------------------------
+    def total(self):
+        t = 0
+        for s in self.segs:
+            t += s.size
+        return t
+
+    def append(self, data, first, last):
+        # write one batch (bytes of whole entries; first/last record seq in it, or
+        # None) with one file append. OSError if the write failed (the segment is then
+        # never used again). Returns the segments deleted to stay within max_bytes.
+        cur = self.segs[-1] if self.segs else None
+        if cur is None or cur.broken or cur.size + len(data) > self.seg_bytes and cur.size:
+            cur = Segment(self.segs[-1].n + 1 if self.segs else 1)
+            self.segs.append(cur)
+        self.writes += 1
+        try:
+            with open(self.name(cur.n), "ab") as f:
+                f.write(data)
+            if self._sync and hasattr(os, "sync"):
+                os.sync()
+        except OSError:
+            cur.broken = True
+            self.failed += 1
+            raise
+        cur.size += len(data)
+        if first is not None:
+            if cur.first is None:
+                cur.first = first
+            cur.last = last
+        return self._cap()
+
+    def _cap(self):
+        gone = []
+        while len(self.segs) > 1 and self.total() > self.max_bytes:
+            gone.append(self._delete(0))
+        return gone
+
+    def release(self, floor):
+        # delete old segments whose records are all below floor (delivered)
+        gone = []
+        while len(self.segs) > 1:
+            s = self.segs[0]
+            if s.last is not None and s.last >= floor:
+                break
+            gone.append(self._delete(0))
+        return gone
+
+    def _delete(self, i):
+        s = self.segs.pop(i)
+        self.deletes += 1
+        try:
+            os.remove(self.name(s.n))
+        except OSError:
+            pass
+        return s
+
+    # ---- reading -------------------------------------------------------------------
+    def read(self, seq_from, n, skip):
+        # up to n records with seq >= seq_from, oldest first, as (kind, seq, t, payload);
+        # skip(seq) -> True leaves one out (already acknowledged). A read continuing
+        # where the last one stopped seeks there instead of reading from the start.
+        out = []
+        pos = self._pos
+        for s in self.segs:
+            if s.last is None or s.last < seq_from:
+                continue
+            start = 0
+            if pos is not None and pos[0] == s.n and seq_from >= pos[2]:
+                start = pos[1]
+            try:
+                with open(self.name(s.n), "rb") as f:
+                    if start:
+                        f.seek(start)
+                    off = start
+                    while off < s.size:
+                        e = read_entry(f)
+                        if not e:
+                            break
+                        off += e[4]
+                        if e[0] == "F" or e[1] < seq_from or skip(e[1]):
+                            continue
+                        out.append((e[0], e[1], e[2], e[3]))
+                        if len(out) >= n:
+                            self._pos = (s.n, off, e[1] + 1)
+                            return out
+            except OSError:
+                continue
+        self._pos = None
+        return out
+
+
+def _split(path):
+    i = path.rfind("/")
+    if i < 0:
+        return "", path
+    return path[:i], path[i + 1 :]

@@ -1,0 +1,287 @@
+# One bounded, durable outbox per channel (server records and alerts; SMS alerts).
+# Licence: MIT (this project).
+#
+#   ob = Outbox("/flash/outbox/srv", clock_s, max_bytes=32768)   # path None: RAM only
+#   ob.put("R", "MP-0 HRT-GPS-Log,...")   # a record; "P" an alert (written at once)
+#   batch = ob.next_batch(8)              # [(seq, t, kind, text)], oldest first
+#   ob.ack(seq)                           # delivered: leaves the outbox
+#   ob.rewind()                           # link lost: unacknowledged entries go again
+#   ob.maybe_flush()                      # once a second: the batched flash write
+#
+# Entries carry the time they were made (clock_s(): seconds on the board's clock) and
+# are frozen then: an alert's text is the text of the moment of the event.
+# An entry leaves only when acknowledged (at-least-once; a duplicate only after a lost
+# acknowledgement or a reboot between delivery and the next flush).
+#
+# One overflow rule for everything: when the outbox is full (max_bytes of journal, or
+# ram_max entries waiting for a write that keeps failing) the OLDEST entries are
+# dropped, counted in .dropped and in .unreported (take_unreported() hands the latter
+# to whoever reports it: uplink diag_text and the *-OVM-OutboxLost record, D44).
+#
+# Flash (lib/ovms/journal.py): new entries wait in RAM and are appended in one write at
+# most every flush_s (60 s), at once for an alert ("P"/"T", urgent) or when ram_max
+# entries wait. An entry acknowledged before its flush is never written at all; the
+# "floor" (every seq below it delivered) is written as a mark with the next batch, and
+# only when the floor passed entries that are on flash. So an online module with a
+# server that acknowledges writes next to nothing; an offline one writes at most one
+# batch a minute plus one per alert (<= 1,440 + alerts a day), and a segment file is
+# removed when all its records are delivered.
+#
+# D40: record times are the board clock's seconds (time.time(): the RTC, which keeps
+# running across soft and watchdog resets). If at boot the clock is behind the newest
+# journal entry (RTC lost with the power), the old entries are shifted so the newest
+# is "now": their order and spacing stay right, their absolute time cannot be known.
+
+from ovms import log
+from ovms.journal import MAX_PAYLOAD, Journal, encode
+
+RAM_MAX = 64  # entries waiting for the flash write
+FLUSH_S = 60  # seconds between batched writes
+_URGENT = "PT"  # alert kinds: written at once
+
+
+class Outbox:
+    def __init__(self, path, clock_s, max_bytes=32768, flush_s=FLUSH_S, ram_max=RAM_MAX):
+        self.clock_s = clock_s
+        self.flush_s = flush_s
+        self.ram_max = ram_max
+        self.j = None
+        if path is not None:
+            seg = max_bytes // 4
+            self.j = Journal(path, seg if seg > 2048 else 2048, max_bytes)
+        self.floor = 1  # every seq below is delivered (or dropped)
+        self.next_seq = 1
+        self.dropped = 0  # entries dropped by the overflow rule, in total
+        self.unreported = 0  # ... of which not yet reported
+        self.refused = 0  # put() of an entry too long for the journal
+        self.bad_acks = 0  # acknowledgements of nothing we sent
+        self._acked = []  # acknowledged seqs above the floor (out of order), small
+        self._ram = []  # [kind, seq, t, payload bytes] not yet on flash, oldest first
+        self._cursor = 1  # next seq next_batch() hands out
+        self._urgent = False
+        self._last_flush = int(clock_s())
+        self._marked = 0  # floor of the last mark on flash
+        self._on_flash = 0  # highest seq written to flash
+        self._shift = 0  # D40: added to the time of entries from an earlier boot
+        self._boot_seq = 1
+        self._log = log.get("outbox")
+        if self.j is not None:
+            self._boot()
+
+    # ---- boot ------------------------------------------------------------------------
+    def _boot(self):
+        st = [0, 0]  # newest time, highest seq
+
+        def visit(kind, seq, t, payload):
+            if kind == "F":
+                p = payload.split(b",")
+                try:
+                    f = int(p[0])
+                    if f > self.floor:
+                        self.floor = f
+                    self.dropped = int(p[1])
+                    self.unreported = int(p[2])
+                except (ValueError, IndexError):
+                    pass
+                return
+            if seq > st[1]:
+                st[1] = seq
+            if t > st[0]:
+                st[0] = t
+
+        self.j.scan(visit)
+        self.next_seq = max(self.floor, st[1] + 1)
+        self._marked = self.floor
+        self._on_flash = st[1]
+        self._cursor = self.floor
+        self._boot_seq = self.next_seq
+        now = int(self.clock_s())
+        if st[0] > now:
+            self._shift = now - st[0]
+            self._log.warning("clock is %d s behind the journal: times shifted", -self._shift)
+        self._release()
+
+    # ---- the producer side ---------------------------------------------------------------
+    def put(self, kind, text):
+        # queue one entry -> True (accepted: it will be delivered, or counted as
+        # dropped), False (refused: longer than the journal takes)
+        payload = text.encode()
+        if len(payload) > MAX_PAYLOAD:
+            self.refused += 1
+            return False
+        seq = self.next_seq
+        self.next_seq += 1
+        self._ram.append([kind, seq, int(self.clock_s()), payload])
+        if kind in _URGENT:
+            self._urgent = True
+        if len(self._ram) >= self.ram_max or self._urgent:
+            self.flush()
+        if len(self._ram) > self.ram_max:  # the flash write keeps failing
+            self._drop_ram(len(self._ram) - self.ram_max)
+        return True
+
+    def queued(self):
+        # entries not yet delivered
+        return self.next_seq - self.floor - len(self._acked)
+
+    def take_unreported(self):
+        n = self.unreported
+        self.unreported = 0
+        return n
+
+    # ---- the sender side -----------------------------------------------------------------
+    def rewind(self):
+        # the link was lost: everything not acknowledged goes again
+        self._cursor = self.floor
+
+    def next_batch(self, n):
+        # up to n entries not handed out since the last rewind, oldest first:
+        # [(seq, t, kind, text)]
+        out = []
+        if self._cursor < self.floor:
+            self._cursor = self.floor
+        ram_first = self._ram[0][1] if self._ram else self.next_seq
+        if self.j is not None and self._cursor < ram_first:
+            for e in self.j.read(self._cursor, n, self._is_acked):
+                if e[1] >= ram_first:
+                    break
+                self._lost(self._cursor, e[1])
+                t = e[2] + self._shift if e[1] < self._boot_seq else e[2]
+                out.append((e[1], t, e[0], _text(e[3])))
+                self._cursor = e[1] + 1
+            if len(out) < n and self._cursor < ram_first:
+                self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
+                self._cursor = ram_first
+        for e in self._ram:
+            if len(out) >= n:
+                break
+            if e[1] < self._cursor or self._is_acked(e[1]):
+                continue
+            out.append((e[1], e[2], e[0], _text(e[3])))
+            self._cursor = e[1] + 1
+        return out
+
+    def _lost(self, lo, hi):
+        # seqs lo..hi-1 were not readable from flash: counted as dropped, never sent
+        for seq in range(lo, hi):
+            if not self._is_acked(seq):
+                self._overflow(1)
+                self._acked.append(seq)
+        self._advance()
+
+    def _is_acked(self, seq):
+        return seq < self.floor or seq in self._acked
+
+    def ack(self, seq):
+        # seq was delivered -> True; False (counted) if it is nothing outstanding
+        if seq < self.floor or seq >= self.next_seq or seq >= self._cursor:
+            self.bad_acks += 1
+            return False
+        if seq in self._acked:
+            return True
+        self._acked.append(seq)
+        self._advance()
+        return True
+
+    # ---- flash ---------------------------------------------------------------------------
+    def maybe_flush(self):
+        # call about once a second: writes when a batch is due
+        if self.j is None:
+            return
+        now = self.clock_s()
+        if self._urgent or (self._ram or self._mark_due()) and now - self._last_flush >= self.flush_s:
+            self.flush()
+
+    def _mark_due(self):
+        return self.floor > self._marked and self._marked <= self._on_flash
+
+    def flush(self):
+        # write what waits in RAM (and the floor mark) now; False if the write failed
+        self._urgent = False
+        self._last_flush = int(self.clock_s())
+        if self.j is None:
+            return True
+        keep = [e for e in self._ram if not self._is_acked(e[1])]
+        if not keep and not self._mark_due():
+            self._ram = []
+            return True
+        parts = []
+        if self._mark_due() or keep:
+            mark = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
+            parts.append(encode("F", 0, self._last_flush, mark))
+        for e in keep:
+            parts.append(encode(e[0], e[1], e[2], e[3]))
+        first = keep[0][1] if keep else None
+        last = keep[-1][1] if keep else None
+        try:
+            gone = self.j.append(b"".join(parts), first, last)
+        except OSError as e:
+            self._log.error("outbox write failed: %s", e)
+            return False
+        self._ram = []
+        self._marked = self.floor
+        if last is not None:
+            self._on_flash = last
+        self._count_gone(gone)
+        self._release()
+        return True
+
+    def _release(self):
+        self._count_gone(self.j.release(self.floor))
+
+    def _count_gone(self, segs):
+        # segments deleted to stay within max_bytes: their undelivered records dropped
+        for s in segs:
+            if s.last is not None and s.last >= self.floor:
+                self._drop_upto(s.last)
+
+    def _drop_ram(self, n):
+        # the flash write keeps failing: drop the oldest (flash ones first, they are older)
+        self._drop_upto(self._ram[n - 1][1])
+
+    def _drop_upto(self, seq):
+        # every undelivered entry up to seq is dropped and counted; the floor passes it
+        n = seq + 1 - self.floor
+        keep = []
+        for a in self._acked:
+            if a <= seq:
+                n -= 1
+            else:
+                keep.append(a)
+        self._acked = keep
+        self._overflow(n)
+        self.floor = seq + 1
+        self._advance()
+
+    def _advance(self):
+        while self.floor in self._acked:
+            self._acked.remove(self.floor)
+            self.floor += 1
+        ram = self._ram
+        while ram and ram[0][1] < self.floor:
+            ram.pop(0)
+        if self._cursor < self.floor:
+            self._cursor = self.floor
+
+    def _overflow(self, n):
+        if n <= 0:
+            return
+        self.dropped += n
+        self.unreported += n
+        self._log.warning("outbox full: %d oldest entries dropped (%d in total)", n, self.dropped)
+
+    def stats(self):
+        j = self.j
+        return "q=%d drop=%d bytes=%d writes=%d" % (
+            self.queued(),
+            self.dropped,
+            j.total() if j else 0,
+            j.writes if j else 0,
+        )
+
+
+def _text(b):
+    try:
+        return b.decode()
+    except UnicodeError:
+        return "".join([chr(c) for c in b])
