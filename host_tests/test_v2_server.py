@@ -259,15 +259,41 @@ def test_unknown_commands():
     for n in (0, 10, 11, 24, 30, 99, 209, 65535):
         assert h.handle("MP-0 C%d" % n) == ["MP-0 c%d,3" % n]
     assert h.handle("MP-0 C18,1") == ["MP-0 c18,3"]
-    assert h.handle("MP-0 Cxyz") == []  # not a number: ignored
-    assert h.handle("MP-0 C") == []
+
+
+
+def test_every_command_gets_exactly_one_reply_d43():
+    # the server routes c replies by queue order (§8.6): a garbled C must still get one
+    h = _handler()
+    for data in ("xyz", "", "abc,1", "1x", "-1", " 1", "99999", "123456", "1.5", "\u00b2"):
+        assert h.handle("MP-0 C" + data) == ["MP-0 c0,1,Invalid syntax"], data
+    # the reply passes the "no c before the first C" guard
+    assert h.outgoing(h.handle("MP-0 Cabc")) == ["MP-0 c0,1,Invalid syntax"]
+
+
+def test_command_whose_handler_fails_still_gets_its_reply_d43():
+    h = _handler()
+
+    def boom(*a):
+        raise ZeroDivisionError("bug")
+
+    h.vehicle.server_command = boom
+    assert h.handle("MP-0 C203") == ["MP-0 c203,1,Internal error"]
+    assert h.errors == 1
+
+
+def test_server_ack_goes_to_the_ack_hook():
+    h = _handler()
+    got = []
+    h.on_ack = got.append
+    assert h.handle("MP-0 h17") == [] and got == ["17"]
 
 
 def test_no_c_before_first_command():
     h = _handler()
     lines = ["MP-0 c41,0,late answer", "MP-0 S1", "MP-0 a"]
     assert h.outgoing(lines) == ["MP-0 S1", "MP-0 a"]
-    h.handle("MP-0 Cxyz")  # not a command
+    h.handle("MP-0 A")  # not a command
     assert h.outgoing(lines) == ["MP-0 S1", "MP-0 a"]
     h.handle("MP-0 C1")
     assert h.outgoing(lines) == lines
@@ -277,7 +303,7 @@ def test_no_c_before_first_command():
 
 # ---- paranoid mode (§9) -----------------------------------------------------------------
 def test_paranoid_in_and_out():
-    h = _handler(params={10: "P"})
+    h = _handler(params={1: "OVMS", 10: "P"})  # the spec vector's modpass
     h.connected(0)
     pd = codec.paranoid_digest("OVMS", h.ptoken)
     assert h.pdigest() == pd
@@ -285,17 +311,20 @@ def test_paranoid_in_and_out():
     assert wrapped_cmd.startswith("MP-0 EMC")
     out = h.handle(wrapped_cmd)
     assert out == ["MP-0 c201,0,0"]
-    sent = h.outgoing(out + ["MP-0 HRT-X,1,1,a", "MP-0 PAhi", "MP-0 a", "MP-0 ETtok"])
+    tail = ["MP-0 HRT-X,1,1,a", "MP-0 h3,-60,RT-X,1,1,a", "MP-0 PAhi", "MP-0 a", "MP-0 ETtok"]
+    sent = h.outgoing(out + tail)
     assert sent[0] == codec.wrap("MP-0 c201,0,0", pd) and sent[0].startswith("MP-0 EMc")
     assert codec.unwrap(sent[0], pd) == "MP-0 c201,0,0"
-    assert sent[1:] == ["MP-0 HRT-X,1,1,a", "MP-0 PAhi", "MP-0 a", "MP-0 ETtok"]
+    assert sent[1:] == tail  # H and h records are never wrapped (§9)
+    # a wrapped command that does not unwrap still gets one reply (D43)
+    assert h.handle("MP-0 EMC!!!") == ["MP-0 c0,1,Invalid syntax"]
     # paranoid switched off: plain again
     h.cfg.set_param(10, "", save=False)
     assert h.outgoing(["MP-0 c1,0"]) == ["MP-0 c1,0"]
 
 
 def test_paranoid_vector_through_handler():
-    h = _handler(params={10: "P"})
+    h = _handler(params={1: "OVMS", 10: "P"})  # the spec vector's modpass
     h.ptoken = "Pq7Wm2Xk9Rt4Zs1Vb6Nc3D"
     s = "MP-0 S81,K,230,10,done,standard,80,72,0,0,0,0,0,4,0,0,0,-1"
     assert h.outgoing([s]) == [
@@ -306,7 +335,8 @@ def test_paranoid_vector_through_handler():
 def test_wrapped_message_without_paranoid_ignored():
     h = _handler()
     h.ptoken = None
-    assert h.handle("MP-0 EMCabc") == []
+    assert h.handle("MP-0 EMCabc") == ["MP-0 c0,1,Invalid syntax"]  # D43
+    assert h.handle("MP-0 EMSabc") == []
 
 
 # ---- periodic policy (§6.10) ------------------------------------------------------------------

@@ -19,8 +19,8 @@ TOKEN_LEN = 22
 PREFIX = "MP-0 "
 MAX_LINE = 2048  # bytes buffered without a LF before the link is declared broken
 
-# car message codes never paranoid-wrapped (§9; H: servers cannot store it)
-NO_WRAP = "HEAag" + "P"
+# car message codes never paranoid-wrapped (§9; H and h: servers cannot store them)
+NO_WRAP = "HhEAag" + "P"
 
 
 class ProtocolError(ValueError):

@@ -13,7 +13,14 @@
 #   h.periodic(now_s)                       # records due (send-on-change)
 #
 # Decisions where the spec is silent:
-# - C<cmd> whose cmd is not decimal is ignored (there is no number to answer).
+# - D43: every C gets exactly one c (commands 1 and 3: their full series), since
+#   today's server routes replies by queue order (§8.6). A C whose command is not
+#   a decimal number 0..65535 (Cabc, C, C1x, C99999), or a paranoid EMC that does
+#   not unwrap, is answered "c0,1,Invalid syntax": result 1 (failed) with the
+#   framework's own reason text; 0 as the command because there is no number to
+#   echo and a "c1"/"c3" echo would make the server wait for a 16/32 series. A
+#   command whose handler fails unexpectedly is answered "c<cmd>,1,Internal error"
+#   (logged), never left without a reply.
 # - C2/C4: k must be decimal digits, else "Parameter out of range". A failed
 #   flash write answers ",1,Error: settings could not be saved" and restores
 #   the parameters.
@@ -58,6 +65,8 @@ from ovms.sms import save_or_rollback
 from ovms.v2 import codec
 
 INVALID_SYNTAX = "Invalid syntax"
+INTERNAL_ERROR = "Internal error"
+GARBLED = "MP-0 c0,1,Invalid syntax"
 OUT_OF_RANGE = "Parameter out of range"
 NOT_SAVED = "Error: settings could not be saved"
 NOT_AVAILABLE = "Not available"
@@ -140,6 +149,7 @@ class Deferred:
         return self.finish(result)
 
     def fail(self, exc):
+        # the awaited action failed (any exception): the command still gets its c
         return ["MP-0 c%d,1,%s" % (self.code, exc)]
 
 
@@ -169,6 +179,8 @@ class Handler:
         self.send_sms = send_sms
         self.send_ussd = send_ussd
         self.send_at = send_at
+        self.on_ack = None  # f(data of an "MP-0 h<ackcode>" from the server)
+        self.errors = 0  # commands whose handler raised (answered ",1,Internal error")
         self.apps = 0  # Z<n> of this connection
         self.got_command = False  # a C arrived on this connection (§8.6)
         self.reboot_pending = False
@@ -236,8 +248,11 @@ class Handler:
         # one clear message from the server -> reply lines ([] = none) or Deferred
         if clear.startswith("MP-0 EM"):
             if self.ptoken is None:
-                return []  # not paranoid: cannot unwrap
-            clear = codec.unwrap(clear, self.pdigest())
+                return self._garbled(clear[7:8])  # not paranoid: cannot unwrap
+            try:
+                clear = codec.unwrap(clear, self.pdigest())
+            except codec.ProtocolError:
+                return self._garbled(clear[7:8])
         if len(clear) < 6:
             return []
         code = clear[5]
@@ -258,22 +273,43 @@ class Handler:
             return []
         if code == "C":
             return self.command(data, now_s)
-        return []  # a, ET, h, unknown: nothing to do
+        if code == "h" and self.on_ack is not None:
+            self.on_ack(data)
+        return []  # a, ET, unknown: nothing to do
+
+    def _garbled(self, code):
+        # a wrapped message we cannot read: a C still gets its one reply (D43)
+        if code != "C":
+            return []
+        self.got_command = True
+        return [GARBLED]
 
     # ---- commands (§8) ---------------------------------------------------------------
     def command(self, data, now_s=0):
+        # exactly one reply (D43), whatever the command text
         i = data.find(",")
         cmd = data if i < 0 else data[:i]
-        params = "" if i < 0 else data[i + 1 :]
-        if not _digits(cmd):
-            return []
         self.got_command = True
+        if not _digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
+            return [GARBLED]
         code = int(cmd)
+        try:
+            out = self._command(code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
+        except Exception as e:  # a bug must not cost the reply (the server's queue)
+            self.errors += 1
+            from ovms import log
+
+            log.get("v2").error("command %d failed: %r", code, e)
+            return [_fail(code, INTERNAL_ERROR)]
+        if not out:
+            return ["MP-0 c%d,3" % code]
+        return out
+
+    def _command(self, code, has, params, now_s):
         if self.vehicle is not None:
             out = self.vehicle.server_command(code, params)
             if out is not None:
                 return out
-        has = i >= 0
         if code == 1:
             f = self.cfg.features
             return ["MP-0 c1,0,%d,%d,%d" % (k, N_FEATURES, f[k]) for k in range(N_FEATURES)]
