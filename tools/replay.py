@@ -14,7 +14,7 @@
 #   --feature N=V         set feature N (repeatable)
 #   --param N=TEXT        set parameter N (repeatable; default 3=SMS,IP)
 #   --gps FILE            CSV t,lat,lon,alt,speed_kph[,direction] on the logs' clock
-#   --until SECONDS       keep ticking until SECONDS after the first frame
+#   --until SECONDS       keep ticking until SECONDS after the first frame ("1e8" allowed)
 #   --sms "CMD"           after the replay, send an SMS command (repeatable) through
 #                         the SMS framework; prints each reply SMS then a line "---"
 #   --sender NUMBER       who sends the --sms commands (default: the registered owner)
@@ -25,26 +25,46 @@
 #   --alerts              print every SMS the module sends on its own (LF shown as \n)
 #   --state               print one JSON object with the final state
 #   --runtime cpython|micropython
+#   --exact-ticks         tick every simulated second, also through idle time (slow;
+#                         the output is the same, see tools/replay_run.py D47)
 
 import sys
 
 from ovms import smsout
-from ovms.canlog import LogLineError, parse_line, parse_time_us
-from ovms.config import Config
-from ovms.nmea import dec_scaled
-from ovms.sms import Framework
-from ovms.store import Store
-from ovms.twizy.state import DROP_COUNTERS
-from ovms.twizy.units import mi2km
-from ovms.twizy.vehicle import Twizy
+from ovms.canlog import LogLineError, parse_time_us
+from tools.replay_io import Stats, read_gps, read_log, timeline  # noqa: F401 (API)
+from tools.replay_run import (  # noqa: F401 (API)
+    REPLAY_OWNER,
+    Replayer,
+    ReplayLink,
+    build,
+    build_vehicle,
+    state_json,
+)
 
 USAGE = "usage: python3 -m tools.replay [options] LOG [LOG...] (see tools/replay.py)"
-_GAP_US = 100000  # later logs start 0.1 s after the previous one ended
-_SECOND_US = 1000000
+_MAX_UNTIL_S = 10**12  # 31,000 years: any larger --until is a typing error
 
 
 class UsageError(Exception):
     pass
+
+
+def parse_until(text):
+    # seconds -> microseconds: "130", "12.5", or with a decimal exponent "1e8"
+    mant, e, exp = text.lower().partition("e")
+    us = parse_time_us(mant)
+    if e:
+        neg = exp[:1] == "-"
+        if exp[:1] in ("-", "+"):
+            exp = exp[1:]
+        if not exp or len(exp) > 2 or not ("0" <= exp[0] <= "9" and "0" <= exp[-1] <= "9"):
+            raise LogLineError("bad exponent")
+        for _ in range(int(exp)):
+            us = us // 10 if neg else us * 10
+    if us > _MAX_UNTIL_S * 1000000:
+        raise LogLineError("too large")
+    return us
 
 
 def parse_args(argv):
@@ -63,6 +83,7 @@ def parse_args(argv):
         "units_set": False,
         "sender": None,
         "config": None,
+        "exact_ticks": False,
     }
     i = 0
     n = len(argv)
@@ -88,9 +109,14 @@ def parse_args(argv):
             i += 2
         elif a in ("--feature", "--param"):
             v = value()
-            if "=" not in v or not v.split("=", 1)[0].isdigit():
+            k, _, text = v.partition("=")
+            if (
+                "=" not in v
+                or not k
+                or len(k) > 2
+                or not ("0" <= k[0] <= "9" and "0" <= k[-1] <= "9")
+            ):
                 raise UsageError("%s expects N=VALUE" % a)
-            k, text = v.split("=", 1)
             limit = 16 if a == "--feature" else 32
             if int(k) >= limit:
                 raise UsageError("%s number out of range: %s" % (a, k))
@@ -101,9 +127,9 @@ def parse_args(argv):
             i += 2
         elif a == "--until":
             try:
-                opts["until"] = parse_time_us(value())
+                opts["until"] = parse_until(value())
             except ValueError:
-                raise UsageError("--until expects seconds")
+                raise UsageError("--until expects seconds (at most 1e12)")
             i += 2
         elif a == "--sms":
             opts["sms"].append(value())
@@ -117,6 +143,9 @@ def parse_args(argv):
         elif a in ("--records", "--alerts", "--state"):
             opts[a[2:]] = True
             i += 1
+        elif a == "--exact-ticks":
+            opts["exact_ticks"] = True
+            i += 1
         elif a.startswith("--"):
             raise UsageError("unknown option " + a)
         else:
@@ -127,285 +156,16 @@ def parse_args(argv):
     return opts
 
 
-def warn(msg):
-    sys.stderr.write("replay: warning: %s\n" % msg)
-
-
-def read_log(path):
-    # -> list of (t_us, can_id, data) in file order; malformed lines warned
-    out = []
-    with open(path) as f:
-        lineno = 0
-        for line in f:
-            lineno += 1
-            try:
-                rec = parse_line(line)
-            except LogLineError as e:
-                warn("%s:%d: %s; line skipped" % (path, lineno, e.args[0]))
-                continue
-            if rec is not None:
-                out.append(rec)
-    return out
-
-
-def _decimal(text, places):
-    # "51.2577049", 6 -> 51257704 (truncated toward zero); ValueError if not a number
-    v = dec_scaled(text, places)
-    if v is None:
-        raise ValueError("bad number %r" % text.strip())
-    return v
-
-
-def read_gps(path):
-    # -> list of (t_us, lat_e6, lon_e6, alt_m, speed_kph, direction)
-    out = []
-    with open(path) as f:
-        lineno = 0
-        for line in f:
-            lineno += 1
-            line = line.strip()
-            if not line or line[0] == "#":
-                continue
-            cols = line.split(",")
-            try:
-                if len(cols) not in (5, 6):
-                    raise ValueError("expected t,lat,lon,alt,speed_kph[,direction]")
-                t = parse_time_us(cols[0].strip())
-                direction = _decimal(cols[5], 0) if len(cols) == 6 else 0
-                out.append(
-                    (
-                        t,
-                        _decimal(cols[1], 6),
-                        _decimal(cols[2], 6),
-                        _decimal(cols[3], 0),
-                        _decimal(cols[4], 0),
-                        direction,
-                    )
-                )
-            except ValueError as e:
-                warn(
-                    "%s:%d: %s; line skipped" % (path, lineno, e.args[0] if e.args else "bad line")
-                )
-    return out
-
-
-class ReplayLink:
-    # the module's view of the outside world during a replay: a server that is
-    # always connected, an owner phone that always receives
-    def __init__(self, vehicle, records, alerts):
-        self.vehicle = vehicle
-        self.print_records = records
-        self.print_alerts = alerts
-
-    def server_ready(self):
-        return True
-
-    def sms_ready(self):
-        return True
-
-    def send_server(self, lines):
-        if self.print_records:
-            t = self.vehicle.st.tick
-            for line in lines:
-                # a CR inside a push text would overwrite the line on a
-                # terminal: shown as the two characters \r
-                print("[t=%d] %s" % (t, line.replace("\r", "\\r")))
-
-    def send_sms(self, text):
-        if self.print_alerts:
-            print("[t=%d] SMS> %s" % (self.vehicle.st.tick, text.replace("\n", "\\n")))
-
-
-class Replayer:
-    def __init__(self, vehicle, link):
-        self.vehicle = vehicle
-        self.link = link
-        self.t0 = None
-        self.next_tick = None
-        self.slot = bytearray(8)
-
-    def _tick(self):
-        self.vehicle.tick()
-        self.vehicle.dispatch(self.link)
-        self.next_tick += _SECOND_US
-
-    def advance(self, t):
-        # run every tick the clock passes on its way to t
-        if self.t0 is None:
-            return
-        while t >= self.next_tick:
-            self._tick()
-
-    def frame(self, t, can_id, data):
-        if self.t0 is None:
-            self.t0 = t
-            self.next_tick = t + _SECOND_US
-        self.advance(t)
-        n = len(data)
-        self.slot[:n] = data
-        self.vehicle.frame(can_id, self.slot, n)
-
-    def finish(self, until_us):
-        if self.t0 is None:
-            return
-        self._tick()  # the final tick after the last frame
-        if until_us is not None:
-            while self.next_tick <= self.t0 + until_us:
-                self._tick()
-
-
-# registered owner of a replay without --config (a fixed, made-up number)
-REPLAY_OWNER = "+4915100000000"
-
-
-def _load_config(opts):
-    # --config FILE: the stored settings (FILE.a/FILE.b as tools.console writes
-    # them), read-only: the replay never writes the file; --units/--param/
-    # --feature override them
-    path = opts.get("config")
-    if path:
-        cfg = Store(path).load()
-        cfg.store = None
-        if opts.get("units_set"):
-            cfg.set_param(2, opts["units"], save=False)
-    else:
-        cfg = Config({0: REPLAY_OWNER, 2: opts["units"], 3: "SMS,IP"})
-    for k, text in opts["params"]:
-        cfg.set_param(k, text, save=False)
-    for k, text in opts["features"]:
-        cfg.set_feature(k, text, save=False)
-    return cfg
-
-
-def build(opts):
-    # -> (vehicle, SMS framework, sender of --sms: default the owner)
-    cfg = _load_config(opts)
-    vehicle = Twizy(cfg)
-    sender = opts.get("sender")
-    if sender is None:
-        sender = cfg.params[0]
-    return vehicle, Framework(cfg, vehicle), sender
-
-
-def build_vehicle(opts):
-    return build(opts)[0]
-
-
-def timeline(opts):
-    # Frames of all logs on one clock, in file order (the order is the truth:
-    # a frame stamped earlier than its predecessor just runs no tick), merged
-    # with the GPS fixes: a fix goes before a frame of the same time.
-    # No sort over the frames: MicroPython's sort calls the key function on
-    # every comparison and is quadratic on sorted input.
-    frames = []
-    prev_end = None
-    for path in opts["logs"]:
-        log = read_log(path)
-        if not log:
-            continue
-        shift = 0 if prev_end is None else prev_end + _GAP_US - log[0][0]
-        for t, can_id, data in log:
-            frames.append((t + shift, can_id, data))
-        prev_end = log[-1][0] + shift
-    fixes = read_gps(opts["gps"]) if opts["gps"] else []
-    if not _sorted_by_time(fixes):
-        fixes.sort(key=lambda f: f[0])
-    events = []
-    j = 0
-    for t, can_id, data in frames:
-        while j < len(fixes) and fixes[j][0] <= t:
-            events.append((fixes[j][0], 0, len(events), fixes[j], None))
-            j += 1
-        events.append((t, 1, len(events), can_id, data))
-    while j < len(fixes):
-        events.append((fixes[j][0], 0, len(events), fixes[j], None))
-        j += 1
-    return events
-
-
-def _sorted_by_time(items):
-    for i in range(1, len(items)):
-        if items[i][0] < items[i - 1][0]:
-            return False
-    return True
-
-
-def _json(v):
-    # deterministic JSON (MicroPython dicts do not keep insertion order)
-    if v is None:
-        return "null"
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, int):
-        return "%d" % v
-    if isinstance(v, str):
-        out = '"'
-        for ch in v:
-            if ch in '"\\':
-                out += "\\" + ch
-            elif ord(ch) < 0x20:
-                out += "\\u%04x" % ord(ch)
-            else:
-                out += ch
-        return out + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join([_json(x) for x in v]) + "]"
-    # list of (key, value) pairs marked as an object
-    return "{" + ", ".join(['"%s": %s' % (k, _json(x)) for k, x in v.items]) + "}"
-
-
-class Obj:
-    def __init__(self, items):
-        self.items = items
-
-
-def state_json(vehicle, stats):
-    st = vehicle.st
-    dropped = Obj([(DROP_COUNTERS[i], st.dropped[i]) for i in range(len(DROP_COUNTERS))])
-    items = [
-        ("soc", st.soc),
-        ("soc_min", st.soc_min),
-        ("soc_max", st.soc_max),
-        ("range_km", st.range_km),
-        ("est_range_km", mi2km(st.car_estrange)),
-        ("ideal_range_km", mi2km(st.car_idealrange)),
-        ("speed", st.speed),
-        ("odometer", st.odo),
-        ("status", st.status),
-        ("charge_state", st.car_chargestate),
-        ("doors1", st.car_doors1),
-        ("vin", st.vin_text()),
-        ("cell_mv", [v * 5 for v in st.cell_act]),
-        ("module_temp_c", [v - 40 for v in st.temp_act]),
-        ("pack_voltage", st.pack_act * 10),
-        ("power_raw", st.power),
-        ("power_w", st.power * 16),
-        ("tpem_c", st.car_tpem),
-        ("tmotor_c", st.car_tmotor),
-        ("tbattery_c", st.car_tbattery),
-        ("volt_alerts", st.volt_alerts),
-        ("temp_alerts", st.temp_alerts),
-        ("ticks", st.tick),
-        ("frames", st.frames),
-        ("dropped", dropped),
-        ("skipped_lines", stats["skipped"]),
-    ]
-    return _json(Obj(items))
-
-
 def replay(opts):
     vehicle, framework, sender = build(opts)
     link = ReplayLink(vehicle, opts["records"], opts["alerts"])
-    rp = Replayer(vehicle, link)
-    for t, kind, _seq, a, b in timeline(opts):
+    rp = Replayer(vehicle, link, skip_idle=not opts.get("exact_ticks"))
+    stats = Stats()
+    for t, kind, _seq, a, b in timeline(opts, stats):
         if kind == 1:
             rp.frame(t, a, b)
         else:
-            rp.advance(t)
-            _, lat, lon, alt, _speed, direction = a
-            vehicle.gps_fix(lat, lon, alt, direction)
+            rp.fix(t, a)
     rp.finish(opts["until"])
     for command in opts["sms"]:
         # through the SMS framework as sent by --sender; each reply SMS as the
@@ -414,7 +174,7 @@ def replay(opts):
             print(part)
             print("---")
     if opts["state"]:
-        print(state_json(vehicle, {"skipped": 0}))
+        print(state_json(vehicle, stats.skipped))
     return vehicle
 
 

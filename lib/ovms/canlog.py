@@ -4,27 +4,55 @@
 #   candump -L:  (1700000000.123456) can0 155#0797C75497980073
 #   CRTD:        1700000000.123456 1R11 155 07 97 C7 54 97 98 00 73
 # Timestamps become integer microseconds (no floats: identical in every runtime).
+#
+# Every malformed line raises LogLineError (a ValueError), never anything else,
+# and both runtimes agree on every line. Decision D46: a frame line is printable
+# ASCII (TAB allowed); any other character (non-ASCII digits such as "²", which
+# CPython's isdigit()/int()/split() accept and MicroPython's do not, control
+# bytes, NUL) makes the line malformed. A timestamp has at most 12 whole digits
+# (31,000 years in seconds), so a 5,000-digit number is refused before int()
+# sees it (CPython's int() refuses more than 4,300 digits with its own error).
+# Comment lines ("#...") may hold anything.
+
+MAX_WHOLE_DIGITS = 12
+WS = " \t\r\n\x0b\x0c"  # ASCII whitespace only: CPython strips more by default
 
 
 class LogLineError(ValueError):
     pass
 
 
+def _ascii_digits(s):
+    # True if s is one or more of 0-9 (str.isdigit() also accepts "²" on CPython)
+    if not s:
+        return False
+    for ch in s:
+        if ch < "0" or ch > "9":
+            return False
+    return True
+
+
 def parse_time_us(text):
-    # "123.456" -> 123456000; digits only, up to 6 decimals
+    # "123.456" -> 123456000; ASCII digits only, up to 9 decimals (cut to 6),
+    # at most MAX_WHOLE_DIGITS whole digits
     if "." in text:
         whole, frac = text.split(".", 1)
     else:
         whole, frac = text, ""
-    if not whole.isdigit() or (frac and not frac.isdigit()) or len(frac) > 9:
-        raise LogLineError("bad timestamp %r" % text)
+    if (
+        not _ascii_digits(whole)
+        or len(whole) > MAX_WHOLE_DIGITS
+        or (frac and not _ascii_digits(frac))
+        or len(frac) > 9
+    ):
+        raise LogLineError("bad timestamp %r" % text[:40])
     frac = (frac + "000000")[:6]
     return int(whole) * 1000000 + int(frac)
 
 
 def _hex_id(text):
     if not text or len(text) > 8:
-        raise LogLineError("bad CAN id %r" % text)
+        raise LogLineError("bad CAN id %r" % text[:40])
     for ch in text:
         if ch not in "0123456789abcdefABCDEF":
             raise LogLineError("bad CAN id %r" % text)
@@ -36,19 +64,31 @@ def _hex_id(text):
 
 def _hex_bytes(text):
     if len(text) % 2 or len(text) > 16:
-        raise LogLineError("bad frame data %r" % text)
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise LogLineError("bad frame data %r" % text)
+        raise LogLineError("bad frame data %r" % text[:40])
+    for ch in text:
+        if ch not in "0123456789abcdefABCDEF":
+            raise LogLineError("bad frame data %r" % text)
+    return bytes.fromhex(text)
+
+
+def printable(line):
+    # printable ASCII or TAB only (line is stripped and not empty)
+    if min(line) >= " " and max(line) <= "~":
+        return True
+    for ch in line:
+        if (ch < " " and ch != "\t") or ch > "~":
+            return False
+    return True
 
 
 def parse_line(line):
     # -> (t_us, can_id, data) or None for blank/comment/info lines;
     # raises LogLineError for anything malformed
-    line = line.strip()
+    line = line.strip(WS)
     if not line or line[0] == "#":
         return None
+    if not printable(line):
+        raise LogLineError("not printable ASCII")
     if line[0] == "(":
         return _candump(line)
     return _crtd(line)
@@ -78,16 +118,16 @@ def _crtd(line):
         return None  # CRTD comment / info / event record
     # <bus><R|T><11|29>, e.g. 1R11
     if len(kind) < 4 or kind[-2:] not in ("11", "29") or kind[-3] not in "RT":
-        raise LogLineError("bad CRTD record type %r" % kind)
-    if not kind[:-3].isdigit():
-        raise LogLineError("bad CRTD bus %r" % kind)
+        raise LogLineError("bad CRTD record type %r" % kind[:40])
+    if not _ascii_digits(kind[:-3]) or len(kind) > 6:  # bus 1..999
+        raise LogLineError("bad CRTD bus %r" % kind[:40])
     if len(fields) < 3:
         raise LogLineError("missing CAN id")
+    if len(fields) > 11:
+        raise LogLineError("more than 8 data bytes")
     data = bytearray()
     for b in fields[3:]:
         if len(b) != 2:
-            raise LogLineError("bad data byte %r" % b)
+            raise LogLineError("bad data byte %r" % b[:40])
         data.extend(_hex_bytes(b))
-    if len(data) > 8:
-        raise LogLineError("more than 8 data bytes")
     return t, _hex_id(fields[2]), bytes(data)
