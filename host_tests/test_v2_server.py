@@ -261,7 +261,6 @@ def test_unknown_commands():
     assert h.handle("MP-0 C18,1") == ["MP-0 c18,3"]
 
 
-
 def test_every_command_gets_exactly_one_reply_d43():
     # the server routes c replies by queue order (§8.6): a garbled C must still get one
     h = _handler()

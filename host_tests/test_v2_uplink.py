@@ -196,9 +196,9 @@ def test_no_server_configured_waits():
 
 
 def test_vehicle_records_through_the_ticker_link():
-    # the app's ticker dispatches the vehicle's notifications; its Link hands the
-    # server part to the uplink (ready()/send()), which writes them on its tick
-    from firmware.tasks.ticker import Link
+    # the app's ticker dispatches the vehicle's notifications; its Link puts records
+    # into the uplink's outbox (online or not), the uplink sends them as h records
+    from firmware.tasks.link import Link
 
     async def main():
         srv = FakeServer({VID: NETPASS})
@@ -207,18 +207,21 @@ def test_vehicle_records_through_the_ticker_link():
         link = Link(v.cfg, None, up)
 
         async def body():
-            assert not link.server_ready()
-            assert await srv.wait_for(lambda: up.logged_in)
-            assert link.server_ready()
+            assert link.server_ready()  # the outbox takes records before the login
             v.inject(10)
             for _ in range(61):
                 v.tick()
                 v.dispatch(link)
-            assert await srv.wait_for(lambda: srv.lines("HRT-PWR-BattCell"))
-            assert srv.lines("HRT-PWR-UsageStats")[0].startswith(
-                "MP-0 HRT-PWR-UsageStats,0,86400,"
-            )
-            assert len(srv.lines("HRT-PWR-BattCell")) == 14
+            assert up.outbox.queued() == 17  # usage, GPS, pack, 14 cells
+            assert await srv.wait_for(lambda: len(srv.records("RT-PWR-BattCell")) == 14)
+            assert srv.lines("hRT") == []  # (h lines carry the ackcode first)
+            usage = srv.records("RT-PWR-UsageStats")
+            assert len(usage) == 1 and usage[0][2] == 0
+            assert await srv.wait_for(lambda: up.outbox.queued() == 0)
+            assert up.sender.acked == 17 and srv.acks == 17
+            assert srv.bad_records == 0
+            # every record went out as an acknowledged h, none as H
+            assert len(srv.lines("h")) == 17 and srv.lines("HRT") == []
             assert up.queue_dropped == 0
 
         await _with(srv, up, body)

@@ -1,13 +1,19 @@
 # A small OVMS v2 server for tests and bench work: accepts car logins
-# (scheme 0), decrypts and records every car line, answers pings, and lets
-# the caller send clear messages (Z, C, A ...) to the connected car.
+# (scheme 0), decrypts and records every car line, answers pings, stores
+# history records (H stamped "now", h stamped "now + timediff" and
+# acknowledged with "MP-0 h<ackcode>", protocol §4, §7), and lets the caller
+# send clear messages (Z, C, A ...) to the connected car.
 # Licence: MIT (this project).
 #
 # Runs under CPython and the MicroPython unix port (tests use it over real
 # loopback TCP). As a dev tool:
 #   python3 -m tools.ovms_v2_server --port 6867 --vehicle TWIZY42 --pass NETPASS42
 # prints every clear line a car sends. Not a real server: one vehicle table,
-# no apps, no storage, no command routing.
+# no apps, no database (history kept in .history), no command routing.
+#
+# Test knobs: clock (seconds, e.g. a virtual clock: the time records are
+# stamped with), ack_h (False: never acknowledge h), drop_at_login (close
+# every connection right after the welcome: the reconnect-storm case).
 
 import asyncio
 import os
@@ -16,8 +22,14 @@ import sys
 from ovms.v2 import codec
 
 
+def _now_s():
+    import time
+
+    return int(time.time())
+
+
 class FakeServer:
-    def __init__(self, vehicles, randbytes=None, apps=0, echo=False):
+    def __init__(self, vehicles, randbytes=None, apps=0, echo=False, clock=None):
         self.vehicles = {}  # vehicle id (upper case) -> netpass
         for k in vehicles:
             self.vehicles[k.upper()] = vehicles[k]
@@ -26,6 +38,12 @@ class FakeServer:
         self.echo = echo  # print clear lines
         self.auto_pong = True  # answer "MP-0 A..." with "MP-0 a"
         self.received = []  # clear lines from cars, all connections
+        self.clock = clock or _now_s  # seconds; stamps the history records
+        self.history = []  # (timestamp s, type, recno, lifetime, data) in arrival order
+        self.acks = 0  # h acknowledgements sent
+        self.bad_records = 0  # H/h lines with too few fields
+        self.ack_h = True
+        self.drop_at_login = False
         self.connections = 0
         self.logins = 0
         self.auth_failures = 0
@@ -96,6 +114,40 @@ class FakeServer:
         p = "MP-0 " + code
         return [m for m in self.received if m.startswith(p)]
 
+    def records(self, rtype=None):
+        # stored history records (of one type): [(timestamp, type, recno, data)]
+        return [(r[0], r[1], r[2], r[4]) for r in self.history if rtype is None or r[1] == rtype]
+
+    async def _history(self, clear):
+        # §7.1 H<type>,<recno>,<lifetime>,<data>; §4 h<ackcode>,<timediff>,<type>,...
+        ack = None
+        now = int(self.clock())
+        if clear[5] == "h":
+            f = clear[6:].split(",", 5)
+            if len(f) < 6:
+                self.bad_records += 1
+                return
+            ack = f[0]
+            try:
+                now += int(f[1])
+            except ValueError:
+                self.bad_records += 1
+                return
+            f = f[2:]
+        else:
+            f = clear[6:].split(",", 3)
+            if len(f) < 4:
+                self.bad_records += 1
+                return
+        try:
+            self.history.append((now, f[0], int(f[1]), int(f[2]), f[3]))
+        except ValueError:
+            self.bad_records += 1
+            return
+        if ack is not None and self.ack_h:
+            self.acks += 1
+            await self.send("MP-0 h" + ack)
+
     # ---- one car connection ----------------------------------------------------------
     async def _client(self, reader, writer):
         self.connections += 1
@@ -119,6 +171,8 @@ class FakeServer:
                         print(clear)
                     if clear.startswith("MP-0 A") and self.auto_pong:
                         await self.send("MP-0 a")
+                    elif clear.startswith("MP-0 H") or clear.startswith("MP-0 h"):
+                        await self._history(clear)
                 data = await reader.read(512)
                 if not data:
                     return
@@ -159,6 +213,9 @@ class FakeServer:
         await self.send("MP-0 Z%d" % self.apps)
         if self.echo:
             print("car %s logged in" % vid)
+        if self.drop_at_login:
+            await self.drop()
+            return None
         return sess
 
 

@@ -7,62 +7,13 @@
 # driver) up to MAX_CATCHUP missed ticks run back to back; beyond that the schedule
 # restarts from now and .skipped counts the ticks lost.
 #
-# Link: what vehicle.dispatch(link) talks to.
-#   server_ready()       uplink is not None and uplink.ready()
-#   send_server(lines)   uplink.send(lines): one transmission of record lines
-#   sms_ready()          the modem is READY
-#   send_sms(text)       to the owner (parameter 0) through modem.send_sms, shaped by
-#                        ovms.smsout.shape (GSM-7, 160 septets a part); without a
-#                        registered owner the text is dropped and counted
-# The uplink (OVMS v2 server session, firmware/tasks/uplink.py) plugs in through a
-# two-method object:
-#   uplink.ready() -> bool   logged in, records can be queued now
-#   uplink.send(lines)       queue one transmission (list of "MP-0 ..." lines); must not
-#                            block: the tick runs it synchronously
-# and can be attached later: link.uplink = obj.
+# Link (the vehicle's channels) lives in firmware/tasks/link.py.
 
-from ovms import log, smsout
+from firmware.tasks.link import Link  # noqa: F401 (moved; imported from here)
+from ovms import log
 from ovms.aio import sleep_ms, ticks_add, ticks_diff, ticks_ms
-from ovms.config import PARAM_REGPHONE
 
 MAX_CATCHUP = 3  # missed ticks run back to back after a stall
-_NOPHONE = "NOPHONE"
-
-
-class Link:
-    def __init__(self, config, modem=None, uplink=None, on_sms=None):
-        self.cfg = config
-        self.modem = modem
-        self.uplink = uplink
-        self.on_sms = on_sms  # optional observer (number, text) of every SMS queued
-        self.sms_out = 0  # SMS texts queued to the modem
-        self.sms_dropped = 0  # no owner registered
-        self.server_out = 0  # transmissions handed to the uplink
-
-    def server_ready(self):
-        u = self.uplink
-        return u is not None and u.ready()
-
-    def send_server(self, lines):
-        self.server_out += 1
-        self.uplink.send(lines)
-
-    def sms_ready(self):
-        m = self.modem
-        return m is not None and m.state == "READY"
-
-    def send_sms(self, text):
-        owner = self.cfg.param(PARAM_REGPHONE)
-        if not owner or owner == _NOPHONE:
-            self.sms_dropped += 1
-            return
-        parts = smsout.shape([text])
-        if not parts:
-            return
-        self.sms_out += 1
-        self.modem.send_sms(owner, parts)
-        if self.on_sms is not None:
-            self.on_sms(owner, text)
 
 
 class Ticker:

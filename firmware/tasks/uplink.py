@@ -2,44 +2,46 @@
 # command replies, records, keep-alive and reconnects with back-off.
 # Licence: MIT (this project).
 #
-# Spec: ovms-v2-protocol.md. asyncio only, no hardware imports: the byte
-# stream comes from `open_stream(host, port)` (firmware/hal/netstream.open_tcp
-# or the SIM800 driver's open_tcp), which returns an object with
-#   await read(n) (b"" at EOF), write(bytes), await drain(), await close().
-# The protocol logic lives in lib/ovms/v2 (codec: handshake and ciphers;
-# server: message handling and records); this module only moves lines.
-#
-#   up = Uplink(open_tcp, config, vehicle, framework, randbytes=os.urandom)
+# Spec: ovms-v2-protocol.md. asyncio only, no hardware: `open_stream(host, port)`
+# (netstream.open_tcp or the SIM800's open_tcp) returns an object with await read(n)
+# (b"" at EOF), write(bytes), await drain(), await close(). The protocol logic is in
+# lib/ovms/v2 (codec, server, sender); this module only moves lines.
+#   up = Uplink(open_tcp, config, vehicle, framework, outbox=Outbox(...))
 #   asyncio.create_task(up.run())          # forever
-#
-# Tasks: run() (connect, login, wait for the session to end, back off),
-# a reader per connection (lines in -> Handler -> replies out) and a ticker
-# (every tick_ms: the lines queued by send(), the SMS framework's push outbox,
-# periodic records, the car's ping). All writes go through _send(), which
-# encrypts and writes under one lock so the RC4 order equals the wire order.
-#
-# The vehicle's notifications are dispatched by the app's ticker task
-# (firmware/tasks/ticker.py), whose Link calls ready() and send(lines) here.
-# Offline nothing is queued: the vehicle keeps its pending flags until
-# ready() is True again, the framework's outbox holds 8 lines.
+# Tasks: run() (connect, login, wait for the session end, back off), a reader per
+# connection (lines in -> Handler -> replies out), a ticker (every tick_ms: live
+# lines from send(), the framework's push lines, periodic records, the outbox, the
+# car's ping). _send() encrypts and writes under one lock (RC4 order = wire order).
+# The outbox (lib/ovms/outbox.py), filled by the Link (firmware/tasks/link.py)
+# online or not, goes out through ovms.v2.sender (D41: acknowledged h records
+# with their original time; D44: the report of dropped entries). No
+# acknowledgement for ack_timeout_ms while entries are in flight ends the session
+# (a server without h support never drains the outbox: that shows in DIAG).
 #
 # Errors: OSError from the stream, a line that does not decode (ProtocolError)
 # or a ping without answer end the session; a refused login (server closes
 # before its welcome, or a welcome that fails §2.4) counts as an auth
 # failure. Then: close, wait backoff_min_ms * 2^(n-1) (at most backoff_max_ms),
-# jittered to 50..100 % by the random source, retry forever. A successful
-# login resets n.
+# jittered to 50..100 % by the random source, retry forever. D42: n restarts
+# only after a good session (up for stable_ms, or something acknowledged): a
+# server that accepts the login and drops the link at once backs off like a
+# refused login, never a reconnect storm at the minimum back-off.
+# Any other exception in the reader or the ticker is a bug: run() raises it (the
+# supervisor restarts the task). progress advances on every line written or
+# read and every back-off step (the watchdog's "uplink alive").
 
 import asyncio
 
 from ovms import log
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
+from ovms.outbox import Outbox
 from ovms.v2 import codec
+from ovms.v2.sender import Sender
 from ovms.v2.server import Deferred, Handler
 
 PORT = 6867
-QUEUE_MAX = 64  # record lines waiting for the next tick
+QUEUE_MAX = 64  # live lines (S, D ...) waiting for the next tick
 
 
 class Timing:
@@ -52,6 +54,9 @@ class Timing:
         self.pong_timeout_ms = 120000  # ... and reconnects without any answer
         self.backoff_min_ms = 2000
         self.backoff_max_ms = 300000
+        self.stable_ms = 60000  # a session up this long resets the back-off (D42)
+        self.window = 8  # outbox entries in flight (sent, not acknowledged)
+        self.ack_timeout_ms = 120000  # in flight without any acknowledgement: reconnect
         self.read_size = 512
         for k in kw:
             if not hasattr(self, k):
@@ -60,17 +65,8 @@ class Timing:
 
 
 class Uplink:
-    def __init__(
-        self,
-        open_stream,
-        config,
-        vehicle,
-        framework=None,
-        randbytes=None,
-        handler=None,
-        timing=None,
-        clock=None,
-    ):
+    def __init__(self, open_stream, config, vehicle, framework=None, randbytes=None,
+                 handler=None, timing=None, clock=None, outbox=None, sms_outbox=None):  # fmt: skip
         if randbytes is None:
             import os
 
@@ -83,10 +79,14 @@ class Uplink:
         self.handler = handler or Handler(config, vehicle, framework, randbytes=randbytes)
         self.t = timing or Timing()
         self.clock = clock or ticks_ms
+        self._t0 = self.clock()
+        # the server channel's outbox (RAM only unless the app gives a durable one)
+        self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
+        self.sender = Sender(self.outbox, sms_outbox)
+        self.handler.on_ack = self._on_ack
         self.log = log.get("uplink")
         # state
         self.logged_in = False
-        self._t0 = self.clock()
         self._stream = None
         self._session = None
         self._lock = asyncio.Lock()
@@ -94,27 +94,29 @@ class Uplink:
         self._err = None
         self._stop = False
         self._failures = 0  # consecutive failed attempts (back-off exponent)
+        self._good = False  # this session counts as good (D42)
+        self._login_at = 0  # ticks of the login
+        self._fatal = None  # a non-OSError from the reader or ticker: run() raises it
+        self._ack_at = 0  # ticks of the last acknowledgement (or of the first send)
         self._last_rx = 0  # ticks of the last received line
         self._ping_at = None  # ticks of our unanswered ping
-        self._queue = []  # record lines from send(), written by the next tick
+        self._queue = []  # live lines from send(), written by the next tick
         self.queue_dropped = 0  # lines dropped because the queue was full
         self.last_backoff_ms = 0
+        self.progress = 0  # advances on every line written/read and back-off step
         # counters (DIAG)
         self.connects = 0  # TCP connections opened
         self.logins = 0  # server welcomes accepted
         self.auth_failures = 0
         self.errors = 0  # sessions ended by link/protocol errors
-        self.lines_in = 0
-        self.lines_out = 0
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self.lines_in = self.lines_out = self.bytes_in = self.bytes_out = 0
 
     # ---- public -----------------------------------------------------------------
     def now_s(self):
         return ticks_diff(self.clock(), self._t0) // 1000
 
     def diag_text(self):
-        return "V2: %s conn=%d login=%d auth=%d err=%d in=%d/%dB out=%d/%dB" % (
+        return "V2: %s conn=%d login=%d auth=%d err=%d in=%d/%dB out=%d/%dB ack=%d; OUTBOX %s" % (
             "up" if self.logged_in else "down",
             self.connects,
             self.logins,
@@ -124,6 +126,8 @@ class Uplink:
             self.bytes_in,
             self.lines_out,
             self.bytes_out,
+            self.sender.acked,
+            self.outbox.stats(),
         )
 
     # ---- the ticker's Link talks to these (firmware/tasks/ticker.py) -------------
@@ -132,16 +136,16 @@ class Uplink:
         return self.logged_in
 
     def send(self, lines):
-        # queue one transmission (vehicle.dispatch runs in the ticker, in sync
-        # code); written by the next tick, at most QUEUE_MAX lines: a burst
-        # beyond that (never seen: a dispatch pass is <= 17 lines) is dropped
-        # and counted, the vehicle's send-on-change memory resends later
+        # queue live lines (status messages, not history: S, D ...) for the next
+        # tick -> True; False when offline or QUEUE_MAX is reached (counted): the
+        # caller's send-on-change memory then stays put and it sends again later
         if not self.logged_in:
-            return
+            return False
         if len(self._queue) + len(lines) > QUEUE_MAX:
             self.queue_dropped += len(lines)
-            return
+            return False
         self._queue.extend(lines)
+        return True
 
     def reconnect(self):
         # settings changed (framework on_net_change): end the session now and
@@ -154,17 +158,24 @@ class Uplink:
         self._end(OSError("stopped"))
 
     async def run(self):
+        # forever; raises when the reader or the ticker died of a bug
+        self._fatal = None
         ticker = asyncio.create_task(self._ticker())
         try:
             while not self._stop:
-                ok = await self.connect_once()
+                await self.connect_once()
+                if self._fatal is not None:
+                    raise self._fatal
                 if self._stop:
                     break
-                self._failures = 1 if ok else self._failures + 1
+                self._failures = 1 if self._good else self._failures + 1
                 delay = self.backoff_ms(self._failures)
                 self.last_backoff_ms = delay
+                self.progress += 1
                 self._wake.clear()
                 await wait_event(self._wake, delay)
+                if self._fatal is not None:
+                    raise self._fatal
         finally:
             ticker.cancel()
 
@@ -189,6 +200,7 @@ class Uplink:
         if not host or not vid:
             return False
         self._err = None
+        self._good = False
         self._wake.clear()
         logged = False
         stream = None
@@ -214,11 +226,12 @@ class Uplink:
             self._session = codec.Session(codec.session_key(netpass, stoken, ctoken))
             logged = True
             self.logins += 1
-            self._failures = 0
+            self._login_at = self.clock()
             self._set_online(True)
-            self._last_rx = self.clock()
+            self._last_rx = self._login_at
             self._ping_at = None
             self.log.info("logged in to %s as %s", host, vid)
+            self._outbox_login()
             await self._send(self.handler.connected(self.now_s()))
             reader = asyncio.create_task(self._reader(stream, lb, pending))
             await self._wake.wait()
@@ -232,6 +245,8 @@ class Uplink:
                 self.errors += 1
                 self.log.warning("server link: %s", e)
         finally:
+            if logged and ticks_diff(self.clock(), self._login_at) >= self.t.stable_ms:
+                self._good = True
             self._set_online(False)
             self._session = None
             self._stream = None
@@ -281,17 +296,25 @@ class Uplink:
                 pending.extend(lb.feed(data))
         except (OSError, codec.ProtocolError) as e:
             self._end(e)
+        except Exception as e:  # a bug: never die quietly, run() raises it
+            self._die(e)
+
+    def _die(self, e):
+        self.log.error("uplink task failed: %r", e)
+        self._fatal = e
+        self._end(e)
 
     async def _line_in(self, line):
         clear = self._session.decode(line)
         self.lines_in += 1
+        self.progress += 1
         self._last_rx = self.clock()
         self._ping_at = None
         out = self.handler.handle(clear, self.now_s())
         if isinstance(out, Deferred):
             try:
                 out = out.done(await out.aw)
-            except OSError as e:
+            except Exception as e:  # the command still gets its one c (D43)
                 out = out.fail(e)
         await self._send(out)
         self.handler.after_send()
@@ -313,6 +336,20 @@ class Uplink:
             await stream.drain()
         self.lines_out += len(lines)
         self.bytes_out += len(data)
+        self.progress += 1
+
+    # ---- the outbox (ovms.v2.sender) -----------------------------------------------------
+    def _outbox_login(self):
+        self.sender.window = self.t.window
+        self.sender.login()
+        self._ack_at = self.clock()
+
+    def _on_ack(self, data):
+        if self.sender.ack(data):
+            self._good = True
+            self._ack_at = self.clock()
+        else:
+            self.log.warning("acknowledgement of nothing in flight: %s", data[:16])
 
     # ---- the ticker ------------------------------------------------------------------
     async def _ticker(self):
@@ -322,8 +359,12 @@ class Uplink:
                 await self.tick()
             except (OSError, codec.ProtocolError) as e:
                 self._end(e)
+            except Exception as e:  # a bug: run() raises it
+                self._die(e)
+                return
 
     async def tick(self):
+        self.outbox.maybe_flush()
         if not self.logged_in:
             self._queue = []
             return
@@ -334,8 +375,14 @@ class Uplink:
             out.extend(fw.outbox)
             fw.outbox[:] = []
         out.extend(self.handler.periodic(self.now_s()))
+        if not self.sender.inflight:
+            self._ack_at = self.clock()
+        out.extend(self.sender.lines())
         await self._send(out)
         now = self.clock()
+        inflight = len(self.sender.inflight)
+        if inflight and ticks_diff(now, self._ack_at) >= self.t.ack_timeout_ms:
+            raise OSError("no acknowledgement of %d records" % inflight)
         if self._ping_at is None:
             if ticks_diff(now, self._last_rx) >= self.t.ping_ms:
                 self._ping_at = now

@@ -137,7 +137,9 @@ class Journal:
                             if e is False:
                                 seg.broken = True
                                 self.torn += 1
-                                self._log.warning("%s: torn entry at byte %d", self.name(n), seg.size)
+                                self._log.warning(
+                                    "%s: torn entry at byte %d", self.name(n), seg.size
+                                )
                             break
                         seg.size += e[4]
                         if e[1] and e[0] != "F":

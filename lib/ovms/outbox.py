@@ -189,7 +189,11 @@ class Outbox:
         if self.j is None:
             return
         now = self.clock_s()
-        if self._urgent or (self._ram or self._mark_due()) and now - self._last_flush >= self.flush_s:
+        if (
+            self._urgent
+            or (self._ram or self._mark_due())
+            and now - self._last_flush >= self.flush_s
+        ):
             self.flush()
 
     def _mark_due(self):

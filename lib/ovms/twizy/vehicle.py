@@ -13,23 +13,19 @@
 import binascii
 
 from ovms.config import (
-    CARBITS_NO_SMS,
-    FEATURE_CARBITS,
     FEATURE_MAXRANGE,
     FEATURE_MINSOC,
     FEATURE_STREAM,
     FEATURE_SUFFRANGE,
     FEATURE_SUFFSOC,
 )
-from ovms.twizy import battery, charge, power, records, simulator, texts
+from ovms.twizy import battery, charge, notify, power, records, simulator, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
     DOORS1_CARON,
     DOORS1_CHARGING,
     DOORS1_PORT,
     N_CELLS,
-    NTF_BATTERY_ALERT,
-    NTF_BATTERY_STATS,
     NTF_DATA_UPDATE,
     NTF_POWER,
     NTF_STREAM_UPDATE,
@@ -358,16 +354,10 @@ class Twizy:
             return [self._remember("usage", power.usage_record(st)), "MP-0 c208,0"]
         return None
 
-    # ---- send-on-change memory -------------------------------------------------
+    # ---- send-on-change memory (moves forward only when accepted: ovms.twizy.notify) ----
     def _remember(self, kind, text):
         self._sent[kind] = binascii.crc32(text.encode())
         return text
-
-    def _if_changed(self, kind, text, out):
-        crc = binascii.crc32(text.encode())
-        if self._sent.get(kind) != crc:
-            self._sent[kind] = crc
-            out.append(text)
 
     def forget_sent(self):
         # e.g. after the server lost data: send every record again
@@ -375,109 +365,11 @@ class Twizy:
 
     def records_on_login(self):
         # the framework's status set for a fresh connection
-        out = []
-        self._if_changed("S", records.status_s(self.st, self.cfg.units()), out)
-        return out
+        text = records.status_s(self.st, self.cfg.units())
+        if self._sent.get("S") == binascii.crc32(text.encode()):
+            return []
+        return [self._remember("S", text)]
 
-    # ---- notification dispatch (spec §3.4, §3.7) ---------------------------------
+    # ---- notification dispatch (spec §3.4, §3.7): ovms/twizy/notify.py ----------------
     def dispatch(self, link):
-        # One pass. link: server_ready() -> bool, sms_ready() -> bool,
-        # send_server(lines) (one transmission), send_sms(text) (to the owner).
-        st = self.st
-        cfg = self.cfg
-        ip = cfg.notify_ip()
-        sms = cfg.notify_sms()
-        # route new requests to the configured channels; with no channel
-        # configured alerts stay pending (harmless, spec §3.7)
-        route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC)
-        route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
-        if route | route_n and (ip or sms):
-            if ip:
-                self._pend_ip |= (route << 8) | route_n
-            if sms:
-                self._pend_sms |= (route << 8) | route_n
-            st.requests &= ~route
-            st.notify &= ~route_n
-        if st.requests & REQ_STAT:
-            self._pend_req_stat = True
-            st.requests &= ~REQ_STAT
-        if not battery.has_alert(st):
-            # the same alert recurring after a reset is pushed again (spec §3.7)
-            self._alert_pushed = None
-
-        server = link.server_ready()
-        if server:
-            self._server_pass(link)
-        if self._pend_sms and link.sms_ready():
-            self._sms_pass(link)
-
-    def _server_pass(self, link):
-        st = self.st
-        p = self._pend_ip
-        # framework parts first: CHARGE alert, then STAT (S record if changed)
-        if p & (REQ_CHARGE << 8):
-            link.send_server(["MP-0 PA" + texts.to_server(self.stat_text())])
-        if p & (REQ_CRITICAL_SOC << 8):
-            link.send_server(["MP-0 PA" + self.critical_soc_text()])
-        if self._pend_req_stat:
-            self._pend_req_stat = False
-            out = []
-            self._if_changed("S", records.status_s(st, self.cfg.units()), out)
-            if out:
-                link.send_server(out)
-        # module parts, spec §3.7 order
-        if p & NTF_BATTERY_ALERT:
-            if battery.has_alert(st):
-                text = battery.alert_text(st)
-                crc = binascii.crc32(text.encode())
-                if crc != self._alert_pushed:
-                    self._alert_pushed = crc
-                    link.send_server(["MP-0 PA" + text])
-            battery.mark_notified(st)  # D8
-        if p & NTF_POWER:
-            link.send_server(["MP-0 PA" + self.power_text("\r")])
-        self._pend_ip = 0
-        n = st.notify
-        if n & NTF_BATTERY_STATS:
-            # no records before the first complete sensor set: they would only
-            # carry placeholders and cost mobile data
-            out = []
-            if st.sensor_sets:
-                self._if_changed("pack", battery.pack_record(st), out)
-                for c in range(N_CELLS):
-                    self._if_changed(c, battery.cell_record(st, c), out)
-            st.notify &= ~NTF_BATTERY_STATS
-            if out:
-                link.send_server(out)
-        if n & NTF_DATA_UPDATE:
-            out = []
-            self._if_changed("usage", power.usage_record(st), out)
-            self._if_changed("gps", records.gps_log(st), out)
-            st.notify = (st.notify & ~NTF_DATA_UPDATE) | NTF_BATTERY_STATS
-            if out:
-                link.send_server(out)
-        if n & NTF_STREAM_UPDATE:
-            out = []
-            self._if_changed("gps", records.gps_log(st), out)
-            st.notify &= ~NTF_STREAM_UPDATE
-            if out:
-                link.send_server(out)
-
-    def _sms_pass(self, link):
-        st = self.st
-        p = self._pend_sms
-        self._pend_sms = 0
-        quiet = self.cfg.features[FEATURE_CARBITS] & CARBITS_NO_SMS
-        texts_out = []
-        if p & (REQ_CHARGE << 8):
-            texts_out.append(self.stat_text())
-        if p & (REQ_CRITICAL_SOC << 8):
-            texts_out.append(self.critical_soc_text())
-        if p & NTF_BATTERY_ALERT:
-            texts_out.extend(battery.alert_texts(st))
-            battery.mark_notified(st)  # D8
-        if p & NTF_POWER:
-            texts_out.append(self.power_text())
-        if not quiet:
-            for t in texts_out:
-                link.send_sms(t)
+        notify.dispatch(self, link)

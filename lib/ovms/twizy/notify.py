@@ -1,0 +1,164 @@
+# Notification dispatch of the Twizy module (spec §3.4, §3.7): pending alert parts and
+# records of a Twizy (ovms/twizy/vehicle.py) handed to the Link's two channels.
+# Licence: MIT (this project).
+#
+# The link (firmware/tasks/link.py; test and replay links alike):
+#   server_ready() -> bool, send_server(lines) -> accepted (None counts as yes),
+#   sms_ready() -> bool, send_sms(text), and optionally pump() after every pass.
+# Alert texts are made when their channel takes them; with the durable outboxes the
+# channels always take them, so the text is frozen at the event (D41). The
+# send-on-change memory (v._sent) moves forward only when the link ACCEPTED the
+# record (it is in the durable outbox, which delivers it or counts it as dropped); a
+# refused record is offered again next time, a refused alert part stays pending.
+
+import binascii
+
+from ovms.config import CARBITS_NO_SMS, FEATURE_CARBITS
+from ovms.twizy import battery, power, records, texts
+from ovms.twizy.state import (
+    N_CELLS,
+    NTF_BATTERY_ALERT,
+    NTF_BATTERY_STATS,
+    NTF_DATA_UPDATE,
+    NTF_POWER,
+    NTF_STREAM_UPDATE,
+    REQ_CHARGE,
+    REQ_CRITICAL_SOC,
+    REQ_STAT,
+)
+
+
+def dispatch(v, link):
+    # One pass. link: server_ready() -> bool, sms_ready() -> bool,
+    # send_server(lines) (one transmission), send_sms(text) (to the owner).
+    st = v.st
+    cfg = v.cfg
+    ip = cfg.notify_ip()
+    sms = cfg.notify_sms()
+    # route new requests to the configured channels; with no channel
+    # configured alerts stay pending (harmless, spec §3.7)
+    route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC)
+    route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
+    if route | route_n and (ip or sms):
+        if ip:
+            v._pend_ip |= (route << 8) | route_n
+        if sms:
+            v._pend_sms |= (route << 8) | route_n
+        st.requests &= ~route
+        st.notify &= ~route_n
+    if st.requests & REQ_STAT:
+        v._pend_req_stat = True
+        st.requests &= ~REQ_STAT
+    if not battery.has_alert(st):
+        # the same alert recurring after a reset is pushed again (spec §3.7)
+        v._alert_pushed = None
+
+    server = link.server_ready()
+    if server:
+        _server_pass(v, link)
+    if v._pend_sms and link.sms_ready():
+        _sms_pass(v, link)
+    pump = getattr(link, "pump", None)  # the Link's outboxes (firmware/tasks/link.py)
+    if pump is not None:
+        pump()
+
+
+def _server_pass(v, link):
+    # each part leaves _pend_ip only when the link accepted it (frozen now)
+    st = v.st
+    p = v._pend_ip
+    keep = 0
+    # framework parts first: CHARGE alert, then STAT (S record if changed)
+    if p & (REQ_CHARGE << 8):
+        if link.send_server(["MP-0 PA" + texts.to_server(v.stat_text())]) is False:
+            keep |= REQ_CHARGE << 8
+    if p & (REQ_CRITICAL_SOC << 8):
+        if link.send_server(["MP-0 PA" + v.critical_soc_text()]) is False:
+            keep |= REQ_CRITICAL_SOC << 8
+    if v._pend_req_stat:
+        out = []
+        crcs = []
+        _if_changed(v, "S", records.status_s(st, v.cfg.units()), out, crcs)
+        # a live status message: when not taken (offline) the login's set sends it
+        _offer(v, link, out, crcs)
+        v._pend_req_stat = False
+    # module parts, spec §3.7 order
+    if p & NTF_BATTERY_ALERT:
+        if battery.has_alert(st):
+            text = battery.alert_text(st)
+            crc = binascii.crc32(text.encode())
+            if crc != v._alert_pushed:
+                if link.send_server(["MP-0 PA" + text]) is False:
+                    keep |= NTF_BATTERY_ALERT
+                else:
+                    v._alert_pushed = crc
+        if not keep & NTF_BATTERY_ALERT:
+            battery.mark_notified(st)  # D8
+    if p & NTF_POWER:
+        if link.send_server(["MP-0 PA" + v.power_text("\r")]) is False:
+            keep |= NTF_POWER
+    v._pend_ip = keep
+    n = st.notify
+    if n & NTF_BATTERY_STATS:
+        # no records before the first complete sensor set: they would only
+        # carry placeholders and cost mobile data
+        out = []
+        crcs = []
+        if st.sensor_sets:
+            _if_changed(v, "pack", battery.pack_record(st), out, crcs)
+            for c in range(N_CELLS):
+                _if_changed(v, c, battery.cell_record(st, c), out, crcs)
+        st.notify &= ~NTF_BATTERY_STATS
+        _offer(v, link, out, crcs)
+    if n & NTF_DATA_UPDATE:
+        out = []
+        crcs = []
+        _if_changed(v, "usage", power.usage_record(st), out, crcs)
+        _if_changed(v, "gps", records.gps_log(st), out, crcs)
+        st.notify = (st.notify & ~NTF_DATA_UPDATE) | NTF_BATTERY_STATS
+        _offer(v, link, out, crcs)
+    if n & NTF_STREAM_UPDATE:
+        out = []
+        crcs = []
+        _if_changed(v, "gps", records.gps_log(st), out, crcs)
+        st.notify &= ~NTF_STREAM_UPDATE
+        _offer(v, link, out, crcs)
+
+
+def _sms_pass(v, link):
+    # texts are made now (the event's moment) and handed to the SMS channel
+    st = v.st
+    p = v._pend_sms
+    v._pend_sms = 0
+    quiet = v.cfg.features[FEATURE_CARBITS] & CARBITS_NO_SMS
+    texts_out = []
+    if p & (REQ_CHARGE << 8):
+        texts_out.append(v.stat_text())
+    if p & (REQ_CRITICAL_SOC << 8):
+        texts_out.append(v.critical_soc_text())
+    if p & NTF_BATTERY_ALERT:
+        texts_out.extend(battery.alert_texts(st))
+        battery.mark_notified(st)  # D8
+    if p & NTF_POWER:
+        texts_out.append(v.power_text())
+    if not quiet:
+        for t in texts_out:
+            link.send_sms(t)
+
+
+def _if_changed(v, kind, text, out, crcs):
+    crc = binascii.crc32(text.encode())
+    if v._sent.get(kind) != crc:
+        crcs.append((kind, crc))
+        out.append(text)
+
+
+def _offer(v, link, out, crcs):
+    # one transmission; True if accepted (a legacy link returning None counts as yes)
+    if not out:
+        return True
+    if link.send_server(out) is False:
+        return False
+    for kind, crc in crcs:
+        v._sent[kind] = crc
+    return True
