@@ -85,7 +85,7 @@ def test_console_without_config_and_usage():
     def check(runtime):
         rc, out, err = _run([], "PARAMS?\nhello\n", runtime)
         assert rc == 0
-        assert out == "Params:\n0:NOPHONE\n1:OVMS\n2:K\n---\n"
+        assert out == "Params:\n0:NOPHONE\n2:K\n---\n"  # no factory password (D35)
         rc, out, err = _run(["--bogus"], "", runtime)
         assert rc == 2 and "usage:" in err
 

@@ -58,7 +58,7 @@ def test_fresh_store_gives_defaults():
     try:
         cfg = Store(d + "/ovms.cfg").load()
         assert cfg.params[0] == "NOPHONE"
-        assert cfg.params[1] == "OVMS"
+        assert cfg.params[1] == ""  # no factory password (D35)
         assert cfg.params[2] == "K"
         assert cfg.features == [0] * 16
         assert cfg.store is not None
@@ -72,7 +72,8 @@ def test_settings_survive_a_reboot():
         path = d + "/ovms.cfg"
         cfg = Store(path).load()
         fw = Framework(cfg)
-        assert fw.handle(OWNER, "REGISTER OVMS") == [
+        cfg.params[1] = "first1"  # no factory password (D35)
+        assert fw.handle(OWNER, "REGISTER first1") == [
             "Your phone has been registered as the owner."
         ]
         assert fw.handle(OWNER, "MODULE TWIZY42 M SMSIP RT")[0].startswith("Module:")
@@ -279,9 +280,10 @@ def test_missing_directory_save_fails_and_is_not_acknowledged():
     try:
         cfg = Store(d + "/no/such/dir/ovms.cfg").load()
         cfg.params[0] = OWNER
+        cfg.params[1] = "OVMS"  # (no factory password any more: D35)
         before = list(cfg.params)
         fw = Framework(cfg)
-        assert fw.handle(OWNER, "PASS new") == [ERR_NOT_SAVED]
+        assert fw.handle(OWNER, "PASS newpass") == [ERR_NOT_SAVED]
         assert fw.handle(OWNER, "PARAMS M") == [ERR_NOT_SAVED]
         assert fw.handle(OWNER, "FEATURE 9 5") == [ERR_NOT_SAVED]
         assert fw.handle(OWNER, "MODULE X") == [ERR_NOT_SAVED]

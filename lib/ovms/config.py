@@ -4,7 +4,28 @@
 # Spec: ovms-v2-sms.md §1-2. Features 8-15 persist in parameters 24-31 as the
 # text given; at boot the feature value is atoi() of that text (D5: full width,
 # negatives become 0). Persistence itself is pluggable: `store` (if set) gets
-# save(config) after every change; see ovms.store.
+# save(config) after every change; see ovms.store. `owner_copy` (if set, see
+# ovms.owner) gets sync(parameter 0) after every successful save: the owner's
+# number kept in a second place.
+#
+# D35: there is no factory module password (ETSI EN 303 645 §5.1: no universal
+# default password). A Config without settings has an empty parameter 1, which
+# matches no password; the boot (ovms.owner.secure_boot) gives a fresh module a
+# unique one. The 2013 default "OVMS" is LEGACY_PASSWORD: found in stored
+# settings it is replaced at boot.
+#
+# D39: values are checked before they are stored (check_param, check_feature;
+# the SMS commands reply the error text and change nothing):
+# - no control characters (< 0x20, 0x7F-0x9F) in any parameter; the slots that
+#   end up inside a quoted AT command or the server login line (4 server, 5-7
+#   GPRS APN/user/password, 8 vehicle id, 13 GSM operator) take printable ASCII
+#   only and no '"'; the server address only letters, digits, '.', '-', ':';
+# - at most PARAM_MAX_LEN characters: longer values are refused, not clipped;
+# - features: decimal (atoi rules, D5) within FEATURE_MAX (9, 10: SOC 0-100 %;
+#   11, 12: ranges 0-500 km/mi; the rest 0-127, the PIC's signed char).
+# Config itself still clips to 31 characters and, as the last line of defence
+# for paths that do not check (server C4, old settings files), drops control
+# characters and '"' from the AT slots: they never reach an AT command.
 
 from ovms.twizy.units import atoi
 
@@ -38,7 +59,18 @@ FEATURE_CANWRITE = 15
 CARBITS_NO_DENIED_SMS = 0x02
 CARBITS_NO_SMS = 0x04
 
-DEFAULTS = {PARAM_REGPHONE: "NOPHONE", PARAM_MODULEPASS: "OVMS", PARAM_MILESKM: "K"}
+DEFAULTS = {PARAM_REGPHONE: "NOPHONE", PARAM_MODULEPASS: "", PARAM_MILESKM: "K"}  # D35
+LEGACY_PASSWORD = "OVMS"  # the 2013 factory password, never accepted (D35)
+
+# D39: feature caps (inclusive maximum per slot; minimum 0)
+FEATURE_MAX = (127,) * 9 + (100, 100, 500, 500, 127, 127, 127)
+# parameters that go into quoted AT commands or the server login line
+AT_PARAMS = (PARAM_SERVERIP, PARAM_GPRSAPN, PARAM_GPRSUSER, PARAM_GPRSPASS, PARAM_VEHICLEID, 13)
+_HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
+
+ERR_TOO_LONG = "Error: parameter %d is longer than %d characters"
+ERR_BAD_CHARS = "Error: parameter %d contains characters that are not allowed"
+ERR_FEATURE = "Error: feature %d must be a number from 0 to %d"
 
 
 class Config:
@@ -48,10 +80,11 @@ class Config:
             self.params[k] = DEFAULTS[k]
         if params:
             for k in params:
-                self.params[k] = _clip(params[k])
+                self.params[k] = _clean(k, params[k])
         self.features = [0] * N_FEATURES
         self.load_features()
         self.store = store
+        self.owner_copy = None  # ovms.owner.OwnerCopy: second place of parameter 0
 
     def load_features(self):
         for k in range(8, N_FEATURES):
@@ -61,7 +94,7 @@ class Config:
         return self.params[n]
 
     def set_param(self, n, text, save=True):
-        self.params[n] = _clip(text)
+        self.params[n] = _clean(n, text)
         if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
             self.features[n - PARAM_FEATURE_BASE] = _feature_value(self.params[n])
         if save:
@@ -78,6 +111,8 @@ class Config:
     def save(self):
         if self.store is not None:
             self.store.save(self)
+            if self.owner_copy is not None:
+                self.owner_copy.sync(self.params[PARAM_REGPHONE])
 
     def units(self):
         # first character of parameter 2; no slicing: called from the tick
@@ -90,8 +125,44 @@ class Config:
         return "IP" in self.params[PARAM_NOTIFIES]
 
 
-def _clip(text):
-    return text[:PARAM_MAX_LEN]
+def check_param(n, text):
+    # -> None if `text` may be stored in parameter n, else the error reply (D39)
+    if len(text) > PARAM_MAX_LEN:
+        return ERR_TOO_LONG % (n, PARAM_MAX_LEN)
+    at = n in AT_PARAMS
+    for ch in text:
+        if ch < " " or "\x7f" <= ch <= "\x9f" or (at and (ch == '"' or ch > "~")):
+            return ERR_BAD_CHARS % n
+        if n == PARAM_SERVERIP and ch not in _HOST_CHARS:
+            return ERR_BAD_CHARS % n
+    if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
+        return check_feature(n - PARAM_FEATURE_BASE, text)
+    return None
+
+
+def check_feature(k, text):
+    # -> None if feature k may be set to `text` (atoi rules, D5), else the error reply
+    if len(text) > PARAM_MAX_LEN:
+        return ERR_TOO_LONG % (PARAM_FEATURE_BASE + k, PARAM_MAX_LEN)
+    for ch in text:
+        if ch < " " or ch > "~":
+            return ERR_FEATURE % (k, FEATURE_MAX[k])
+    v = atoi(text)
+    if v < 0 or v > FEATURE_MAX[k]:
+        return ERR_FEATURE % (k, FEATURE_MAX[k])
+    return None
+
+
+def _clean(n, text):
+    # clip to 31 characters; AT slots lose control characters and '"' (D39)
+    text = text[:PARAM_MAX_LEN]
+    if n in AT_PARAMS:
+        for ch in text:
+            if ch < " " or ch == '"' or "\x7f" <= ch <= "\x9f":
+                return "".join(
+                    [c for c in text if c >= " " and c != '"' and not "\x7f" <= c <= "\x9f"]
+                )
+    return text
 
 
 def _feature_value(text):
