@@ -27,9 +27,9 @@
 #
 # D35: fresh_password() makes a module's unique password: 8 symbols from a
 # 32-symbol alphabet without look-alikes (0/O, 1/I), i.e. 40 bits, taken from
-# HMAC-MD5(key = board unique id, message = 16 random bytes). The random bytes are
-# the secret; the unique id keeps two boards apart even if their random source
-# started alike. Without a random source the result is "" (no password): then
+# HMAC-MD5(key = 16 random bytes, message = a label + the board's unique id). The
+# random bytes are the secret; the unique id keeps two boards apart even if their
+# random source started alike. Without a random source the result is "" (no password): then
 # REGISTER stays closed until a password is set on the DIAG console.
 
 from ovms.v2.crypto import hmac_md5
@@ -101,7 +101,7 @@ def fresh_password(unique_id, randbytes):
         return ""
     if not rnd or len(rnd) < 16:
         return ""
-    digest = hmac_md5(bytes(unique_id or b""), bytes(rnd))
+    digest = hmac_md5(bytes(rnd), b"module password:" + bytes(unique_id or b""))
     bits = 0
     nbits = 0
     out = []

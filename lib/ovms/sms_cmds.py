@@ -144,7 +144,7 @@ class Commands:
         return ["Module password: " + self._p(PARAM_MODULEPASS)]
 
     def _pass(self, sender, word, args):
-        err = password_error(args[0])
+        err = check_param(PARAM_MODULEPASS, args[0]) or password_error(args[0])
         if err:
             return [err]
         self._set(PARAM_MODULEPASS, args[0])
