@@ -60,7 +60,7 @@ class App:
         self.can = _can(b)
         self.modem = await _modem(self)
         self.uplink = await _uplink(self)
-        self.link = Link(cfg, self.modem, self.uplink)
+        self.link = _link(self)  # the vehicle's channels, each behind a durable outbox
         self.ticker = Ticker(v, self.link, self.tick_ms)
         self.rx = None
         checks = ()
@@ -216,6 +216,8 @@ async def _uplink(app):
     # NET "modem" = GPRS through the SIM800, "native" = the board's own IP stack
     # (asyncio.open_connection), None = no server connection. It idles while no
     # server is configured (parameters 4, 8); SERVER/PARAMS/... SMS reconnect it.
+    # Its outbox (records and alerts for the server) is durable: a journal in the
+    # board's OUTBOX_PATH folder (lib/ovms/outbox.py); the SMS outbox is made by _link.
     import os
 
     from firmware.tasks.uplink import Timing, Uplink
@@ -235,13 +237,14 @@ async def _uplink(app):
 
         port = await sim.open_server(app)
     modem = app.modem
+    app.sms_outbox = _outbox(b, "sms")
     handler = Handler(
         app.cfg,
         app.vehicle,
         app.fw,
         randbytes=os.urandom,
         hardware=b.HARDWARE,
-        on_reboot=_reboot,
+        on_reboot=lambda: _flush_and_reboot(app),
         send_sms=(lambda phone, text: modem.send_sms(phone, shape([text]))) if modem else None,
         send_ussd=modem.ussd if modem else None,
         send_at=modem.cmd if modem else None,
@@ -254,9 +257,50 @@ async def _uplink(app):
         randbytes=os.urandom,
         handler=handler,
         timing=Timing(port=port),
+        outbox=_outbox(b, "srv"),
+        sms_outbox=app.sms_outbox,
     )
     app.fw.on_net_change = up.reconnect
     return up
+
+
+def _outbox(b, name):
+    # one channel's durable outbox: <OUTBOX_PATH>/<name>.<n> journal files, at most
+    # OUTBOX_BYTES (default: a folder "outbox" beside the settings file, 32 KB)
+    from ovms.outbox import Outbox
+
+    folder = getattr(b, "OUTBOX_PATH", None)
+    if folder is None:
+        cfg = b.CFG_PATH
+        folder = (cfg[: cfg.rfind("/")] if "/" in cfg else ".") + "/outbox"
+    _mkdirs(folder + "/" + name)
+    return Outbox(folder + "/" + name, _clock_s, max_bytes=getattr(b, "OUTBOX_BYTES", 32768))
+
+
+def _link(app):
+    # the vehicle's channels: the server part shares the uplink's outbox, SMS alerts
+    # have their own (made in _uplink, or here when there is no server connection)
+    sms = getattr(app, "sms_outbox", None)
+    if sms is None:
+        sms = app.sms_outbox = _outbox(app.board, "sms")
+    link = Link(app.cfg, app.modem, app.uplink, sms_outbox=sms)
+    app.outbox = link  # flush() before a planned reset (the supervisor's escalation)
+    return link
+
+
+def _clock_s():
+    # record times: the board clock in seconds (the RTC; D40 in lib/ovms/outbox.py)
+    import time
+
+    return int(time.time())
+
+
+def _flush_and_reboot(app):
+    # server command 5: the outboxes to flash first
+    link = getattr(app, "link", None)
+    if link is not None:
+        link.flush()
+    _reboot()
 
 
 def _reboot():

@@ -227,3 +227,158 @@ def test_vehicle_records_through_the_ticker_link():
         await _with(srv, up, body)
 
     run_async(main())
+
+
+def test_garbled_commands_each_get_exactly_one_reply_d43():
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+
+        async def body():
+            assert await srv.wait_for(lambda: up.logged_in)
+            for c in ("MP-0 Cabc", "MP-0 C", "MP-0 C12x,1", "MP-0 C201"):
+                await srv.send(c)
+            assert await srv.wait_for(lambda: srv.lines("c201"))
+            assert srv.lines("c") == [
+                "MP-0 c0,1,Invalid syntax",
+                "MP-0 c0,1,Invalid syntax",
+                "MP-0 c0,1,Invalid syntax",
+                "MP-0 c201,0,0",
+            ]
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_no_reconnect_storm_when_the_server_drops_after_login_d42():
+    # the server accepts every login and drops the link at once: the back-off must grow
+    # as for a refused login (today's bug: it restarted at the minimum after each login)
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        srv.drop_at_login = True
+        await srv.start()
+        up, v, fw = _setup(srv, backoff_min_ms=20, backoff_max_ms=100000)
+        seen = []
+
+        async def body():
+            while srv.logins < 5:
+                assert await srv.wait_for(lambda: up._failures > len(seen), 10000)
+                seen.append((up._failures, up.last_backoff_ms))
+            # attempt k waited at least half of min * 2^(k-1)
+            for k, ms in seen:
+                assert ms >= 10 * 2 ** (k - 1), seen
+            assert [k for k, ms in seen] == list(range(1, len(seen) + 1))
+            assert up.logins >= 4 and up.auth_failures == 0
+            assert up.progress >= len(seen)
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_lost_acknowledgements_resend_after_reconnect():
+    # at-least-once: without an ack the records stay and go again on the next connection
+    async def main():
+        from ovms.outbox import Outbox
+
+        clock = [7000]  # the board clock and the server's, frozen: exact stamps
+        srv = FakeServer({VID: NETPASS}, clock=lambda: clock[0])
+        srv.ack_h = False
+        await srv.start()
+        up, v, fw = _setup(srv, ack_timeout_ms=200)
+        up.outbox = up.sender.outbox = Outbox(None, lambda: clock[0])
+        for i in range(3):
+            up.outbox.put("R", "MP-0 HRT-X,%d,86400,v%d" % (i, i))
+            clock[0] += 10
+
+        async def body():
+            assert await srv.wait_for(lambda: len(srv.records("RT-X")) >= 3)
+            assert await srv.wait_for(lambda: srv.logins >= 2, 5000)  # no ack: reconnect
+            srv.ack_h = True
+            assert await srv.wait_for(lambda: up.outbox.queued() == 0, 5000)
+            got = srv.records("RT-X")
+            assert len(got) >= 6  # each one at least twice (duplicates after lost acks)
+            assert sorted(set([(r[2], r[3]) for r in got])) == [(i, "v%d" % i) for i in range(3)]
+            # a duplicate carries the same original time
+            assert sorted(set([(r[0], r[2]) for r in got])) == [(7000, 0), (7010, 1), (7020, 2)]
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_full_outbox_is_reported_after_login_d44():
+    from ovms.outbox import Outbox
+
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        v = fresh(params={0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: NETPASS})
+        ob = Outbox(None, lambda: 5000, ram_max=5)
+        sms = Outbox(None, lambda: 5000, ram_max=2)
+        for i in range(12):
+            ob.put("R", "MP-0 HRT-X,%d,86400,v" % i)
+        for i in range(3):
+            sms.put("T", "alert %d" % i)
+        assert ob.dropped == 7 and sms.dropped == 1
+        up = Uplink(
+            open_tcp, v.cfg, v, Framework(v.cfg, v), randbytes=os.urandom,
+            timing=_timing(srv.port), outbox=ob, sms_outbox=sms,
+        )  # fmt: skip
+        assert "drop=7" in up.diag_text()
+
+        async def body():
+            assert await srv.wait_for(lambda: len(srv.records("*-OVM-OutboxLost")) == 2)
+            assert [(r[2], r[3]) for r in srv.records("*-OVM-OutboxLost")] == [
+                (0, "7,7"),
+                (1, "1,1"),
+            ]
+            # one overflow rule for everything: the two report records made room by
+            # dropping the two oldest records (7, 8), reported at the next login
+            assert [r[2] for r in srv.records("RT-X")] == [9, 10, 11]
+            assert ob.dropped == 9 and ob.unreported == 2 and sms.unreported == 0
+            assert await srv.wait_for(lambda: ob.queued() == 0)
+
+        await _with(srv, up, body)
+
+    run_async(main())
+
+
+def test_a_bug_in_an_inner_task_ends_run_with_it():
+    # issue 9's supervisor restarts the task: run() must raise, not swallow
+    async def main():
+        for where in ("reader", "ticker"):
+            srv = FakeServer({VID: NETPASS})
+            await srv.start()
+            up, v, fw = _setup(srv)
+
+            def boom(*a, where=where):
+                raise ZeroDivisionError(where)
+
+            task = asyncio.create_task(up.run())
+            try:
+                assert await srv.wait_for(lambda up=up: up.logged_in)
+                if where == "reader":
+                    up.handler.handle = boom
+                    await srv.send("MP-0 A")
+                else:
+                    up.handler.periodic = boom
+                for _ in range(300):
+                    if task.done():
+                        break
+                    await asyncio.sleep(0.01)
+                assert task.done()
+                try:
+                    await task  # MicroPython's Task has no result()
+                    raise AssertionError("run() returned")
+                except ZeroDivisionError as e:
+                    assert e.args == (where,)
+            finally:
+                up.stop()
+                task.cancel()
+                await srv.close()
+                await asyncio.sleep(0.02)
+
+    run_async(main())

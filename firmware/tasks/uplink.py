@@ -153,6 +153,12 @@ class Uplink:
         self._failures = 0
         self._end(OSError("reconnect requested"))
 
+    def flush(self):
+        # the outboxes to flash now (before a planned reset)
+        for ob in (self.outbox, self.sender.sms_outbox):
+            if ob is not None:
+                ob.flush()
+
     def stop(self):
         self._stop = True
         self._end(OSError("stopped"))

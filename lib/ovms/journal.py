@@ -198,6 +198,12 @@ class Journal:
             gone.append(self._delete(0))
         return gone
 
+    def clear(self):
+        # everything is delivered: remove every segment (the next write starts afresh)
+        while self.segs:
+            self._delete(0)
+        self._pos = None
+
     def _delete(self, i):
         s = self.segs.pop(i)
         self.deletes += 1

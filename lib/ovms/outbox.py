@@ -206,13 +206,17 @@ class Outbox:
         if self.j is None:
             return True
         keep = [e for e in self._ram if not self._is_acked(e[1])]
-        if not keep and not self._mark_due():
+        mark = self._mark_due()
+        if not keep and mark and self.floor == self.next_seq:
+            # all delivered: the files go; a new mark only to keep the drop counters
+            self.j.clear()
+            self._marked = self.floor
+            mark = self.dropped > 0
+        if not keep and not mark:
             self._ram = []
             return True
-        parts = []
-        if self._mark_due() or keep:
-            mark = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
-            parts.append(encode("F", 0, self._last_flush, mark))
+        counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
+        parts = [encode("F", 0, self._last_flush, counters)]
         for e in keep:
             parts.append(encode(e[0], e[1], e[2], e[3]))
         first = keep[0][1] if keep else None
