@@ -103,7 +103,9 @@ MODEM_FAST = {
     "prompt": 100,
     "autobaud": 60,
     "autobaud_tries": 8,
-    "quiet": 30,
+    "sync_tries": 3,
+    "del_retry": 300,
+    "banner": 5000,
     "idle": 50,
     "csq": 500,
     "sweep": 1000,
@@ -117,9 +119,10 @@ MODEM_FAST = {
 }
 
 
-async def modem_on_emu(emu=None, timing=None, **kw):
+async def modem_on_emu(emu=None, timing=None, wrap=None, **kw):
     # start a Sim800Emu (unless given) and a Sim800 driver talking to it over
     # loopback TCP; returns (emu, modem). The caller stops both (stop_modem).
+    # wrap(writer) -> a writer stand-in (fault tests on the driver's side).
     import asyncio
 
     from firmware.hal.sim800 import Sim800
@@ -130,6 +133,8 @@ async def modem_on_emu(emu=None, timing=None, **kw):
     port = await emu.start()
     r, w = await asyncio.open_connection("127.0.0.1", port)
     nodelay(w)
+    if wrap is not None:
+        w = wrap(w)
     t = dict(MODEM_FAST)
     if timing:
         t.update(timing)

@@ -1,0 +1,282 @@
+# SIM800 AT command engine (the "half duplex" room of the driver).
+# Licence: MIT (this project).
+#
+# ATEngine is a mixin of firmware.hal.sim800.Sim800; the line reader that feeds
+# it is firmware/hal/sim800_reader.py.
+#   cmd      one command at a time under a lock: write it, collect reply lines
+#            (the reader's _line puts them here) until a final result of this
+#            command or a deadline.
+# Rules of the reply (issue 8, root cause D):
+#   * a line that arrives after the command's final result is a stray (counted),
+#     never part of that reply;
+#   * after a timeout the late reply of the dead command may still come: before
+#     the next command the engine re-synchronises (ATS7=k, ATS7? with a fresh k)
+#     and counts every line before the answer "0kk" as stray (D30). A serial modem
+#     answers in order, so once it answered k nothing older is left in the pipe.
+#   * after any failure of a prompt command (CMGS, CIPSEND) between the command
+#     line and its payload, ESC (0x1B) is sent so the modem leaves text entry.
+# Line classification is pure and lives in lib/ovms/at.py.
+
+import asyncio
+
+from ovms.aio import ticks_diff, ticks_ms, wait_event
+
+OFF = "OFF"
+INIT = "INIT"
+READY = "READY"
+RECOVER = "RECOVER"
+
+CTRL_Z = b"\x1a"
+ESC = b"\x1b"
+MAX_LINES = 160  # reply lines kept per command (a full 30-slot CMGL fits)
+
+# per-command reply timeouts, ms (platform.md §7); key = command up to = or ?
+TIMING = {
+    "default": 5000,
+    "AT+CGATT": 10000,
+    "AT+CIPSHUT": 65000,
+    "AT+CIICR": 85000,
+    "AT+CIPSTART": 75000,
+    "AT+CIPSTART_INITIAL": 160000,  # CIPSTART from the IP INITIAL state
+    "AT+CMGS": 60000,
+    "AT+CIPSEND": 60000,
+    "AT+CMGL": 20000,
+    "AT+CMGD": 25000,
+    "AT+CFUN": 10000,
+    "AT+CUSD": 5000,  # the OK; the +CUSD answer has "ussd" below
+    "ussd": 30000,
+    "prompt": 5000,  # "> " after CMGS / CIPSEND
+    "autobaud": 1000,  # each plain "AT" while waiting for the modem to talk
+    "autobaud_tries": 10,
+    "sync_tries": 3,  # ATS7 resyncs after a timeout before giving up (D30)
+    "idle": 1000,  # supervisor wakes at least this often
+    "csq": 60000,  # CSQ + CREG poll period
+    "sweep": 300000,  # re-list stored SMS (catches a lost +CMTI)
+    "del_retry": 30000,  # a failed AT+CMGD: list and delete again after this
+    "gnss": 5000,  # AT+CGNSINF period (SIM808)
+    "rx_poll": 5000,  # TCP: ask for data without a +CIPRXGET: 1 this often
+    "backoff": 2000,  # after a failed supervisor pass
+    "boot": 3000,  # after CFUN / reset pulse before talking again
+    "banner": 60000,  # Call Ready / SMS Ready / +CPIN / +CFUN this long after RDY: same boot
+    "pin": 200,  # reset pulse length
+    "tmo_streak": 3,  # consecutive command timeouts that count as a failed pass
+    "sms_tries": 10,  # send attempts per SMS before it is dropped
+}
+
+
+class ModemError(OSError):
+    # a command ended with an error result (final = its tag), or see below
+    def __init__(self, cmd, final=None, code=None):
+        super().__init__("%s: %s %s" % (cmd, final, "" if code is None else code))
+        self.cmd = cmd
+        self.final = final
+        self.code = code
+
+
+class ModemTimeout(ModemError):
+    pass
+
+
+class ModemReset(ModemError):
+    # the modem rebooted (RDY / +CFUN mid-session) or powered down
+    pass
+
+
+FAIL_FINALS = ("SEND FAIL", "CONNECT FAIL")
+
+
+def _key(cmd):
+    i = 0
+    for ch in cmd:
+        if ch == "=" or ch == "?":
+            break
+        i += 1
+    return cmd[:i]
+
+
+class ATEngine:
+    def _at_init(self):
+        # command in flight (owned by _cmd under the lock; read by the reader)
+        self._lock = asyncio.Lock()
+        self._done = asyncio.Event()
+        self._active = False
+        self._lines = []
+        self._final = None
+        self._code = None
+        self._expect = None
+        self._until = ("OK",)
+        self._until_ip = False
+        self._echo = None
+        self._mark = None  # resync: every line before this exact one is a stray
+        self._want_prompt = False
+        self._rxget = False  # a CIPRXGET=2 is running: payloads go to the stream
+        self._rx_left = 0
+        self._stale = False  # a command timed out: resync before the next one
+        self._nonce = 0  # the last resync's S7 value
+        self._esc_due = False  # a prompt command failed before its payload: send ESC
+        self._tmo_streak = 0  # consecutive command timeouts (any task)
+        self.truncated = False  # the last reply had more than MAX_LINES lines
+        self.payload_sent = False  # the modem has the payload (e.g. an SMS text)
+        self.late_cmgs = False  # a stray "+CMGS:" came (a late SMS confirmation)
+        self.progress = 0  # advances with every line read and every command answered
+
+    # ---- commands ------------------------------------------------------------
+    async def cmd(
+        self, text, ms=None, until=("OK",), expect=None, payload=None, ip=False, tries=1
+    ):
+        # send one AT command; returns its intermediate lines. Raises
+        # ModemError (an OSError) on an error result, ModemTimeout, ModemReset.
+        # tries > 1: repeat after an error or timeout (not after a reset); only
+        # for commands that are safe to repeat.
+        n = 0
+        while True:
+            n += 1
+            try:
+                async with self._lock:
+                    return await self._cmd(text, ms, until, expect, payload, ip)
+            except ModemReset:
+                raise
+            except ModemError:
+                if n >= tries:
+                    raise
+                self.counters["retry"] += 1
+
+    async def _cmd_r(self, text, expect=None):
+        # _cmd with the lock already held, up to 3 tries (init sequence)
+        n = 0
+        while True:
+            n += 1
+            try:
+                return await self._cmd(text, None, ("OK",), expect, None, False)
+            except ModemReset:
+                raise
+            except ModemError:
+                if n >= 3:
+                    raise
+                self.counters["retry"] += 1
+
+    def _timeout(self, text):
+        k = _key(text)
+        if k in self.t:
+            return self.t[k]
+        return self.t["default"]
+
+    async def _write(self, data, text="write"):
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self._w.write(data)
+            await self._w.drain()
+        except OSError as e:  # the port is gone: a modem failure, not a bug
+            raise ModemError(text, "write failed", repr(e))
+
+    async def _sync(self):
+        # after a timeout (lock held): set S7 to a fresh nonce k, then ask for it;
+        # every line before the reply "0kk" is a stray late reply (D30). S7 (wait
+        # for a data call's carrier) is unused by SMS and GPRS.
+        n = 0
+        while True:
+            n += 1
+            self._nonce = self._nonce % 255 + 1
+            try:
+                await self._write("ATS7=%d\r" % self._nonce, "ATS7")  # its OK: a stray
+                await self._cmd("ATS7?", None, ("OK",), None, None, False, "%03d" % self._nonce)
+                self.counters["resync"] += 1
+                self._stale = False
+                return
+            except ModemReset:
+                raise
+            except ModemError:
+                if n >= self.t["sync_tries"]:
+                    raise
+
+    async def _cmd(self, text, ms, until, expect, payload, ip, mark=None):
+        # mark: None = resync first if a command timed out; "" = no resync (the
+        # autobaud "AT"); "0kk" = the resync's own marker line
+        if self._dead:
+            raise ModemError(text, "port closed")
+        if ms is None:
+            ms = self._timeout(text)
+        if self._esc_due:
+            await self._write(ESC, text)
+            self._esc_due = False
+        if self._stale and mark is None:
+            await self._sync()
+        self._lines = []
+        self.truncated = False
+        self._final = None
+        self._code = None
+        self._expect = expect
+        self._until = until
+        self._until_ip = ip
+        self._echo = text
+        self._mark = mark if mark else None
+        self._want_prompt = payload is not None
+        self._rxget = text.startswith("AT+CIPRXGET=2")
+        self._rx_left = 0
+        self._done.clear()
+        self._active = True
+        self.payload_sent = False
+        if payload is not None:
+            self._esc_due = True  # until the payload is written (or no prompt came)
+        t0 = ticks_ms()
+        try:
+            await self._write(text + "\r", text)
+            if payload is not None:
+                if not await wait_event(self._done, self.t["prompt"]):
+                    self._timed_out()
+                    raise ModemTimeout(text, "no prompt")
+                if self._final != "PROMPT":
+                    if self._final != "RESET":
+                        self._esc_due = False  # the modem answered: no text entry
+                    self._check(text)  # raises: ERROR instead of the prompt
+                    raise ModemError(text, self._final)  # an OK: not what we asked
+                self._final = None
+                self._want_prompt = False
+                self._done.clear()
+                await self._write(payload, text)
+                self._esc_due = False
+                self.payload_sent = True
+            if not await wait_event(self._done, ms):
+                self._timed_out()
+                raise ModemTimeout(text, "timeout")
+            self._check(text)
+            return self._lines
+        finally:
+            self._active = False
+            self._expect = None
+            self._mark = None
+            self._want_prompt = False
+            self._rxget = False
+            if self._esc_due and not self._dead:
+                try:  # leave text entry now; if this fails, the next command sends it
+                    await self._write(ESC, text)
+                    self._esc_due = False
+                except BaseException:  # noqa: S110 (cancelled / port gone: _esc_due stays)
+                    pass
+            if self.trace is not None:
+                self.trace(text, self._final, ticks_diff(ticks_ms(), t0))
+
+    def _timed_out(self):
+        self.counters["timeouts"] += 1
+        self._tmo_streak += 1
+        self._stale = True
+
+    def _check(self, text):
+        self._tmo_streak = 0
+        f = self._final
+        if f == "RESET":
+            raise ModemReset(text, "modem reset")
+        if f == "PORT":
+            raise ModemError(text, "port closed")
+        if f == "IP" or f in self._until:
+            return
+        self.counters["errors"] += 1
+        raise ModemError(text, f, self._code)
+
+    def _finish(self, final, code=None):
+        if self._active and self._final is None:
+            self._final = final
+            self._code = code
+            self.progress += 1
+            self._done.set()
