@@ -1,119 +1,255 @@
-# The composition root: board -> adapters -> core -> tasks, then a supervisor.
+# The composition root: board -> adapters -> core -> tasks, all under one supervisor.
 # Licence: MIT (this project).
 #
 #   main(board=None, seconds=None) -> App
-# board: a board module (firmware/boards/*); None picks by sys.platform (linux: host).
-# seconds: run this long, then stop everything and return (None: until a task dies).
-# A task exception that escapes is logged and ends the run: on a device the watchdog
-# is then no longer fed and resets the board (production); without a watchdog main()
-# returns to main.py and the REPL (development).
+# board: a board module (firmware/boards/*); None picks by sys.platform (pick_board()).
+# seconds: run this long, then stop everything and return (None: until the supervisor
+# gives up: a strict failure or an escalation). On the host board `seconds` is wall time
+# at the board's SPEED: the virtual clock runs seconds * SPEED simulated seconds.
+#
+# Boot (main): the reset cause and the boot log first (firmware/bootlog.py), then the
+# watchdog, then everything else. D50: the watchdog is created right after the safe-mode
+# decision (one small file read), not before it: the safe mode runs without a watchdog
+# (a REPL session would otherwise be reset under the owner's hands), and machine.WDT
+# cannot be stopped once started.
+# Safe mode (N crash-reboots in a row, or the board's SAFE_PIN held at boot): only the
+# DIAG console runs (and the REPL after Ctrl-C), no CAN, modem, uplink or watchdog; after
+# bootlog.SAFE_HOLD_MS the board resets for one normal try (D52).
+# Normal mode: every task runs under firmware/supervisor.Supervisor (log with traceback,
+# count per task, restart with back-off, MemoryError -> gc.collect(), escalation ->
+# note the crash, flush the outbox, reset). The housekeeping task feeds the watchdog only
+# while firmware/progress.Progress sees every part progress (parts.progress()).
+# Development builds (board STRICT = True: host, sim) stop on the first unexpected
+# exception. D53: Ctrl-C on the console stops the firmware (KeyboardInterrupt is no task
+# failure) and gives the REPL, but in normal mode the watchdog keeps running and resets
+# the board within WDT_MS: for a REPL session hold the safe-mode pin at reset.
+# The crash report: the boot's crash count, reset cause bits and last crash reason go to
+# the SMS framework's NetStatus (DIAG: "Crashes:n ..last: TO RI") and from there into the
+# *-OVM-DebugCrash record the server handler sends after every login.
 
 import asyncio
 import sys
 
+from firmware import parts
+from firmware.bootlog import SAFE_HOLD_MS, STABLE_MS, BootLog, cause_name, safe_pin_pressed
+from firmware.supervisor import Supervisor
 from firmware.tasks.can_rx import CanRx
+from firmware.tasks.console import Console
+from firmware.tasks.gps import nmea_task
 from firmware.tasks.housekeeping import Housekeeping
 from firmware.tasks.ticker import Link, Ticker
 from ovms import log
-from ovms.aio import cancel, wait_event
-from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
+from ovms.aio import cancel, sleep_ms, wait_event
 from ovms.gps import Feed
 from ovms.sms import Framework, NetStatus
 from ovms.smsout import shape
-from ovms.store import Store
+from ovms.twizy.frames import USED_IDS
 from ovms.twizy.vehicle import Twizy
 
-
-def pick_board():
-    p = sys.platform
-    if p == "linux":
-        import firmware.boards.host as b
-    elif p == "pyboard":
-        import firmware.boards.pyboard as b
-    else:
-        import firmware.boards.esp32 as b
-    return b
+BOARDS = {"linux": "host", "pyboard": "pyboard", "esp32": "esp32"}
 
 
-def main(board=None, seconds=None):
-    app = App(board if board is not None else pick_board())
-    asyncio.run(app.run(seconds))
+def pick_board(platform=None):
+    # the board module for sys.platform; an unknown platform is an error, not a guess
+    p = sys.platform if platform is None else platform
+    name = BOARDS.get(p)
+    if name is None:
+        raise ValueError(
+            "no board for platform %r: add firmware/boards/<board>.py and list it in "
+            "firmware.app.BOARDS, or call main(board)" % p
+        )
+    return __import__("firmware.boards." + name, None, None, [name])
+
+
+def main(board=None, seconds=None, until=None):
+    b = board if board is not None else pick_board()
+    bootlog = BootLog(getattr(b, "BOOT_LOG_PATH", "boot.json"))
+    parts.mkdirs(bootlog.path)
+    boot = bootlog.boot(cause_name())
+    safe = boot.safe or safe_pin_pressed(b)
+    wdt = None if safe else parts.wdt(b)  # D50
+    app = App(b, wdt=wdt, bootlog=bootlog, boot=boot)
+    app.safe = safe
+    asyncio.run(app.run_safe(seconds) if safe else app.run(seconds, until))
     return app
 
 
 class App:
-    def __init__(self, board):
+    def __init__(self, board, wdt=None, bootlog=None, boot=None):
         self.board = board
+        self.wdt = wdt
+        self.bootlog = bootlog
+        self.boot = boot
+        self.safe = False
         self.log = log.get("app")
         self.can = self.modem = self.emu = self.uplink = self.server = None
-        self.crashes = 0
-        self.tasks = []
+        self.rx = self.console = self.gps = self.clock = None
+        self.sup = Supervisor()
+        self.reset = _reboot  # what an escalation calls last (tests replace it)
+        self.before_start = None  # optional f(app) after the jobs are added (tests)
 
-    async def run(self, seconds=None):
+    @property
+    def crashes(self):
+        # task failures in this run (every task, the loop's orphans included)
+        return self.sup.errors()
+
+    def _core(self):
         b = self.board
-        self.crashed = asyncio.Event()
-        cfg = self.cfg = _settings(b)
+        cfg = self.cfg = parts.settings(b)
         v = self.vehicle = Twizy(cfg)
         self.fw = Framework(cfg, v, net=NetStatus(), hardware=b.HARDWARE)
+        self._crash_report(self.fw.net)
         self.feed = Feed(v)
-        self.tick_ms = b.TICK_MS // getattr(b, "SPEED", 1)
-        self.can = _can(b)
-        self.modem = await _modem(self)
+
+    def _crash_report(self, net):
+        bt = self.boot
+        if bt is None:
+            return
+        net.crashes = bt.crashes
+        net.reset_causes = bt.causes()
+        net.crash_reason = bt.reason_hex()  # the record's <reason>: PIC reset-cause bits
+        net.crash_text = bt.reason  # a trailing field of the record (protocol §3: allowed)
+        self.log.warning(
+            "reset cause %s%s; crash-reboots %d (streak %d)",
+            bt.cause or "-",
+            (" after crash: " + bt.reason) if bt.crash else "",
+            bt.crashes,
+            bt.streak,
+        )
+
+    async def run(self, seconds=None, until=None):
+        b = self.board
+        sup = self.sup = Supervisor(strict=getattr(b, "STRICT", False), on_escalate=self._escalate)
+        c = self.clock = parts.clock(b)
+        self._core()
+        v = self.vehicle
+        self.tick_ms = b.TICK_MS if c is not None else b.TICK_MS // getattr(b, "SPEED", 1)
+        self.can = parts.can(b, USED_IDS, c)  # the vehicle's IDs: a driver knows none
+        self.modem = await parts.modem(self)
         self.uplink = await _uplink(self)
         self.link = _link(self)  # the vehicle's channels, each behind a durable outbox
-        self.ticker = Ticker(v, self.link, self.tick_ms)
-        self.rx = None
+        self.ticker = Ticker(v, self.link, self.tick_ms, clock=c)
+        sup.add("ticker", self.ticker.run)
         checks = ()
         if self.can is not None:
             self.rx = CanRx(self.can, v)
             checks = (self.can.check,)
-        self.house = Housekeeping(
-            _wdt(b), self.tick_ms, 10 * self.tick_ms, checks=checks, healthy=self.healthy
-        )
-        jobs = [self.ticker.run(), self.house.run()]
-        if self.rx is not None:
-            self.can.start()
-            jobs.append(self.rx.run())
+            sup.add("can_rx", self.rx.run)
         if self.modem is not None:
-            self.modem.start()
+            sup.add("modem", self.modem.run)  # reader + supervisor (firmware/hal/sim800)
         if self.uplink is not None:
-            jobs.append(self.uplink.run())
+            sup.add("uplink", self.uplink.run)
+        self.progress = parts.progress(self)
+        self.house = Housekeeping(
+            self.wdt,
+            self.tick_ms,
+            10 * self.tick_ms,
+            checks=checks,
+            progress=self.progress.check,
+            stable_ms=STABLE_MS,
+            on_stable=self.bootlog.mark_stable if self.bootlog is not None else None,
+            clock=c,
+        )
+        sup.add("house", self.house.run)
+        self._console_job()
+        await self._gps_job()
         if self.emu is not None:
             from firmware import sim
 
-            jobs.extend(sim.jobs(self))
-        self.tasks = [asyncio.create_task(self._guard(j)) for j in jobs]
+            for name, job in sim.jobs(self):
+                sup.add(name, job)
+        clock_task = asyncio.create_task(c.run()) if c is not None else None
+        if self.before_start is not None:
+            self.before_start(self)
         try:
-            if seconds is None:
-                await self.crashed.wait()
-            else:
-                await wait_event(self.crashed, int(seconds * 1000))
+            sup.start()
+            if self.can is not None:
+                self.can.start()
+            await self._wait(seconds, until)
         finally:
+            cancel(clock_task)
             await self._stop()
 
-    def healthy(self):
-        return not self.crashes
+    async def _wait(self, seconds, until):
+        done = self.sup.done
+        if seconds is None:
+            await done.wait()
+            return
+        c = self.clock
+        if c is None:
+            await wait_event(done, int(seconds * 1000))
+            return
+        # simulated end; until(app): keep going (at most 10x as long) until it holds
+        end_ms = int(seconds * 1000 * getattr(self.board, "SPEED", 1))
+        while not done.is_set() and c.now < 10 * end_ms:
+            if c.now >= end_ms and (until is None or until(self)):
+                return
+            await wait_event(done, 20)
 
-    async def _guard(self, coro):
-        # every task runs inside this: an escaping exception is logged and ends the run
+    def _console_job(self):
+        s = parts.console_stream(self.board)
+        if s is not None:
+            self.console = Console(s, self.fw)
+            self.sup.add("console", self.console.run)
+
+    async def _gps_job(self):
+        b = self.board
+        if getattr(b, "GPS_UART", None) == "emu":
+            from firmware import sim
+
+            reader = await sim.open_gps(self)
+        else:
+            reader = parts.gps_reader(b)
+        if reader is not None:
+            feed = self.feed
+            self.gps = reader
+            self.sup.add("gps", lambda: nmea_task(reader, feed))
+
+    async def run_safe(self, seconds=None):
+        # safe mode: the DIAG console only (no CAN, modem, uplink, watchdog)
+        self.sup = Supervisor(strict=getattr(self.board, "STRICT", False))
+        self.cfg = parts.settings(self.board)
+        self.vehicle = None
+        self.fw = Framework(self.cfg, None, net=NetStatus(), hardware=self.board.HARDWARE)
+        self._crash_report(self.fw.net)
+        self.log.error("SAFE MODE: DIAG console and REPL only, no tasks")
+        self._console_job()
+        self.sup.start()
+        hold = SAFE_HOLD_MS if seconds is None else int(seconds * 1000)
         try:
-            await coro
-        except Exception as e:
-            self.crashes += 1
-            self.log.error("task died: %r", e)
-            if hasattr(sys, "print_exception"):
-                sys.print_exception(e)
-            self.crashed.set()
+            if not await wait_event(self.sup.done, hold) and seconds is None:
+                self.bootlog.leave_safe()  # D52: one normal try after the hold
+                self.reset()
+        finally:
+            self.sup.stop()
+
+    def _escalate(self, job):
+        # a task keeps failing: note why, flush the outbox journal, reset the board
+        reason = "%s: %s" % (job.name, job.last)
+        self.log.error("escalation: %s -> reset", reason)
+        if self.bootlog is not None:
+            self.bootlog.note_crash(reason)
+        for obj in (self.uplink, getattr(self, "outbox", None)):
+            flush = getattr(obj, "flush", None)  # the durable outbox's journal
+            if flush is not None:
+                try:
+                    flush()
+                except Exception as e:  # the reset must happen anyway
+                    self.log.error("flush before reset failed: %r", e)
+        self.reset()
 
     async def _stop(self):
-        for t in self.tasks:
-            cancel(t)
+        self.sup.stop()
+        await sleep_ms(0)
         if self.can is not None and hasattr(self.can, "stop"):
             self.can.stop()
         if self.uplink is not None:
             self.uplink.stop()
         if self.modem is not None:
             await self.modem.stop()
+        w = getattr(self, "gps_writer", None)  # host: the emulator's NMEA connection
+        if w is not None:
+            w.close()
         if self.emu is not None:
             await self.emu.close()
         if self.server is not None:
@@ -136,79 +272,8 @@ class App:
             "sms_in": m.get("sms_in", 0),
             "sms_out": m.get("sms_out", 0),
             "crashes": self.crashes,
+            "watchdog_starved": self.house.starved,
         }
-
-
-def _settings(b):
-    # settings from the board's store; first boot: the board's defaults, saved
-    path = b.CFG_PATH
-    _mkdirs(path)
-    store = Store(path)
-    cfg = store.load()
-    defaults = getattr(b, "DEFAULT_PARAMS", None)
-    if store.seq == 0 and defaults:
-        for k in defaults:
-            cfg.set_param(k, defaults[k], save=False)
-        cfg.save()
-    return cfg
-
-
-def _mkdirs(path):
-    import os
-
-    parts = path.split("/")[:-1]
-    for i in range(1, len(parts) + 1):
-        d = "/".join(parts[:i])
-        if d:
-            try:
-                os.mkdir(d)
-            except OSError:
-                pass
-
-
-def _can(b):
-    kind = b.CAN_DRIVER
-    if kind == "fake":
-        from firmware.hal.can_fake import FakeCan
-
-        return FakeCan(b.CAN_TRACES, speed=b.SPEED, depth=b.CAN_FIFO, bitrate=b.CAN_BITRATE)
-    if kind == "machine":
-        from firmware.hal import can_machine as m
-    elif kind == "pyb":
-        from firmware.hal import can_pyb as m
-    else:
-        return None
-    return m.from_board(b)
-
-
-async def _modem(app):
-    b = app.board
-    kw = {
-        "on_sms": app.on_sms,
-        "on_csq": app.feed.csq,
-        "on_gnss": app.feed.cgnsinf,
-        "gnss": b.GNSS,
-        "timing": getattr(b, "MODEM_TIMING", None),
-        "apn": app.cfg.param(PARAM_GPRSAPN),
-        "user": app.cfg.param(PARAM_GPRSUSER),
-        "password": app.cfg.param(PARAM_GPRSPASS),
-    }
-    if b.MODEM == "emu":
-        from firmware import sim
-
-        return await sim.open_modem(app, kw)
-    if b.MODEM != "uart":
-        return None
-    from machine import UART, Pin
-
-    from firmware.hal.sim800 import Sim800
-
-    pins = {}
-    if hasattr(b, "MODEM_TX"):
-        pins = {"tx": b.MODEM_TX, "rx": b.MODEM_RX}
-    uart = UART(b.MODEM_UART, b.MODEM_BAUD, rxbuf=b.MODEM_RXBUF, **pins)
-    rst = Pin(b.MODEM_RESET_PIN, Pin.OUT, value=1)
-    return Sim800(asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {}), rst, **kw)
 
 
 async def _uplink(app):
@@ -273,7 +338,7 @@ def _outbox(b, name):
     if folder is None:
         cfg = b.CFG_PATH
         folder = (cfg[: cfg.rfind("/")] if "/" in cfg else ".") + "/outbox"
-    _mkdirs(folder + "/" + name)
+    parts.mkdirs(folder + "/" + name)
     return Outbox(folder + "/" + name, _clock_s, max_bytes=getattr(b, "OUTBOX_BYTES", 32768))
 
 
@@ -304,18 +369,10 @@ def _flush_and_reboot(app):
 
 
 def _reboot():
-    # server command 5, after its reply went out
+    # server command 5 (after its reply went out), an escalation, the end of a safe mode
     try:
         import machine
 
         machine.reset()
     except (ImportError, AttributeError):  # host: nothing to reset
         pass
-
-
-def _wdt(b):
-    if not getattr(b, "WDT_MS", 0):
-        return None
-    from machine import WDT
-
-    return WDT(timeout=b.WDT_MS)

@@ -7,7 +7,11 @@
 # What it prints: the modem coming up, the vehicle's STAT text every SIM_STAT_EVERY_S
 # ticks, every SMS the owner sends (SIM_SMS: injected through the emulator, so it takes
 # the real path: +CMTI -> AT+CMGR -> framework -> AT+CMGS) and every SMS the module sends,
-# then a summary.
+# then a summary: per-task errors and restarts (firmware/supervisor.py); the exit status
+# is non-zero when any task failed (the host board is STRICT: the first failure ends the
+# run). Time: the host board's virtual clock (firmware/simclock.py) runs SPEED x the wall
+# clock and holds while the fake CAN has frames waiting, so a slow machine replays the
+# same frames and ticks, only slower.
 
 import asyncio
 import sys
@@ -16,6 +20,14 @@ from ovms.aio import sleep_ms
 from tools.sim800emu import Sim800Emu, nodelay
 
 OUT = print  # where the report goes (tests replace it)
+_T = "host_tests/fixtures/traces/Twizy-Virtual-BMS__Protocol."
+# the bundled real recordings, back to back: key on, drive end, charge start, charge end
+TRACES = (
+    _T + "Init-Drv.candump.log",
+    _T + "End-Drv.candump.log",
+    _T + "Init-Chg.candump.log",
+    _T + "End-Chg.candump.log",
+)
 
 
 async def open_modem(app, kw):
@@ -39,8 +51,17 @@ async def open_server(app):
     return srv.port
 
 
+async def open_gps(app):
+    # the emulator's NMEA port as the board's standalone GPS UART -> StreamReader
+    port = await app.emu.start_nmea()
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    app.gps_writer = w
+    return r
+
+
 def jobs(app):
-    return [_script(app), _report(app)]
+    # (name, coroutine function) pairs for the app's supervisor
+    return [("sim_script", lambda: _script(app)), ("sim_report", lambda: _report(app))]
 
 
 def _t(app):
@@ -61,6 +82,7 @@ async def _script(app):
             await sleep_ms(app.tick_ms // 4 or 1)
         OUT("%s SMS in  from %s: %s" % (_t(app), owner, text))
         app.emu.inject_sms(owner, text)
+    await asyncio.Event().wait()  # a supervised job runs for ever: returning is a failure
 
 
 async def _report(app):
@@ -72,8 +94,8 @@ async def _report(app):
         % (
             c.n,
             len(b.CAN_TRACES),
-            c.span_ms * b.SPEED // 1000,
-            c.span_ms * b.SPEED // 100 % 10,
+            c.span_ms // 1000,
+            c.span_ms // 100 % 10,
             b.SPEED,
             app.tick_ms,
         )
@@ -148,6 +170,10 @@ def print_summary(app):
             s["crashes"],
         )
     )
+    for line in app.sup.report():
+        OUT("summary: task " + line)
+    if app.sup.failure is not None:
+        OUT("summary: stopped by the first task failure (%s: %s)" % app.sup.failure)
 
 
 def host_board(speed=1, **over):
@@ -161,6 +187,7 @@ def host_board(speed=1, **over):
         if not k.startswith("__"):
             setattr(Board, k, getattr(h, k))
     Board.SPEED = speed
+    Board.CAN_TRACES = TRACES
     for k in over:
         setattr(Board, k, over[k])
     return Board
@@ -173,7 +200,7 @@ def run(argv):
     speed = int(argv[1]) if len(argv) > 1 else 1
     a = app_mod.main(host_board(speed), seconds)
     print_summary(a)
-    return 1 if a.crashes else 0
+    return 1 if a.crashes or a.sup.failure is not None else 0
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 # the documented APIs (recv fills the caller's list, the data goes into the list's
 # memoryview and its length becomes the DLC). Runs the adapter contract, proves the
 # receive path allocates nothing (heap_lock on the unix port), IRQ wake-ups, bus-off
-# recovery, filters and modes. Both runtimes. Licence: MIT (this project).
+# recovery, filters and modes: listen-only from the constructor on, never a mode change,
+# deinit on a start-up failure, masks when the controller has fewer filters than IDs.
+# Both runtimes. Licence: MIT (this project).
 from support import CAN_USED, can_contract, can_wakes, recv_locked, run_async
 
+from firmware.hal import can_machine, can_pyb
 from firmware.hal.can_machine import CANMachine
-from firmware.hal.can_pyb import CANPyb
 from ovms.twizy.frames import USED_IDS
 
 
@@ -53,7 +55,21 @@ class _Bus:
             full[j] = d[j]
 
 
+class _Irq:
+    # machine.CAN's irq object: flags() reads and clears the pending triggers
+    def __init__(self):
+        self.pending = 0
+        self.reads = 0
+
+    def flags(self):
+        self.reads += 1
+        f = self.pending
+        self.pending = 0
+        return f
+
+
 class FakeMachineCAN:
+    # machine.CAN as documented for 1.28: CAN(id, bitrate, mode=...) constructs and inits
     MODE_NORMAL = 0
     MODE_SILENT = 3
     STATE_ACTIVE = 1
@@ -62,29 +78,49 @@ class FakeMachineCAN:
     FLAG_RTR = 1
     FLAG_EXT_ID = 2
     RECV_ERR_OVERRUN = 2
+    FILTERS_MAX = 14
+    made = []  # every controller constructed (from_board tests)
 
-    def __init__(self):
+    def __init__(self, can_id=1, bitrate=500_000, mode=MODE_NORMAL, **kw):
         self.bus = _Bus()
+        self.can_id = can_id
+        self.kw = kw
         self.filters = None  # nothing received before set_filters
-        self.mode = None
-        self.bitrate = 0
+        self.mode_log = [mode]  # every mode the controller was in, in order
+        self.bitrate = bitrate
         self.handler = None
         self.hard = None
+        self.irq_obj = _Irq()
         self.st = self.STATE_ACTIVE
         self.restarts = 0
         self.overrun_next = False
+        self.deinits = 0
+        self.fail_filters = False
+        FakeMachineCAN.made.append(self)
 
-    def init(self, bitrate, mode=0):
+    def init(self, bitrate, mode=MODE_NORMAL):
         self.bitrate = bitrate
-        self.mode = mode
+        self.mode_log.append(mode)
+
+    def mode(self, m=None):
+        assert m is None, "the adapter never changes the mode of a running controller"
+        return self.mode_log[-1]
+
+    def deinit(self):
+        self.deinits += 1
+        self.mode_log.append(None)
 
     def set_filters(self, filters):
-        self.filters = list(filters)
+        filters = list(filters)
+        if self.fail_filters or len(filters) > self.FILTERS_MAX:
+            raise ValueError("too many filters")
+        self.filters = filters
 
     def irq(self, handler, trigger=0, hard=False):
         assert trigger == self.IRQ_RX
         self.handler = handler
         self.hard = hard
+        return self.irq_obj
 
     def inject(self, can_id, data, flags=0):
         if self.filters is None:
@@ -93,6 +129,7 @@ class FakeMachineCAN:
             return
         self.bus.push(can_id, data, flags)
         if self.handler is not None:
+            self.irq_obj.pending = self.IRQ_RX
             self.handler(self)
 
     def recv(self, lst):
@@ -107,7 +144,7 @@ class FakeMachineCAN:
         self.overrun_next = False
         return lst
 
-    def state(self):
+    def get_state(self):
         return self.st
 
     def restart(self):
@@ -119,26 +156,39 @@ class FakeMachineCAN:
 
 
 class FakePybCAN:
+    # pyb.CAN: CAN(bus, mode, baudrate=, sample_point=) constructs and inits in one call
     NORMAL = 1
     SILENT = 3
     LIST16 = 1
+    MASK16 = 2
     ERROR_ACTIVE = 1
     BUS_OFF = 4
 
-    def __init__(self):
+    def __init__(self, bus=1, mode=None, **kw):
         self.bus = _Bus()
+        self.bus_id = bus
         self.banks = {}
-        self.mode = None
-        self.kw = None
+        self.mode = mode
+        self.modes = [mode]
+        self.kw = kw
         self.cb = None
         self.st = self.ERROR_ACTIVE
         self.restarts = 0
+        self.deinits = 0
+        self.fail_filters = False
 
     def init(self, mode, **kw):
         self.mode = mode
+        self.modes.append(mode)
         self.kw = kw
 
+    def deinit(self):
+        self.deinits += 1
+        self.mode = None
+
     def setfilter(self, bank, mode, fifo, params):
+        if self.fail_filters:
+            raise OSError(5)
         assert mode == self.LIST16 and fifo == 0 and len(params) == 4
         self.banks[bank] = tuple(params)
 
@@ -176,14 +226,19 @@ class FakePybCAN:
         self.st = self.ERROR_ACTIVE
 
 
+class _Board:
+    CAN_ID = 1
+    CAN_BITRATE = 500_000
+
+
 def _machine():
-    hw = FakeMachineCAN()
-    return CANMachine(hw), hw
+    a = can_machine.from_board(_Board, USED_IDS, can_class=FakeMachineCAN)
+    return a, a.can
 
 
 def _pyb():
-    hw = FakePybCAN()
-    return CANPyb(hw), hw
+    a = can_pyb.from_board(_Board, USED_IDS, can_class=FakePybCAN)
+    return a, a.can
 
 
 def test_machine_contract():
@@ -193,10 +248,11 @@ def test_machine_contract():
 
     a = can_contract(make)
     hw = a.can
-    assert hw.mode == hw.MODE_SILENT and hw.bitrate == 500_000
+    # listen-only from the constructor on; never initialised again, never another mode
+    assert hw.mode_log == [hw.MODE_SILENT] and hw.bitrate == 500_000
     assert sorted([f[0] for f in hw.filters]) == sorted(USED_IDS)
     assert all([f[1] == 0x7FF and f[2] == 0 for f in hw.filters])
-    assert hw.hard is True
+    assert hw.hard is True and hw.irq_obj.reads > 0  # the IRQ reads flags() (until 0)
 
 
 def test_pyb_contract():
@@ -206,7 +262,7 @@ def test_pyb_contract():
 
     a = can_contract(make)
     hw = a.can
-    assert hw.mode == hw.SILENT
+    assert hw.modes == [hw.SILENT]  # constructed silent, init() never called again
     assert hw.kw["baudrate"] == 500_000 and hw.kw["sample_point"] == 75
     assert len(hw.banks) == 3  # 11 IDs, four per LIST16 bank
     seen = set()
@@ -237,8 +293,8 @@ def test_polling_fallback_without_irq():
     async def go():
         from ovms.aio import sleep_ms
 
-        hw = FakeMachineCAN()
-        a = CANMachine(hw, irq=False, poll_ms=5)
+        hw = FakeMachineCAN(1, 500_000, mode=FakeMachineCAN.MODE_SILENT)
+        a = CANMachine(hw, irq=False, poll_ms=5, ids=USED_IDS)
         a.start()
         assert hw.handler is None
         woke = [0]

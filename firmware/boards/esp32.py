@@ -1,24 +1,60 @@
-# Board: ESP32 with a SIM800/SIM808 on UART 2. No logic.
-# Licence: MIT (this project).
+# Board: ESP32 (WROOM or WROVER) with the on-chip TWAI CAN controller and a SIM800/SIM808.
+# No logic. Licence: MIT (this project).
 #
-# No CAN adapter yet: mainline MicroPython has no machine.CAN on ESP32 (platform.md §6);
-# an MCP2515 on SPI (pins below) is the planned adapter. Until then the app runs without
-# CAN (SMS, GPS and the modem still work).
+# CAN: the TWAI controller through machine.CAN, which is not in a MicroPython release yet:
+# PR #19461 (micropython/micropython, open since 2026-07) adds it to the esp32 port, opt-in
+# per board. A 3.3 V transceiver (SN65HVD230 or similar) on two GPIOs; listen-only (the
+# transceiver's TX line stays recessive). FILTERS_MAX = 4: the adapter merges the Twizy's
+# 11 IDs into 4 masks (firmware/hal/can.plan_filters). UNTESTED ON HARDWARE.
+#
+# Build recipe (UNTESTED ON HARDWARE; the PR may still change names):
+#   git clone https://github.com/micropython/micropython && cd micropython
+#   git fetch origin pull/19461/head:esp32-can && git checkout esp32-can
+#   make -C mpy-cross
+#   cd ports/esp32 && . $IDF_PATH/export.sh     # the ESP-IDF version the port's README names
+#   make BOARD=ESP32_GENERIC submodules
+#   # enable machine.CAN for the board (the PR's opt-in switch, as its T-2CAN board does),
+#   # e.g. in boards/ESP32_GENERIC/mpconfigboard.h: #define MICROPY_PY_MACHINE_CAN (1)
+#   make BOARD=ESP32_GENERIC FROZEN_MANIFEST=/path/to/this/repo/manifest.py
+#   make BOARD=ESP32_GENERIC deploy PORT=/dev/ttyUSB0
+# Check on the board: `from machine import CAN; CAN.FILTERS_MAX` -> 4.
+# The pin keywords of the CAN constructor (tx=, rx=) follow the PR's draft: check them
+# against the build (machine.CAN(0, 500_000, mode=CAN.MODE_SILENT, tx=21, rx=22)).
+#
+# Pins, checked against the ESP32 datasheet / ESP-IDF GPIO notes:
+#   GPIO 6-11   SPI flash: never used
+#   GPIO 16/17  the PSRAM on WROVER modules: not used (UART2's default pins are NOT used)
+#   GPIO 0/2/5/12/15  strapping pins: only GPIO 0 (the BOOT button) as the safe-mode input
+#   GPIO 34-39  input only: fine for RX lines
+#   CAN  TX GPIO 21, RX GPIO 22
+#   SIM800  UART2 TX GPIO 27, RX GPIO 26, RST GPIO 25
+#   GPS (optional NMEA)  UART1 TX GPIO 33, RX GPIO 35 (UART1's default 9/10 are flash)
+# No MCP2515 option: a pure-Python MCP2515 driver cannot read the Twizy's battery group
+# (4 frames within about 0.5 ms) out of its 2 receive buffers: the battery monitor would
+# silently starve.
 
 NAME = "esp32"
 HARDWARE = "ESP32"
-CAN_DRIVER = None  # future: "mcp2515"
+CAN_DRIVER = "machine"  # TWAI via machine.CAN (custom build, see above)
+CAN_ID = 0
+CAN_TX = 21
+CAN_RX = 22
 CAN_BITRATE = 500_000
-CAN_SPI = 2  # MCP2515: SPI2 (HSPI)
-CAN_SPI_PINS = {"sck": 18, "mosi": 23, "miso": 19, "cs": 5, "int": 4}
 MODEM = "uart"
 MODEM_UART = 2
 MODEM_BAUD = 115_200
-MODEM_TX = 17
-MODEM_RX = 16
+MODEM_TX = 27
+MODEM_RX = 26
 MODEM_RXBUF = 2048
 MODEM_RESET_PIN = 25
-GNSS = True
+GNSS = True  # SIM808: GNSS through the modem
+GPS_UART = None  # or (1, 9600, 512) with GPS_TX / GPS_RX below: a standalone NMEA GPS
+GPS_TX = 33
+GPS_RX = 35
+CONSOLE = "stdin"  # the DIAG console on the USB-serial REPL stream (UART0)
 CFG_PATH = "/ovms.cfg"
+BOOT_LOG_PATH = "/boot.json"
+SAFE_PIN = (0, 0)  # the BOOT button on GPIO 0: pull-up, reads 0 pressed
 WDT_MS = 30_000
 TICK_MS = 1000
+STRICT = False

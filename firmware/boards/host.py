@@ -1,27 +1,31 @@
 # Board: the MicroPython unix port (or CPython) as a simulated module. No logic.
 # Licence: MIT (this project).
 #
-# CAN comes from FakeCan replaying the bundled real Twizy recordings back to back
-# (key on, drive end, charge start, charge end), looping; the SIM800 is the in-process
-# emulator (tools/sim800emu.py) on loopback TCP. `make sim` runs firmware/sim.py.
+# CAN comes from FakeCan replaying candump traces (CAN_TRACES: the paths are given by
+# the simulation or the test, firmware/sim.py; this board names none); the SIM800 is the
+# in-process emulator (tools/sim800emu.py) on loopback TCP, the GPS its NMEA port.
+# Time: a virtual clock (firmware/simclock.py) drives the fake CAN, the ticker and the
+# housekeeping, so the result does not depend on the machine's speed. `make sim` runs
+# firmware/sim.py.
 
 NAME = "host"
 HARDWARE = "HOST"
 CAN_DRIVER = "fake"
 CAN_BITRATE = 500_000
-_T = "host_tests/fixtures/traces/Twizy-Virtual-BMS__Protocol."
-CAN_TRACES = (
-    _T + "Init-Drv.candump.log",
-    _T + "End-Drv.candump.log",
-    _T + "Init-Chg.candump.log",
-    _T + "End-Chg.candump.log",
-)
+CAN_TRACES = ()  # set by firmware/sim.py (or a test)
 CAN_FIFO = 32  # frames the fake controller buffers
-SPEED = 1  # replay speed factor; the tick period is 1000 // SPEED ms
+CLOCK = "virtual"  # firmware/simclock.VirtualClock, SPEED x the wall clock
+CLOCK_STEP_MS = 10
+SPEED = 1  # simulated seconds per wall second
 MODEM = "emu"  # SIM800 emulator in-process on 127.0.0.1
 MODEM_TIMING = None  # the driver's real timeouts
 GNSS = False
+GPS_UART = "emu"  # the emulator's NMEA port (a standalone GPS)
+CONSOLE = None  # `python3 -m tools.console` is the host's DIAG console; a test may put a
+#                 stream object here
 CFG_PATH = "build/sim/ovms.cfg"
+BOOT_LOG_PATH = "build/sim/boot.json"
+SAFE_PIN = None
 NET = "modem"  # the OVMS v2 server over the (emulated) SIM800's GPRS
 SERVER = "fake"  # an in-process OVMS v2 server (tools/ovms_v2_server.py) on loopback
 # settings written when the store holds none yet: owner, notifications by SMS and
@@ -36,6 +40,7 @@ DEFAULT_PARAMS = {
 }
 WDT_MS = 0  # no watchdog on the host
 TICK_MS = 1000
+STRICT = True  # development build: the first unexpected exception stops the run
 # the simulation script (firmware/sim.py): SMS from the owner, at sim seconds
 SIM_SMS = ((4, "STAT"),)
 SIM_STAT_EVERY_S = 5  # print the STAT text every this many ticks

@@ -5,12 +5,15 @@
 #   can_machine.CANMachine   machine.CAN (MicroPython >= 1.28: STM32, MIMXRT, Alif)
 #   can_pyb.CANPyb           pyb.CAN (STM32, every version)
 #   can_fake.FakeCan         host / simulation: a candump trace replayed on the asyncio clock
-# ESP32 has no machine.CAN in mainline MicroPython (platform.md §6): an MCP2515 adapter on
-# SPI (INT pin -> flag, hardware masks/filters) is future work and gets the same surface.
+# ESP32: the on-chip TWAI through machine.CAN (MicroPython PR #19461, a custom build; see
+# firmware/boards/esp32.py). No MCP2515 adapter: from Python it cannot catch the Twizy's
+# battery group (4 frames within about 0.5 ms, 2 receive buffers).
 #
-#   a.start()           bitrate (500 kbit/s), listen-only (no ACK, no TX, spec §1.1) and
-#                       acceptance filters for `ids` (ovms.twizy.frames.USED_IDS); nothing is
-#                       received before start()
+#   a.start()           acceptance filters for `ids` (the vehicle's list, passed in by the
+#                       app: a driver knows no vehicle; None = accept all), the RX wake-up;
+#                       the controller is listen-only (no ACK, no TX, spec §1.1) from its
+#                       construction on; nothing is received before start(). A start-up
+#                       failure deinits the controller and raises.
 #   a.recv(buf) -> id   copy the oldest waiting frame into `buf` (a caller-owned bytearray(8)),
 #                       set a.dlc, return the 11-bit ID; -1 when nothing waits. Allocates
 #                       nothing (the first call with a new buffer builds one memoryview).
@@ -34,10 +37,44 @@ import asyncio
 import errno
 
 from ovms.aio import sleep_ms
-from ovms.twizy.frames import USED_IDS
 
 BITRATE = 500_000  # bit/s (spec §1.1)
 STD_MASK = 0x7FF  # 11-bit identifiers
+
+
+def plan_filters(ids, n):
+    # the 11-bit IDs -> at most n (id, mask) pairs accepting every one of them and as few
+    # others as possible (the decoder drops those). Greedy: start with one exact filter
+    # per ID, merge the two whose merged filter lets the fewest IDs through, repeat.
+    # The Twizy's 11 IDs into 4 (ESP32 TWAI, FILTERS_MAX 4): (0x154, 0x3F4) for 0x155 and
+    # 0x554..0x55F, (0x596, 0x7B6) for 0x597/0x59E/0x5D7, 0x599 and 0x69F exact: 26 IDs
+    # pass instead of 11 (one (0x500, 0x700) mask alone would pass 256).
+    # Runs once at start (allocates).
+    f = [(i & STD_MASK, STD_MASK) for i in sorted(set(ids))]
+    if n < 1:
+        raise ValueError("no filters")
+    while len(f) > n:
+        best = None
+        for a in range(len(f)):
+            for b in range(a + 1, len(f)):
+                m = f[a][1] & f[b][1] & ~(f[a][0] ^ f[b][0]) & STD_MASK
+                cost = _accepted(m)
+                if best is None or cost < best[0]:
+                    best = (cost, a, b, m)
+        _, a, b, m = best
+        merged = (f[a][0] & m, m)
+        f = [f[k] for k in range(len(f)) if k != a and k != b] + [merged]
+        f.sort()
+    return f
+
+
+def _accepted(mask):
+    # IDs an 11-bit (id, mask) filter lets through: 2 ^ (bits not compared)
+    n = 1
+    for bit in range(11):
+        if not mask & (1 << bit):
+            n *= 2
+    return n
 
 
 class EventFlag:
@@ -68,7 +105,7 @@ Flag = asyncio.ThreadSafeFlag if hasattr(asyncio, "ThreadSafeFlag") else EventFl
 class CANAdapter:
     FLAG = Flag  # the wake-up flag class
 
-    def __init__(self, bitrate=BITRATE, ids=USED_IDS, listen_only=True, irq=True, poll_ms=10):
+    def __init__(self, bitrate=BITRATE, ids=None, listen_only=True, irq=True, poll_ms=10):
         self.bitrate = bitrate
         self.ids = ids
         self.listen_only = listen_only

@@ -12,6 +12,11 @@
 #     full FIFO is lost and counted in .overruns (the consumer was too slow).
 # The feeder task started by start() delivers every frame due since its last run and
 # sets the flag; advance(ms) does the same synchronously for deterministic tests.
+# clock=VirtualClock (firmware/simclock.py): no feeder task; the frames arrive as the
+# simulated time advances, and the clock does not advance while frames wait in the FIFO
+# (the consumer is served first): the replay gives the same result on a slow or busy
+# machine. The recorded traces have at most 7 used frames in any 10 ms (Init-Drv), so
+# the clock's 10 ms steps never overrun a 32-frame FIFO by themselves.
 # Times are integer ms after scaling; the trace is parsed once at construction
 # (host RAM: about 16 bytes per frame).
 
@@ -29,12 +34,22 @@ class FakeCan(CANAdapter):
     FLAG = EventFlag  # set from the feeder task, not an IRQ (see can.EventFlag)
 
     def __init__(
-        self, traces=(), speed=1, depth=32, loop=True, gap_ms=10, frames=None, feeder=True, **kw
+        self,
+        traces=(),
+        speed=1,
+        depth=32,
+        loop=True,
+        gap_ms=10,
+        frames=None,
+        feeder=True,
+        clock=None,
+        **kw,
     ):
         # traces: candump -L / CRTD file paths; frames: or a list of (t_us, id, data);
         # feeder=False: no task, the test calls advance() (or inject()) itself
         super().__init__(**kw)
         self.feeder = feeder
+        self.clock = clock  # a VirtualClock, or None: the asyncio clock
         self.speed = speed
         self.depth = depth
         self.loop = loop
@@ -92,11 +107,17 @@ class FakeCan(CANAdapter):
             for i in self.ids:
                 acc[i] = 1
         self.started = True
+        if self.clock is not None:
+            self._t0 = self.clock.ticks_ms()
+            self.clock.on_step(self._step)
+            self.clock.busy(self.pending)
+            return
         self._t0 = ticks_ms()
         if self.feeder and self.n and self._task is None:
             self._task = asyncio.create_task(self._feeder())
 
     def stop(self):
+        self.started = False
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -186,6 +207,11 @@ class FakeCan(CANAdapter):
             dst[p + i] = src[o + i]
         self._count += 1
         self.delivered += 1
+
+    def _step(self, now):
+        # VirtualClock hook: the bus up to the simulated now
+        if self.started and self.advance(now - self._t0) and self._count:
+            self.kick()
 
     async def _feeder(self):
         while True:

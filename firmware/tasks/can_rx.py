@@ -4,8 +4,9 @@
 # Waits on the adapter's "frames are waiting" flag, then drains every waiting frame into
 # the decoder. Per frame: no allocation (one preallocated 8-byte slot, bound methods
 # cached once, small-int counters). After `batch` frames in a row it yields once, so a
-# busy bus (the Twizy sends ~1500 frames/s, ~150/s pass the filter) cannot starve the
-# ticker, the modem or the watchdog feed.
+# busy bus cannot starve the ticker, the modem or the watchdog feed. The real traces: the
+# Twizy sends about 404 frames/s on average, up to 540 within 100 ms; 147 frames/s are
+# the used IDs that pass the acceptance filter.
 
 
 from ovms.aio import sleep_ms

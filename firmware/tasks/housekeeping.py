@@ -1,13 +1,19 @@
-# housekeeping task: watchdog feed, adapter checks, gc at quiet moments, memory log.
-# Licence: MIT (this project).
+# housekeeping task: watchdog feed on progress, adapter checks, gc at quiet moments, memory
+# log, the boot log's "stable" mark. Licence: MIT (this project).
 #
-# Every feed_ms: feed the watchdog (any object with feed(): machine.WDT on a device,
-# None on the host), then run the `checks` (e.g. the CAN adapter's check(): bus-off
-# recovery and a wake-up kick). The loop starts half a period after the ticker, so
-# gc.collect() (every gc_ms) runs between two ticks, when the tick's texts are garbage
-# and no frame burst is being drained. Every mem_log_s: gc.mem_free() to the log.
-# When healthy() turns False (an escaping task exception in production) the feed stops
-# and the watchdog resets the board.
+# Every feed_ms: ask progress() (firmware/progress.Progress.check: the ticker advanced,
+# CAN frames arrived or the car is off, the modem is not stuck OFF, the uplink is
+# connected or in back-off) and feed the watchdog (machine.WDT on a device, None on the
+# host) only when it says True; then run the `checks` (e.g. the CAN adapter's check():
+# bus-off recovery and a wake-up kick). A hung or dead part therefore resets the board
+# within its progress window plus the WDT period. .feeds counts feeds, .starved the
+# periods without one.
+# The loop starts half a period after the ticker, so gc.collect() (every gc_ms) runs
+# between two ticks, when the tick's texts are garbage and no frame burst is being
+# drained. Every mem_log_s: gc.mem_free() to the log. After stable_ms of uptime
+# on_stable() runs once (the boot log ends a crash streak).
+# clock: ticks_ms()/sleep_ms() provider (firmware/simclock.VirtualClock on the host);
+# None = the asyncio clock.
 
 import gc
 
@@ -23,39 +29,58 @@ class Housekeeping:
         gc_ms=10_000,
         mem_log_s=300,
         checks=(),
-        healthy=None,
+        progress=None,
         phase_ms=500,
+        stable_ms=0,
+        on_stable=None,
+        clock=None,
     ):
         self.wdt = wdt
         self.feed_ms = feed_ms
         self.gc_ms = gc_ms
         self.mem_log_s = mem_log_s
         self.checks = checks
-        self.healthy = healthy
+        self.progress = progress
         self.phase_ms = phase_ms
+        self.stable_ms = stable_ms
+        self.on_stable = on_stable
+        self.clock = clock
         self.feeds = 0
+        self.starved = 0  # feed periods without progress (no feed)
         self.collects = 0
         self.mem_free = -1  # last gc.mem_free() seen (-1: CPython has none)
         self._log = log.get("house")
+        self._t_start = None
 
     async def run(self):
-        await sleep_ms(self.phase_ms)
-        t_gc = t_mem = ticks_ms()
+        c = self.clock
+        now = ticks_ms if c is None else c.ticks_ms
+        sleep = sleep_ms if c is None else c.sleep_ms
+        await sleep(self.phase_ms)
+        t_gc = t_mem = now()
+        if self._t_start is None:  # kept over restarts: uptime of the firmware
+            self._t_start = t_gc
         while True:
-            if self.healthy is None or self.healthy():
+            if self.progress is None or self.progress():
                 if self.wdt is not None:
                     self.wdt.feed()
                 self.feeds += 1
-            for c in self.checks:
-                c()
-            now = ticks_ms()
-            if ticks_diff(now, t_gc) >= self.gc_ms:
-                t_gc = now
+            else:
+                self.starved += 1
+            for chk in self.checks:
+                chk()
+            t = now()
+            if ticks_diff(t, t_gc) >= self.gc_ms:
+                t_gc = t
                 self.collect()
-            if ticks_diff(now, t_mem) >= self.mem_log_s * 1000:
-                t_mem = now
+            if ticks_diff(t, t_mem) >= self.mem_log_s * 1000:
+                t_mem = t
                 self._log.info("mem_free %d", self.mem_free)
-            await sleep_ms(self.feed_ms)
+            if self.on_stable is not None and ticks_diff(t, self._t_start) >= self.stable_ms:
+                f = self.on_stable
+                self.on_stable = None
+                f()
+            await sleep(self.feed_ms)
 
     def collect(self):
         gc.collect()

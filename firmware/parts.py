@@ -1,0 +1,215 @@
+# Builds the board's parts for the app: settings, CAN adapter, modem, DIAG console, GPS,
+# watchdog, progress watch. Licence: MIT (this project). Used by firmware/app.py only.
+#
+# Board constants read (firmware/boards/*.py): CAN_DRIVER ("machine" | "pyb" | "fake" |
+# None), MODEM ("uart" | "emu" | None), CONSOLE ("stdin" | ("uart", id, baud, tx, rx) |
+# None | a ready stream object), GPS_UART (None | "emu" | (id, baud, rxbuf) with GPS_TX /
+# GPS_RX), CLOCK ("virtual" on the host), WDT_MS, BOOT_LOG_PATH, SAFE_PIN.
+
+import asyncio
+import sys
+
+from firmware.progress import Progress, car_quiet
+from ovms.aio import ticks_ms
+from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
+from ovms.store import Store
+
+TICKER_STALL_TICKS = 5  # ticker periods without a tick: stalled
+CAN_STALL_MS = 10_000  # no frame for this long while the car is on or charging: stalled
+MODEM_STALL_MS = 120_000  # modem stuck OFF this long: stalled
+UPLINK_STALL_MS = 900_000  # neither logged in nor progressing (back-off <= 300 s) this long
+
+
+def clock(b):
+    # the host's virtual clock (firmware/simclock.py), or None: the real asyncio clock
+    if getattr(b, "CLOCK", None) != "virtual":
+        return None
+    from firmware.simclock import VirtualClock
+
+    return VirtualClock(speed=getattr(b, "SPEED", 1), step_ms=getattr(b, "CLOCK_STEP_MS", 10))
+
+
+def can(b, ids, vclock=None):
+    # the CAN adapter, listen-only from its construction; ids: the vehicle's CAN IDs
+    kind = b.CAN_DRIVER
+    if kind == "fake":
+        from firmware.hal.can_fake import FakeCan
+
+        speed = 1 if vclock is not None else b.SPEED  # the clock does the pacing
+        return FakeCan(
+            b.CAN_TRACES,
+            speed=speed,
+            depth=b.CAN_FIFO,
+            bitrate=b.CAN_BITRATE,
+            ids=ids,
+            clock=vclock,
+        )
+    if kind == "machine":
+        from firmware.hal import can_machine as m
+    elif kind == "pyb":
+        from firmware.hal import can_pyb as m
+    elif kind is None:
+        return None
+    else:
+        raise ValueError("unknown CAN_DRIVER %r" % kind)
+    return m.from_board(b, ids)
+
+
+def settings(b):
+    # settings from the board's store; first boot: the board's defaults, saved
+    path = b.CFG_PATH
+    mkdirs(path)
+    store = Store(path)
+    cfg = store.load()
+    defaults = getattr(b, "DEFAULT_PARAMS", None)
+    if store.seq == 0 and defaults:
+        for k in defaults:
+            cfg.set_param(k, defaults[k], save=False)
+        cfg.save()
+    return cfg
+
+
+def mkdirs(path):
+    import os
+
+    dirs = path.split("/")[:-1]
+    for i in range(1, len(dirs) + 1):
+        d = "/".join(dirs[:i])
+        if d:
+            try:
+                os.mkdir(d)
+            except OSError:
+                pass
+
+
+async def modem(app):
+    # the SIM800: the in-process emulator (host), the board's UART, or none
+    b = app.board
+    kw = {
+        "on_sms": app.on_sms,
+        "on_csq": app.feed.csq,
+        "on_gnss": app.feed.cgnsinf,
+        "gnss": b.GNSS,
+        "timing": getattr(b, "MODEM_TIMING", None),
+        "apn": app.cfg.param(PARAM_GPRSAPN),
+        "user": app.cfg.param(PARAM_GPRSUSER),
+        "password": app.cfg.param(PARAM_GPRSPASS),
+    }
+    if b.MODEM == "emu":
+        from firmware import sim
+
+        return await sim.open_modem(app, kw)
+    if b.MODEM != "uart":
+        return None
+    return modem_uart(b, kw)
+
+
+def modem_uart(b, kw):
+    # the SIM800 on the board's UART
+    from machine import UART, Pin
+
+    from firmware.hal.sim800 import Sim800
+
+    pins = {}
+    if hasattr(b, "MODEM_TX"):
+        pins = {"tx": b.MODEM_TX, "rx": b.MODEM_RX}
+    uart = UART(b.MODEM_UART, b.MODEM_BAUD, rxbuf=b.MODEM_RXBUF, **pins)
+    rst = Pin(b.MODEM_RESET_PIN, Pin.OUT, value=1)
+    return Sim800(asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {}), rst, **kw)
+
+
+class Duplex:
+    # one console stream from a reader and a writer (the REPL's stdin/stdout)
+    def __init__(self, reader, writer):
+        self.r = reader
+        self.w = writer
+
+    async def read(self, n):
+        return await self.r.read(n)
+
+    def write(self, data):
+        self.w.write(data)
+
+    async def drain(self):
+        await self.w.drain()
+
+
+def console_stream(b):
+    # the DIAG console's stream (None: no console on this board)
+    c = getattr(b, "CONSOLE", None)
+    if c is None:
+        return None
+    if c == "stdin":
+        # the REPL's stream (USB VCP / UART0): Ctrl-C still raises KeyboardInterrupt in
+        # the firmware (the interrupt character is handled below the stream), which ends
+        # asyncio.run() and leaves mpremote the REPL
+        return Duplex(asyncio.StreamReader(sys.stdin), asyncio.StreamWriter(sys.stdout, {}))
+    if isinstance(c, tuple) and c[0] == "uart":
+        from machine import UART
+
+        _, uid, baud, tx, rx = c
+        pins = {"tx": tx, "rx": rx} if tx is not None else {}
+        u = UART(uid, baud, **pins)
+        return Duplex(asyncio.StreamReader(u), asyncio.StreamWriter(u, {}))
+    if isinstance(c, str):
+        raise ValueError("unknown CONSOLE %r" % c)
+    return c  # a ready stream (tests)
+
+
+def gps_reader(b):
+    # the standalone NMEA GPS's StreamReader on a device UART (None: no such GPS)
+    g = getattr(b, "GPS_UART", None)
+    if g is None or isinstance(g, str):
+        return None
+    from machine import UART
+
+    uid, baud, rxbuf = g
+    pins = {"tx": b.GPS_TX, "rx": b.GPS_RX} if hasattr(b, "GPS_TX") else {}
+    return asyncio.StreamReader(UART(uid, baud, rxbuf=rxbuf, **pins))
+
+
+def wdt(b):
+    if not getattr(b, "WDT_MS", 0):
+        return None
+    from machine import WDT
+
+    return WDT(timeout=b.WDT_MS)
+
+
+def progress(app):
+    # what "progress" means for the watchdog feed (issue 9 §1); see firmware/progress.py
+    c = app.clock
+    p = Progress(clock=c.ticks_ms if c is not None else ticks_ms)
+    t = app.ticker
+    p.watch("ticker", counter=lambda: t.ticks, window_ms=TICKER_STALL_TICKS * app.tick_ms)
+    if app.can is not None:
+        a = app.can
+        p.watch(
+            "can", counter=lambda: a.frames, ok=car_quiet(app.vehicle.st), window_ms=CAN_STALL_MS
+        )
+    if app.modem is not None:
+        m = app.modem
+        p.watch("modem", ok=peer(m, "modem_ok"), window_ms=MODEM_STALL_MS)
+    if app.uplink is not None:
+        u = app.uplink
+        moved = peer(u, "progress")
+        if moved is not None:
+            p.watch("uplink", counter=moved, ok=lambda: u.logged_in, window_ms=UPLINK_STALL_MS)
+    sup = app.sup
+    p.watch("tasks", ok=lambda: not sup.done.is_set(), window_ms=0)
+    return p
+
+
+def peer(obj, what):
+    # D54: the ONE place that adapts to the SIM800 driver's and the uplink's progress API
+    # (other engineers land Sim800.stuck_off / .progress and Uplink.progress; until then a
+    # fallback): -> a function, or None when the peer offers nothing to watch
+    if what == "modem_ok":
+        if hasattr(obj, "stuck_off"):
+            return lambda: not obj.stuck_off
+        return lambda: obj.state != "OFF"  # before the driver's stuck_off: OFF = dead
+    if what == "progress":
+        if hasattr(obj, "progress"):
+            return lambda: obj.progress
+        return None
+    raise ValueError(what)

@@ -1,0 +1,209 @@
+# One supervisor for every task: log with traceback, count, restart with back-off, escalate.
+# Licence: MIT (this project).
+#
+#   sup = Supervisor(strict=False, on_escalate=f)
+#   job = sup.add("ticker", ticker.run)      # a coroutine FUNCTION: called again per restart
+#   sup.start()                              # one asyncio task per job
+#   await sup.done.wait()                    # set on a strict failure or an escalation
+#   sup.stop()
+#
+# Per job (sup.jobs, in order): errors (exceptions and unexpected returns), memory_errors,
+# restarts, last (one line: the last error). A supervised coroutine is meant to run for
+# ever: returning is a failure too ("ended").
+# - An exception is logged with its traceback and counted; the job restarts after a
+#   back-off of backoff_min_ms * 2^(n-1), at most backoff_max_ms, n = failures in a row
+#   (a run longer than stable_ms starts the count over).
+# - MemoryError: gc.collect() first, then the same restart.
+# - escalate_n failures of one job within escalate_ms: the board is in trouble that a
+#   restart does not cure. on_escalate(job) runs once (the app flushes the outbox journal,
+#   notes the reason for the next boot and resets the board); without it done is set.
+# - strict (development builds: host, sim): the first unexpected exception sets `failure`
+#   and `done` and restarts nothing (Hinch's "stop on any uncaught task exception").
+# - Exceptions of tasks nobody awaits ("Task exception wasn't retrieved": an inner task of
+#   a driver) reach the loop's exception handler, installed by start(): counted under the
+#   job name "loop", logged, and fatal when strict.
+# CancelledError is never caught: stop() and a cancelled parent end the jobs.
+
+import asyncio
+import gc
+import sys
+
+from ovms import log
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+
+LOOP = "loop"  # pseudo job: exceptions of unsupervised tasks
+
+
+class Job:
+    def __init__(self, name, factory):
+        self.name = name
+        self.factory = factory  # () -> coroutine
+        self.errors = 0  # failures: exceptions, MemoryError and unexpected returns
+        self.memory_errors = 0
+        self.restarts = 0
+        self.last = ""  # the last failure, one line
+        self.task = None
+        self.in_row = 0  # failures since the last stable run (back-off exponent)
+        self.recent = []  # ticks_ms of the last escalate_n failures
+
+
+class Supervisor:
+    def __init__(
+        self,
+        strict=False,
+        on_escalate=None,
+        backoff_min_ms=500,
+        backoff_max_ms=30_000,
+        stable_ms=60_000,
+        escalate_n=5,
+        escalate_ms=600_000,
+        clock=ticks_ms,
+    ):
+        self.strict = strict
+        self.on_escalate = on_escalate
+        self.backoff_min_ms = backoff_min_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.stable_ms = stable_ms
+        self.escalate_n = escalate_n
+        self.escalate_ms = escalate_ms
+        self.clock = clock
+        self.jobs = []
+        self.loop_job = Job(LOOP, None)
+        self.done = asyncio.Event()
+        self.failure = None  # (job name, text) of the failure that ended a strict run
+        self.escalated = None  # the job that escalated
+        self._log = log.get("sup")
+
+    def add(self, name, factory):
+        job = Job(name, factory)
+        self.jobs.append(job)
+        return job
+
+    def job(self, name):
+        for j in self.jobs:
+            if j.name == name:
+                return j
+        return self.loop_job if name == LOOP else None
+
+    def start(self):
+        self.done = asyncio.Event()  # bound to the running loop (CPython)
+        asyncio.get_event_loop().set_exception_handler(self._loop_error)
+        for j in self.jobs:
+            j.task = asyncio.create_task(self._keep(j))
+
+    def stop(self):
+        for j in self.jobs:
+            t = j.task
+            j.task = None
+            if t is not None:
+                t.cancel()
+
+    def errors(self):
+        # failures over every job (the loop's included)
+        n = self.loop_job.errors
+        for j in self.jobs:
+            n += j.errors
+        return n
+
+    def report(self):
+        # "name errors/restarts" per job that failed, for logs and the sim summary
+        out = []
+        for j in self.jobs + [self.loop_job]:
+            if j.errors:
+                out.append(
+                    "%s %d error(s) (%d MemoryError) %d restart(s), last: %s"
+                    % (j.name, j.errors, j.memory_errors, j.restarts, j.last)
+                )
+        return out
+
+    # ---- one job ------------------------------------------------------------------
+    async def _keep(self, job):
+        while True:
+            t0 = self.clock()
+            try:
+                await job.factory()
+                err = None
+            except asyncio.CancelledError:
+                raise
+            except MemoryError as e:
+                err = e
+            except Exception as e:  # every bug: logged, counted, restarted
+                err = e
+            if ticks_diff(self.clock(), t0) >= self.stable_ms:
+                job.in_row = 0
+            if not self._failed(job, err):
+                return  # strict stop or escalation: no restart
+            await sleep_ms(self.backoff_ms(job.in_row))
+            job.restarts += 1
+            self._log.warning("restarting %s (%d)", job.name, job.restarts)
+
+    def backoff_ms(self, n):
+        d = self.backoff_min_ms
+        while n > 1 and d < self.backoff_max_ms:
+            d *= 2
+            n -= 1
+        return d if d < self.backoff_max_ms else self.backoff_max_ms
+
+    def _failed(self, job, err):
+        # count and log one failure -> True if the job may restart
+        job.errors += 1
+        job.in_row += 1
+        if err is None:
+            job.last = "ended"
+            self._log.error("task %s ended", job.name)
+        else:
+            if isinstance(err, MemoryError):
+                job.memory_errors += 1
+                gc.collect()
+            job.last = _one_line(err)
+            self._log.error("task %s failed: %s\n%s", job.name, job.last, traceback_text(err))
+        if self.strict:
+            self.failure = (job.name, job.last)
+            self.done.set()
+            return False
+        now = self.clock()
+        r = job.recent
+        r.append(now)
+        if len(r) > self.escalate_n:
+            r.pop(0)
+        if len(r) == self.escalate_n and ticks_diff(now, r[0]) <= self.escalate_ms:
+            self.escalated = job
+            self._log.error("task %s failed %d times: escalating", job.name, len(r))
+            if self.on_escalate is not None:
+                self.on_escalate(job)
+            self.done.set()
+            return False
+        return True
+
+    def _loop_error(self, loop, context):
+        # exception of a task that no one awaits (asyncio's exception handler)
+        e = context.get("exception")
+        j = self.loop_job
+        j.errors += 1
+        j.last = _one_line(e) if e is not None else str(context.get("message", "?"))
+        if isinstance(e, MemoryError):
+            j.memory_errors += 1
+            gc.collect()
+        self._log.error("unsupervised task failed: %s\n%s", j.last, traceback_text(e) if e else "")
+        if self.strict:
+            self.failure = (LOOP, j.last)
+            self.done.set()
+
+
+def _one_line(e):
+    t = "%s: %s" % (type(e).__name__, e)
+    t = t.replace("\n", " ").replace(",", ";")  # also a field of the crash record
+    return t[:100]
+
+
+def traceback_text(e):
+    # the exception with its traceback, as text (both runtimes)
+    if hasattr(sys, "print_exception"):  # MicroPython
+        import io
+
+        buf = io.StringIO()
+        sys.print_exception(e, buf)
+        return buf.getvalue()
+    import traceback
+
+    return "".join(traceback.format_exception(type(e), e, e.__traceback__))
