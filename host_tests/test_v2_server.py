@@ -99,6 +99,12 @@ def test_l_record():
 def test_login_lines():
     h = _handler()
     assert h.connected(5) == ["MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,0,0000,0"]
+    # the boot's crash report (set by firmware/app.py) goes into the record
+    n = h.fw.net
+    n.crashes, n.crash_reason, n.crash_text = 2, "0008", "modem: MemoryError\r\n"
+    assert h.connected(6) == [
+        "MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,2,0008,0,modem: MemoryError  "
+    ]
     p = _handler(params={10: "PARANOID"})
     out = p.connected(0)
     tok = codec.make_token(_rand)

@@ -323,8 +323,9 @@ def test_full_outbox_is_reported_after_login_d44():
         for i in range(3):
             sms.put("T", "alert %d" % i)
         assert ob.dropped == 7 and sms.dropped == 1
+        fw = Framework(v.cfg, v)
         up = Uplink(
-            open_tcp, v.cfg, v, Framework(v.cfg, v), randbytes=os.urandom,
+            open_tcp, v.cfg, v, fw, randbytes=os.urandom,
             timing=_timing(srv.port), outbox=ob, sms_outbox=sms,
         )  # fmt: skip
         assert "drop=7" in up.diag_text()
@@ -340,6 +341,8 @@ def test_full_outbox_is_reported_after_login_d44():
             assert [r[2] for r in srv.records("RT-X")] == [9, 10, 11]
             assert ob.dropped == 9 and ob.unreported == 2 and sms.unreported == 0
             assert await srv.wait_for(lambda: ob.queued() == 0)
+            # DIAG: what both outboxes dropped (fw.net, shown by the DIAG command)
+            assert await srv.wait_for(lambda: getattr(fw.net, "outbox_dropped", 0) == 10)
 
         await _with(srv, up, body)
 

@@ -371,12 +371,15 @@ class Uplink:
 
     async def tick(self):
         self.outbox.maybe_flush()
+        fw = self.fw
+        if fw is not None:  # DIAG: entries both outboxes dropped (D44)
+            sms = self.sender.sms_outbox
+            fw.net.outbox_dropped = self.outbox.dropped + (sms.dropped if sms else 0)
         if not self.logged_in:
             self._queue = []
             return
         out = self._queue
         self._queue = []
-        fw = self.fw
         if fw is not None and fw.outbox:
             out.extend(fw.outbox)
             fw.outbox[:] = []

@@ -203,9 +203,22 @@ class Handler:
             out.append("MP-0 ET" + self._ptoken())
         net = self.fw.net if self.fw is not None else None
         crashes = net.crashes if net is not None else 0
+        # the boot's crash report (firmware/app.py sets crash_reason: 4 hex digits of
+        # reset-cause bits, crash_text: the last crash, a trailing field, §3)
+        reason = getattr(net, "crash_reason", None) or "0000"
+        text = getattr(net, "crash_text", None) or ""
+        text = text.replace("\r", " ").replace("\n", " ")[:80]
         out.append(
-            "MP-0 H*-OVM-DebugCrash,0,%d,%s/%s/V%s,%d,0000,0"
-            % (CRASH_LIFETIME_S, self.version, self._module(), self.hardware, crashes)
+            "MP-0 H*-OVM-DebugCrash,0,%d,%s/%s/V%s,%d,%s,0%s"
+            % (
+                CRASH_LIFETIME_S,
+                self.version,
+                self._module(),
+                self.hardware,
+                crashes,
+                reason,
+                ("," + text) if text else "",
+            )
         )
         return out
 
