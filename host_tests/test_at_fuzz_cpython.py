@@ -1,20 +1,19 @@
-# Hypothesis fuzz of the AT line classifier / parsers and the driver's byte
-# splitter: arbitrary bytes never raise. CPython only (the runner skips
-# *_cpython.py). FUZZ_EXAMPLES (default 5000) sets the example count.
+# Hypothesis fuzz of the AT line decoder, classifier and reply parsers
+# (ovms.at): arbitrary modem bytes never raise, and every parser returns what
+# its contract says (types, ranges, "unparsable" values, round trips).
+# CPython only. FUZZ_EXAMPLES sets the number of examples (see fuzzing.py).
 # Licence: MIT (this project).
-import os
-
-from hypothesis import HealthCheck, given, settings
+import pytest
+from fuzzing import fuzz
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ovms import at
 
-N = int(os.environ.get("FUZZ_EXAMPLES", "5000"))
-CFG = settings(max_examples=N, deadline=None, suppress_health_check=list(HealthCheck))
-
 PREFIXES = [
     b"",
     b"+CMTI: ",
+    b"+CMT: ",
     b"+CMGR: ",
     b"+CMGL: ",
     b"+CUSD: ",
@@ -23,35 +22,211 @@ PREFIXES = [
     b"+CIPRXGET: 2,",
     b"+IPD,",
     b"+CME ERROR: ",
+    b"+CMS ERROR: ",
     b"DATA ACCEPT:",
     b"0, ",
+    b"> ",
+    b"UNDER-VOLTAGE WARNNING",
+    b"OK",
+    b"RDY",
 ]
-lines = st.builds(lambda p, b: p + b, st.sampled_from(PREFIXES), st.binary(max_size=120))
+# bytes that matter to the parsers, and any byte
+_ALPHA = b'0123456789,"+-:. \r\n\tAEFOKRabcf\x00\xff'
+lines = st.builds(
+    lambda p, b: p + b,
+    st.sampled_from(PREFIXES),
+    st.one_of(
+        st.binary(max_size=120),
+        st.lists(st.sampled_from(list(_ALPHA)), max_size=60).map(bytes),
+    ),
+)
+EXPECT = st.sampled_from([None, "+CSQ:", "+CREG:", "+CMGR:", "+CUSD:", "+CIPRXGET: 2"])
+
+KINDS = (at.FINAL, at.URC, at.PROMPT, at.DATA, at.EMPTY)
+FINAL_TAGS = at._FINALS_EXACT + ("+CME ERROR", "+CMS ERROR", "DATA ACCEPT")
+URC_TAGS = (
+    at.U_CMTI,
+    at.U_CMT,
+    at.U_RING,
+    at.U_CUSD,
+    at.U_CLOSED,
+    at.U_PDP_DEACT,
+    at.U_CIPRXGET,
+    at.U_UNDERVOLT,
+    at.U_OVERVOLT,
+    at.U_POWER_DOWN,
+    at.U_RDY,
+    at.U_CFUN,
+    at.U_CPIN,
+    at.U_CALL_READY,
+    at.U_SMS_READY,
+    at.U_CREG,
+    at.U_CGNSINF,
+    at.U_UGNSINF,
+    at.U_IPD,
+)
 
 
-@CFG
-@given(lines, st.sampled_from([None, "+CSQ:", "+CREG:", "+CMGR:"]))
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_decode(raw, s):
+    assert isinstance(s, str)
+    assert s == s.strip(" \t")  # no blanks at the ends
+    for ch in s:
+        assert ch >= " " or ch == "\t", repr(s)  # no control characters
+        assert ord(ch) < 256  # ISO 8859-1: one char per byte
+    assert len(s) <= len(raw)
+    if all(b >= 32 or b == 9 for b in raw) and 0x85 not in raw and 0xA0 not in raw:
+        # (NEL and NBSP: see test_fuzz_decode_strips_like_micropython)
+        assert s == raw.decode("latin-1").strip(" \t")
+    assert at.encode(s) == s.encode("latin-1")
+
+
+def _check_classify(s, expect):
+    kind, tag, arg = at.classify(s, expect)
+    assert kind in KINDS
+    if not s:
+        assert (kind, tag, arg) == (at.EMPTY, None, None)
+        return
+    assert kind != at.EMPTY
+    if expect and s.startswith(expect):
+        assert (kind, tag, arg) == (at.DATA, None, s)
+    if kind == at.DATA:
+        assert tag is None and arg == s
+    elif kind == at.PROMPT:
+        assert s == ">" or s.startswith("> ")
+    elif kind == at.FINAL:
+        assert tag in FINAL_TAGS
+        if tag in ("+CME ERROR", "+CMS ERROR"):
+            assert s.startswith(tag + ":")
+            assert (_is_int(arg) and arg >= 0) or isinstance(arg, str)
+            assert at.is_error(tag)
+        elif tag == "DATA ACCEPT":
+            assert _is_int(arg)
+        elif arg is None:
+            assert s == tag
+        else:  # CIPMUX=1 form "n, TAG": arg is the link digit
+            assert s == arg + ", " + tag and "0" <= arg <= "9"
+    else:
+        assert kind == at.URC and tag in URC_TAGS
+        assert isinstance(arg, str)
+
+
+def _check_parsers(s):
+    csq = at.parse_csq(s)
+    assert _is_int(csq) and (0 <= csq <= 31 or csq == 99)
+    assert at.csq_dbm(csq) is None if csq == 99 else -113 <= at.csq_dbm(csq) <= -51
+    assert 0 <= at.csq_to_sq(csq) <= 31
+    creg = at.parse_creg(s)
+    assert _is_int(creg)  # >= -1: see test_fuzz_known_bug_negative_numbers
+    assert at.registered(creg) == (creg in (1, 5))
+    mem, idx = at.parse_cmti(s)
+    assert isinstance(mem, str) and _is_int(idx)  # >= -1: see the same
+    r = at.parse_cmgr(s)
+    assert r is None or (
+        s.startswith("+CMGR:")
+        and len(r) == 3
+        and all(isinstance(x, str) for x in r)
+        and at.normalise_number(r[1]) == r[1]
+    )
+    r = at.parse_cmgl(s)
+    assert r is None or (
+        s.startswith("+CMGL:")
+        and _is_int(r[0])
+        and r[0] >= 0
+        and all(isinstance(x, str) for x in r[1:])
+        and at.normalise_number(r[2]) == r[2]
+    )
+    r = at.parse_cmt(s)
+    assert r is None or (len(r) == 2 and all(isinstance(x, str) for x in r))
+    m, text, dcs = at.parse_cusd(s)
+    assert _is_int(m) and isinstance(text, str) and _is_int(dcs)
+    assert (text == "" and dcs == -1) or s.count('"') >= 2
+    got, left = at.parse_rxget2(s)
+    assert _is_int(got) and _is_int(left)
+    assert (got, left) == (-1, -1) or s.startswith("+CIPRXGET:")
+    n = at.parse_ipd(s)
+    assert _is_int(n) and (n == -1 or (s.startswith("+IPD,") and s.endswith(":")))
+    ip = at.looks_like_ip(s)
+    assert ip in (True, False)
+    if ip:
+        assert all(0 <= int(p) <= 255 for p in s.split("."))
+    num = at.normalise_number(s)
+    assert isinstance(num, str) and at.normalise_number(num) == num  # idempotent
+    f = at.fields(s)
+    assert isinstance(f, list) and f and all(isinstance(x, str) for x in f)
+    if '"' not in s:
+        assert f == [p.strip() for p in s.split(",")]
+    u = at.ucs2_hex(s)
+    assert isinstance(u, str)
+    assert u == s.strip() or len(u) * 4 == len(s.strip())
+
+
+@fuzz()
+@given(lines, EXPECT)
 def test_fuzz_classify(raw, expect):
     s = at.decode(raw)
-    assert isinstance(s, str)
-    kind, tag, arg = at.classify(s, expect)
-    assert kind in (at.FINAL, at.URC, at.PROMPT, at.DATA, at.EMPTY)
-    at.parse_csq(s)
-    at.parse_creg(s)
-    at.parse_cmgr(s)
-    at.parse_cmgl(s)
-    at.parse_cmt(s)
-    at.parse_cmti(s)
-    at.parse_cusd(s)
-    at.parse_rxget2(s)
-    at.parse_ipd(s)
-    at.looks_like_ip(s)
-    at.normalise_number(s)
-    at.fields(s)
-    at.ucs2_hex(s)
+    _check_decode(raw, s)
+    _check_classify(s, expect)
+    _check_parsers(s)
 
 
-@CFG
+@fuzz()
+@given(st.text(alphabet=st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",))))
+def test_fuzz_ucs2_round_trip(text):
+    h = "".join(["%04X" % ord(c) for c in text])
+    assert at.ucs2_hex(h) == text
+    assert at.ucs2_hex(h.lower()) == text
+    assert at.parse_cusd('0,"%s",72' % h) == (0, text, 72)
+
+
+@fuzz()
+@given(st.tuples(*[st.integers(0, 255)] * 4), st.integers(0, 31), st.integers(0, 5))
+def test_fuzz_well_formed_replies(ip, rssi, stat):
+    # the exact values back from well-formed replies
+    assert at.looks_like_ip("%d.%d.%d.%d" % ip)
+    assert at.parse_csq("+CSQ: %d,0" % rssi) == rssi
+    assert at.parse_creg("+CREG: 1,%d" % stat) == stat
+    assert at.parse_creg("+CREG: %d" % stat) == stat
+    assert at.parse_creg('+CREG: %d,"1A2B","3C4D"' % stat) == stat
+    assert at.parse_cmti('"SM",%d' % rssi) == ("SM", rssi)
+    assert at.parse_ipd("+IPD,%d:" % rssi) == rssi
+
+
+# ---- contract violations found by this fuzz, reported (at.py is not this
+# module's to change). strict: when at.py is fixed these XPASS and fail, so the
+# marker must go and the check becomes a plain invariant.
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="at.decode strips NEL/NBSP on CPython only"
+)
+@fuzz()
+@given(lines)
+@example(b"OK\xa0")
+@example(b"\x85RDY")
+def test_fuzz_decode_strips_like_micropython(raw):
+    # MicroPython's str.strip() removes ASCII whitespace only; CPython's also
+    # U+0085 and U+00A0, so "OK\xa0" is a final result on CPython only
+    s = at.decode(raw)
+    if all(b >= 32 or b == 9 for b in raw):
+        assert s == raw.decode("latin-1").strip(" \t"), (raw, s)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="parse_creg/cmti return < -1")
+@fuzz()
+@given(lines)
+@example(b"+CREG: -2")
+@example(b'+CMTI: "SM",-7')
+def test_fuzz_known_bug_negative_numbers(raw):
+    # "stat, or -1 when unparsable" / "index -1 when unparsable": a signed
+    # number from the wire comes back as it is (-2, -7)
+    s = at.decode(raw)
+    assert at.parse_creg(s) >= -1, s
+    assert at.parse_cmti(at.classify(s)[2] or "")[1] >= -1, s
+
+
+@fuzz()
 @given(st.lists(st.binary(max_size=64), max_size=12))
 def test_fuzz_driver_splitter(chunks):
     # the driver's reader state machine on arbitrary chunks (no event loop:

@@ -1,15 +1,14 @@
 # Hypothesis fuzz of the frame decoder and tick: random IDs, lengths and bytes.
-# No exception, and every table stays in its range. CPython only.
-# `make test` runs 50,000 examples; `make fuzz` sets FUZZ_EXAMPLES higher.
-import os
-
-from hypothesis import HealthCheck, given, settings
+# No exception, every table stays in its range, every frame is counted, and
+# frames of IDs the module does not use change nothing. CPython only.
+# FUZZ_EXAMPLES sets the number of examples (see fuzzing.py).
+from fuzzing import fuzz
+from hypothesis import given
 from hypothesis import strategies as st_
 from twizy_helpers import fresh
 
 from ovms.twizy.frames import USED_IDS
-
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50000"))
+from tools.replay_run import snapshot
 
 frames = st_.lists(
     st_.tuples(
@@ -58,14 +57,7 @@ def _check(v):
             assert isinstance(part, str)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(frames)
-def test_fuzz_decoder(seq):
+def _run(seq):
     v = fresh()
     slot = bytearray(8)
     for can_id, data, tick in seq:
@@ -73,4 +65,40 @@ def test_fuzz_decoder(seq):
         v.frame(can_id, slot, len(data))
         if tick:
             v.tick()
+    return v
+
+
+@fuzz()
+@given(frames)
+def test_fuzz_decoder(seq):
+    v = _run(seq)
     _check(v)
+    st = v.st
+    assert st.frames == len(seq)
+    assert sum(st.dropped) <= st.frames
+    assert st.tick == len([x for x in seq if x[2]])
+
+
+_UNUSED = st_.one_of(
+    st_.integers(0, 0x154),
+    st_.integers(0x156, 0x553),
+    st_.integers(0x554, 0x69F),
+    st_.integers(0x6A0, 0x1FFFFFFF),
+).filter(lambda i: i not in USED_IDS)
+
+
+@fuzz()
+@given(frames, st_.lists(st_.tuples(_UNUSED, st_.binary(max_size=8)), min_size=1, max_size=8))
+def test_fuzz_unused_ids_change_nothing(seq, noise):
+    # the same frames with unused IDs mixed in: the same state (frame counter aside)
+    a = _run(seq)
+    mixed = []
+    for k, item in enumerate(seq):
+        mixed.append(item)
+        if k < len(noise):
+            mixed.append((noise[k][0], noise[k][1], False))
+    mixed.extend([(i, d, False) for i, d in noise[len(seq) :]])
+    b = _run(mixed)
+    assert b.st.frames == a.st.frames + len(noise)
+    b.st.frames = a.st.frames
+    assert snapshot(a) == snapshot(b)
