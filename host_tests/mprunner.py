@@ -1,9 +1,11 @@
-# Test runner for the MicroPython unix port: imports every host_tests/test_*.py
-# (except *_cpython.py, which need CPython-only packages), calls each test_*
-# function, prints failures and ends with "N passed, N failed".
+# Test runner for MicroPython (the unix port, and the emulated Cortex-M through
+# tools/qemu.py): imports every host_tests/test_*.py (except *_cpython.py, which need
+# CPython-only packages), calls each test_* function, prints failures and ends with
+# "N passed, N failed".
 # Licence: MIT (this project).
 #
 # usage: micropython host_tests/mprunner.py [module-or-file ...] [-k SUBSTRING]
+# On a device: import mprunner; mprunner.main(["test_x"]) (returns the exit code).
 import gc
 import os
 import sys
@@ -71,4 +73,5 @@ def main(argv):
     return 1 if failed else 0
 
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
