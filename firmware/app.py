@@ -350,6 +350,9 @@ def _link(app):
         sms = app.sms_outbox = _outbox(app.board, "sms")
     link = Link(app.cfg, app.modem, app.uplink, sms_outbox=sms)
     app.outbox = link  # flush() before a planned reset (the supervisor's escalation)
+    if link.outbox is not None:
+        # the SMS framework's push alerts ("SMS FROM: ...") join the one server outbox
+        app.fw.on_push = lambda line: link.outbox.put("P", line)
     return link
 
 
