@@ -176,6 +176,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor):
         # the reader and the supervisor; raises what ended either of them
         self._running = True
         self.fatal = None
+        self._need_init = True  # a restart (outer supervisor) starts from init
         ended = asyncio.Event()
         tasks = [
             asyncio.create_task(self._guard(self._reader(), "reader", ended)),
