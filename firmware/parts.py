@@ -16,7 +16,7 @@ from ovms.store import Store
 
 TICKER_STALL_TICKS = 5  # ticker periods without a tick: stalled
 CAN_STALL_MS = 10_000  # no frame for this long while the car is on or charging: stalled
-MODEM_STALL_MS = 120_000  # modem stuck OFF this long: stalled
+MODEM_STALL_MS = 30_000  # modem stuck OFF (driver: top rung failed twice) this long
 UPLINK_STALL_MS = 900_000  # neither logged in nor progressing (back-off <= 300 s) this long
 
 
