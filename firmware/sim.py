@@ -170,6 +170,11 @@ def print_summary(app):
             s["crashes"],
         )
     )
+    OUT(
+        "summary: tasks (errors/restarts): "
+        + ", ".join(["%s %d/%d" % (j.name, j.errors, j.restarts) for j in app.sup.jobs])
+        + ", unsupervised %d" % app.sup.loop_job.errors
+    )
     for line in app.sup.report():
         OUT("summary: task " + line)
     if app.sup.failure is not None:

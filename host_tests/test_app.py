@@ -115,7 +115,7 @@ def test_sim_summary_and_exit_code():
         # strict (development) build: the first failure ends the run at once
         assert a.sup.failure == ("ticker", "ValueError: bug in the ticker") and status == 1
         assert a.clock.now < 10_000 and a.crashes == 1
-        assert "task crashes 1" in text
+        assert "task crashes 1" in text and "ticker 1/0, can_rx 0/0" in text
         assert "summary: task ticker 1 error(s) (0 MemoryError) 0 restart(s)" in text
         assert "stopped by the first task failure (ticker: ValueError: bug in the ticker)" in text
         # a clean run: exit status 0 through sim.run()
@@ -126,7 +126,10 @@ def test_sim_summary_and_exit_code():
             ok = _clean_run(board2, d)
         finally:
             sim.OUT = print
-        assert ok == 0 and "task crashes 0" in "\n".join(lines2)
+        text2 = "\n".join(lines2)
+        assert ok == 0 and "task crashes 0" in text2
+        assert "summary: tasks (errors/restarts): ticker 0/0, can_rx 0/0, modem 0/0, " in text2
+        assert "unsupervised 0" in text2 and "summary: task " not in text2
     finally:
         rmtree(d)
 

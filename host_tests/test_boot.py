@@ -194,3 +194,34 @@ def test_escalation_notes_crash_flushes_and_resets():
         assert i.crash and i.reason == "ticker: ValueError: tick bug" and i.streak == 1
     finally:
         rmtree(d)
+
+
+def test_crash_report_reaches_the_server():
+    # after a crash-reboot the first record of the server session carries the crash
+    # count, the reset-cause bits and the noted reason (a trailing field, protocol §3)
+    from firmware import app as app_mod
+    from firmware import sim
+
+    d = tmpdir("boot")
+    try:
+        b = BootLog(d + "/boot.json")
+        b.boot("POR")
+        b.note_crash("uplink: ValueError: bad line")
+
+        def got_it(app):
+            return app.server is not None and len(app.server.received) >= 1
+
+        sim.OUT = lambda t: None
+        try:
+            asyncio.new_event_loop()
+            a = app_mod.main(_board(d), 0.5, got_it)
+        finally:
+            sim.OUT = print
+        assert not a.safe and a.boot.crash and a.boot.crashes == 1
+        assert a.server.received[0] == (
+            "MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,1,0000,0,"
+            "uplink: ValueError: bad line"
+        )
+        assert a.fw.net.reset_causes == ("POR",)
+    finally:
+        rmtree(d)

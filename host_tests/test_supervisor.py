@@ -317,3 +317,30 @@ def test_virtual_clock_sleepers_in_order_and_busy_holds():
 
     run_async(go())
     assert woke == [(5, 10), (20, 20), (50, 50)] and c.unsettled == 0
+
+
+def test_progress_wiring_uses_the_drivers_api():
+    # parts.peer: the driver's stuck_off and the uplink's progress counter when present
+    from firmware.parts import peer
+
+    class Modem:
+        state = "READY"
+        stuck_off = False
+
+    class OldModem:
+        state = "RECOVER"
+
+    class Uplink:
+        progress = 7
+
+    m = Modem()
+    ok = peer(m, "modem_ok")
+    assert ok()
+    m.stuck_off = True
+    assert not ok()
+    old = OldModem()
+    ok = peer(old, "modem_ok")
+    assert ok()
+    old.state = "OFF"
+    assert not ok()
+    assert peer(Uplink(), "progress")() == 7 and peer(OldModem(), "progress") is None
