@@ -98,3 +98,68 @@ def test_raw_at_dialogue():
             await emu.close()
 
     run_async(go())
+
+
+class _Out:
+    # stands in for the modem UART's writer: collects what the emulator says
+    def __init__(self):
+        self.data = b""
+
+    def write(self, b):
+        self.data += b
+
+    async def drain(self):
+        pass
+
+
+def test_command_table_scripts_and_new_faults():
+    async def go():
+        emu = Sim800Emu(seed=9, sm_slots=10)
+        out = _Out()
+        emu._writer = out
+        await emu._input(b"ATE0\rAT+CMEE=2\rAT+CMEE?\rATS7=42\rATS7?\rATS7=0\r")
+        assert out.data.count(b"OK\r\n") == 5 and b"+CMEE: 2" in out.data
+        assert b"\r\n042\r\n" in out.data and out.data.endswith(b"ERROR\r\n")
+        out.data = b""
+        await emu._input(b'AT+CMGF=1\rAT+CPMS="SM","SM","SM"\r')
+        assert b"+CPMS: 0,10,0,10,0,10" in out.data
+        # a script: the next AT+CMGD=2 is executed, its reply lost, then after() runs
+        emu.inject_sms("+4917", "one")
+        emu.inject_sms("+4917", "two")
+        seen = []
+        emu.script("AT+CMGD=2", "noreply", after=lambda: seen.append(sorted(emu.inbox)))
+        out.data = b""
+        await emu._input(b"AT+CMGD=2\r")
+        assert out.data == b"" and seen == [[1]] and emu.history[-1] == "AT+CMGD=2"
+        await emu._input(b"AT+CMGD=1\r")  # the script is used up
+        assert out.data == b"\r\nOK\r\n" and not emu.inbox
+        # tail: a "~..." line right after the final result, in the same write
+        emu.fault("tail")
+        out.data = b""
+        await emu._input(b"AT\r")
+        assert out.data.startswith(b"\r\nOK\r\n\r\n~") and out.data.endswith(b"\r\n")
+        # noreply on a prompt command: no prompt, no text entry
+        emu.fault("noreply")
+        out.data = b""
+        await emu._input(b'AT+CMGS="+4917"\r')
+        assert out.data == b"" and emu.mode is None
+        assert emu.cmd_counts["+CMGD"] == 2 and emu.cmd_counts["S7"] == 3
+
+    run_async(go())
+
+
+def test_late_banner_waits_for_the_next_sms():
+    async def go():
+        emu = Sim800Emu(seed=10, boot_ms=3, late_banner=True)
+        out = _Out()
+        emu._writer = out
+        emu.reboot()
+        assert await wait_until(lambda: b"+CPIN: READY" in out.data, 2000)
+        await asyncio.sleep(0.05)
+        assert b"Call Ready" not in out.data and b"RDY" in out.data
+        await emu._input(b'ATE0\rAT+CMGF=1\rAT+CMGS="+4917"\r')
+        await emu._input(b"hi\x1a")
+        assert out.data.index(b"Call Ready") < out.data.index(b"+CMGS: 1")
+        assert emu.sent == [("+4917", "hi")]
+
+    run_async(go())

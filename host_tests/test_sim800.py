@@ -313,3 +313,91 @@ def test_reboot_recovery_and_ladder_to_pin():
             await stop_modem(emu, m)
 
     run_async(go())
+
+
+def _raiser(exc):
+    def f(*args):
+        raise exc
+
+    return f
+
+
+def test_run_raises_when_the_reader_dies():
+    # a bug in the reader's context (here: URC handling) ends run() with that
+    # exception instead of a silent half-dead driver; MemoryError too
+    for exc in (RuntimeError("urc bug"), MemoryError()):
+
+        async def go(exc=exc):
+            emu, m = await modem_on_emu()
+            try:
+                assert await m.wait_ready(3000)
+                t = m._task
+                m._urc = _raiser(exc)
+                emu.fault("undervolt")
+                assert await wait_until(lambda: t.done(), 3000)
+                assert m.fatal is exc and m.state != READY
+                try:
+                    await t
+                    raise AssertionError("run() returned")
+                except type(exc) as e:
+                    assert e is exc
+            finally:
+                await stop_modem(emu, m)
+
+        run_async(go())
+
+
+def test_run_raises_when_the_supervisor_dies():
+    async def go():
+        emu, m = await modem_on_emu()
+        try:
+            assert await m.wait_ready(3000)
+            t = m._task
+            m._sms_service = _raiser(ValueError("pass bug"))
+            assert await wait_until(lambda: t.done(), 3000)
+            assert isinstance(m.fatal, ValueError)
+            try:
+                await t
+                raise AssertionError("run() returned")
+            except ValueError:
+                pass
+        finally:
+            await stop_modem(emu, m)
+
+    run_async(go())
+
+
+def test_callback_error_counted_and_driver_goes_on():
+    async def go():
+        emu, m = await modem_on_emu(on_sms=_raiser(ValueError("app bug")))
+        try:
+            assert await m.wait_ready(3000)
+            emu.inject_sms(OWNER, "one")
+            assert await wait_until(lambda: m.counters["bugs"] == 1 and not emu.inbox, 3000)
+            assert "app bug" in m.last_error and m.fatal is None
+            p = m.progress
+            assert await wait_until(lambda: m.progress > p, 3000)  # CSQ polls go on
+        finally:
+            await stop_modem(emu, m)
+
+    run_async(go())
+
+
+def test_stuck_off_after_the_ladder_without_pin():
+    # powered down and no reset pin: CFUN cannot wake it; after the top rung
+    # failed twice the driver says so (an outer supervisor power-cycles)
+    async def go():
+        emu, m = await modem_on_emu(reset_pin=None)
+        try:
+            assert await m.wait_ready(3000)
+            assert not m.stuck_off
+            emu.fault("powerdown")
+            assert await wait_until(lambda: m.stuck_off, 15000)
+            assert m.state != READY and m.counters["cfun"] >= 2
+            emu.reboot()  # power is back: READY again, no longer stuck
+            assert await m.wait_ready(10000)
+            assert not m.stuck_off
+        finally:
+            await stop_modem(emu, m)
+
+    run_async(go())

@@ -21,7 +21,10 @@
 # the driver never dies silently; an outer supervisor restarts it. start()/stop()
 # run it as a task. modem.progress advances with every line read and every
 # command answered; modem.stuck_off is True once the ladder's top rung (reset pin,
-# or CFUN without a pin) failed twice in a row, or the port is gone.
+# or CFUN without a pin) failed twice in a row, or the port is gone (D34: the
+# ladder's own bound, not a clock: with the default timing that is about two full
+# climbs, 1-2 minutes; an outer supervisor may then power-cycle or reboot).
+# run() also raises ModemError when the port itself ends (nothing left to read).
 #
 # state: OFF -> INIT -> READY; RECOVER while climbing the recovery ladder
 # (firmware/hal/sim800_ladder.py).

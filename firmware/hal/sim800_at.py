@@ -188,7 +188,7 @@ class ATEngine:
                 raise
             except ModemError:
                 if n >= self.t["sync_tries"]:
-                    raise
+                    raise ModemTimeout("sync", "no answer")
 
     async def _cmd(self, text, ms, until, expect, payload, ip, mark=None):
         # mark: None = resync first if a command timed out; "" = no resync (the

@@ -10,7 +10,9 @@
 #   * a failed delete does not stop the sweep; the pending deletes are done by a
 #     later listing (AT+CMGL), which shows where that SMS still is. A blind retry
 #     of AT+CMGD=k after a lost OK could delete a new SMS that took slot k (E);
-#     the listing is the verification;
+#     the listing is the verification (D33: one AT+CMGL re-reads every slot at
+#     once, where an AT+CMGR per pending slot would be one command each; an SMS
+#     the full listing no longer shows is gone and leaves the memory);
 #   * an SMS is only read and deleted while its reply fits into the outbox (C):
 #     at most REPLY_PARTS_MAX parts per reply, and replies are never pushed out by
 #     the outbox's overflow rule (only queued alerts are) - D31;
@@ -156,6 +158,7 @@ class SmsRoom:
                         keep.append(e)
                         break
             self._handled = keep
+        fails = 0
         for idx, status, sender, ts, text in listed:
             if not status.startswith("REC"):
                 continue  # a stored draft/sent message: not ours to answer
@@ -168,7 +171,12 @@ class SmsRoom:
                 self.counters["sms_dup"] += 1
             if idx in self._pending:
                 self._pending.remove(idx)
-            await self._delete(idx, sender, ts, text)
+            if await self._delete(idx, sender, ts, text):
+                fails = 0
+            else:
+                fails += 1  # one failed delete goes on; two in a row: the ladder
+                if fails >= 2:
+                    raise ModemError("AT+CMGD", "deletes failing")
 
     async def _read_sms(self, idx):
         lines = await self.cmd("AT+CMGR=%d" % idx, expect="+CMGR:", tries=2)
@@ -204,13 +212,17 @@ class SmsRoom:
         return None
 
     async def _delete(self, idx, sender, ts, text):
-        # ONE AT+CMGD=idx (E: never a blind retry); a failure leaves the entry
-        # pending and lists again after del_retry ms (A: the sweep goes on)
+        # ONE AT+CMGD=idx (E: never a blind retry); its failure leaves the entry
+        # pending and lists again after del_retry ms (A: the sweep goes on).
+        # A failed resync before it (the modem is gone) is raised: the ladder.
+        cmd = "AT+CMGD=%d" % idx
         try:
-            await self.cmd("AT+CMGD=%d" % idx)
+            await self.cmd(cmd)
         except ModemReset:
             raise
-        except ModemError:
+        except ModemError as e:
+            if e.cmd != cmd:
+                raise
             self.counters["sms_del_fail"] += 1
             t = ticks_add(ticks_ms(), self.t["del_retry"])
             if ticks_diff(self._t_sweep, t) > 0:

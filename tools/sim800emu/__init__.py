@@ -309,8 +309,8 @@ class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl):
             lines.insert(len(lines) - 1, "+CREG: %d" % self.creg_stat)
         elif fault == "urc_mid":
             lines.insert(0, "RING")
-        elif fault == "tail":
-            lines.append(self._garbage(printable=True).decode())
+        elif fault == "tail":  # "~..." so it never reads as a result code or a URC
+            lines.append("~" + self._garbage(printable=True).decode())
         self._reply(lines)
 
 
