@@ -21,8 +21,9 @@
 # while firmware/progress.Progress sees every part progress (parts.progress()).
 # Development builds (board STRICT = True: host, sim) stop on the first unexpected
 # exception. D53: Ctrl-C on the console stops the firmware (KeyboardInterrupt is no task
-# failure) and gives the REPL, but in normal mode the watchdog keeps running and resets
-# the board within WDT_MS: for a REPL session hold the safe-mode pin at reset.
+# failure) and main.py gives the REPL (mpremote works as usual); machine.WDT cannot be
+# stopped, so from then on a timer feeds it until the next reset (parts.keep_fed). Only
+# someone at the console can do this; the next reset runs the firmware again.
 # The crash report: the boot's crash count, reset cause bits and last crash reason go to
 # the SMS framework's NetStatus (DIAG: "Crashes:n ..last: TO RI") and from there into the
 # *-OVM-DebugCrash record the server handler sends after every login.
@@ -70,7 +71,11 @@ def main(board=None, seconds=None, until=None):
     wdt = None if safe else parts.wdt(b)  # D50
     app = App(b, wdt=wdt, bootlog=bootlog, boot=boot)
     app.safe = safe
-    asyncio.run(app.run_safe(seconds) if safe else app.run(seconds, until))
+    try:
+        asyncio.run(app.run_safe(seconds) if safe else app.run(seconds, until))
+    except KeyboardInterrupt:  # Ctrl-C: the REPL (main.py), watchdog fed by a timer (D53)
+        app.repl_timer = parts.keep_fed(wdt, b.WDT_MS // 4 if wdt is not None else 0)
+        raise
     return app
 
 

@@ -176,6 +176,19 @@ def wdt(b):
     return WDT(timeout=b.WDT_MS)
 
 
+def keep_fed(wdt, period_ms, machine_mod=None):
+    # D53: after Ctrl-C on the console the REPL is the owner's (physical access): a timer
+    # feeds the watchdog until the next reset, so mpremote keeps its session. -> timer
+    if wdt is None:
+        return None
+    m = machine_mod
+    if m is None:
+        import machine as m
+    t = m.Timer(-1)  # a virtual (soft) timer: STM32 and ESP32
+    t.init(period=period_ms, mode=m.Timer.PERIODIC, callback=lambda _t: wdt.feed())
+    return t
+
+
 def progress(app):
     # what "progress" means for the watchdog feed (issue 9 §1); see firmware/progress.py
     c = app.clock

@@ -35,14 +35,37 @@ class _Pin:
 
 
 class _WDT:
+    made = []
+
     def __init__(self, timeout=0):
         self.timeout = timeout
+        self.fed = 0
+        _WDT.made.append(self)
+
+    def feed(self):
+        self.fed += 1
+
+
+class _Timer:
+    PERIODIC = 1
+    made = []
+
+    def __init__(self, tid):
+        self.tid = tid
+        self.cb = None
+        _Timer.made.append(self)
+
+    def init(self, period=0, mode=0, callback=None):
+        self.period = period
+        self.mode = mode
+        self.cb = callback
 
 
 class _Machine:
     CAN = FakeMachineCAN
     Pin = _Pin
     WDT = _WDT
+    Timer = _Timer
     PWRON_RESET = 1
     WDT_RESET = 3
 
@@ -133,3 +156,61 @@ def test_unknown_can_driver_and_console_fail_clearly():
         except ValueError as e:
             assert "mcp2515" in str(e) or "telnet" in str(e)
     assert parts.console_stream(host) is None and parts.gps_reader(pyboard) is None
+
+
+def test_ctrl_c_gives_the_repl_with_the_watchdog_kept_fed():
+    # Ctrl-C typed on the DIAG console while the firmware runs: KeyboardInterrupt leaves
+    # main() (main.py then gives the REPL), and a timer feeds the watchdog from then on
+    import asyncio
+
+    from support import rmtree, tmpdir
+
+    from firmware import app as app_mod
+    from firmware import sim
+
+    class CtrlC:
+        async def read(self, n):
+            await asyncio.sleep(0.2)
+            raise KeyboardInterrupt
+
+        def write(self, data):
+            pass
+
+        async def drain(self):
+            pass
+
+    d = tmpdir("brd")
+    board = sim.host_board(
+        10,
+        CFG_PATH=d + "/ovms.cfg",
+        BOOT_LOG_PATH=d + "/boot.json",
+        SIM_SMS=(),
+        CONSOLE=CtrlC(),
+        WDT_MS=20_000,
+    )
+
+    def go():
+        _Timer.made[:] = []
+        asyncio.new_event_loop()
+        try:
+            app_mod.main(board, 30)
+            raise AssertionError("Ctrl-C must end main()")
+        except KeyboardInterrupt:
+            pass
+        t = _Timer.made[-1]
+        assert t.tid == -1 and t.period == 5000 and t.mode == _Timer.PERIODIC
+        w = _WDT.made[-1]
+        assert w.timeout == 20_000
+        fed = w.fed
+        t.cb(t)
+        t.cb(t)
+        assert w.fed == fed + 2
+        return t
+
+    try:
+        sim.OUT = lambda x: None
+        _with_fakes(go)
+    finally:
+        sim.OUT = print
+        asyncio.new_event_loop()
+        rmtree(d)
