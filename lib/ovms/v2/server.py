@@ -1,5 +1,5 @@
 # Car-side handling of OVMS v2 server messages: one clear message in, clear
-# reply lines out; framework records and the periodic send policy.
+# reply lines out (commands, pings, app counts, acknowledgements).
 # Licence: MIT (this project).
 #
 # Spec: ovms-v2-protocol.md §6 (records), §8 (commands), §9 (paranoid),
@@ -10,7 +10,7 @@
 #   lines = h.connected(now_s)              # after login: ET, crash record
 #   out = h.handle("MP-0 C203", now_s)      # list of lines, or a Deferred
 #   wire = h.outgoing(out)                  # §8.6 guard + paranoid wrap
-#   h.periodic(now_s)                       # records due (send-on-change)
+#   h.periodic(now_s)                       # records due (ovms/v2/periodic.py)
 #
 # Decisions where the spec is silent:
 # - D43: every C gets exactly one c (commands 1 and 3: their full series), since
@@ -35,17 +35,11 @@
 #   or "c41,1,Invalid USSD result". No early "c41,0".
 # - A c line is never sent on a connection before its first C (§8.6).
 # - Crash record after login: H*-OVM-DebugCrash,0,2592000,<fw>/RT2.5/V<hw>,
-#   <crashes>,0000,0 (no PIC reset cause bits here).
-# - Periodic set S, L, W, D, V with a CRC memory per code that survives
-#   reconnects; the first set goes out 10 s after login; "busy" = charging,
-#   topping off, heating or key on; streaming (feature 8) sends L each second
-#   while moving with apps watching. F is sent on Z>0 only (as in 2013).
-
-import binascii
+#   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
+# - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
 from ovms.config import (
     FEATURE_CANWRITE,
-    FEATURE_STREAM,
     N_FEATURES,
     N_PARAMS,
     PARAM_GPRSAPN,
@@ -63,6 +57,25 @@ from ovms.config import (
 )
 from ovms.sms import save_or_rollback
 from ovms.v2 import codec
+from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
+    APPS_S,
+    BUSY_S,
+    FIRST_SET_S,
+    IDLE_S,
+    TPMS_NONE,
+    Periodic,
+    interval_s,
+    location_l,
+    periodic_due,
+)
+from ovms.v2.replies import (  # noqa: F401 (Deferred: part of this module's interface)
+    Deferred,
+    fail,
+    is_awaitable,
+    ok40,
+    ok49,
+    ussd_reply,
+)
 
 INVALID_SYNTAX = "Invalid syntax"
 INTERNAL_ERROR = "Internal error"
@@ -70,17 +83,10 @@ GARBLED = "MP-0 c0,1,Invalid syntax"
 OUT_OF_RANGE = "Parameter out of range"
 NOT_SAVED = "Error: settings could not be saved"
 NOT_AVAILABLE = "Not available"
-USSD_FAILED = "Invalid USSD result"
 UNKNOWN_COMMAND = "Unknown command"
 
-TPMS_NONE = "MP-0 W0,0,0,0,0,0,0,0,-1"
 CRASH_LIFETIME_S = 2592000
 
-# §6.10 periodic intervals
-FIRST_SET_S = 10  # after login
-APPS_S = 60  # apps connected
-BUSY_S = 600  # no app, car busy
-IDLE_S = 3600  # no app, car idle
 
 _N_PARAMS_SETTABLE = 24  # C4 accepts 0..23
 _REINIT_PARAMS = (PARAM_MILESKM, PARAM_VEHICLETYPE)
@@ -93,34 +99,6 @@ _NET_PARAMS = (
     PARAM_SERVERPASS,
     PARAM_GSMLOCK,
 )
-_BUSY_STATES = (1, 2, 15)  # charging, topoff, heating
-_DOORS1_CARON = 0x80
-
-
-def interval_s(apps, busy):
-    # §6.10: seconds between periodic sets
-    if apps > 0:
-        return APPS_S
-    return BUSY_S if busy else IDLE_S
-
-
-def periodic_due(now_s, last_s, apps, busy):
-    # True when the periodic set is due; last_s None = never sent
-    return last_s is None or now_s - last_s >= interval_s(apps, busy)
-
-
-def location_l(st):
-    # L: lat, lon (6 decimals), direction, altitude, GPS lock, GPS staleness
-    from ovms.twizy.records import degrees
-
-    return "MP-0 L%s,%s,%d,%d,%d,%d" % (
-        degrees(st.lat_e6),
-        degrees(st.lon_e6),
-        st.direction,
-        st.altitude,
-        st.gpslock,
-        st.stale_gps,
-    )
 
 
 def _digits(a):
@@ -132,41 +110,10 @@ def _digits(a):
     return True
 
 
-def _is_awaitable(r):
-    # coroutine / generator (MicroPython coroutines are generators)
-    return r is not None and not isinstance(r, (str, bytes, bool, int)) and hasattr(r, "send")
-
-
-class Deferred:
-    # a command reply that needs an awaited modem action (USSD, SMS, AT);
-    # the async shell awaits .aw then calls done(result) or fail(exc)
-    def __init__(self, aw, finish, code):
-        self.aw = aw
-        self.finish = finish
-        self.code = code
-
-    def done(self, result):
-        return self.finish(result)
-
-    def fail(self, exc):
-        # the awaited action failed (any exception): the command still gets its c
-        return ["MP-0 c%d,1,%s" % (self.code, exc)]
-
-
-class Handler:
-    def __init__(
-        self,
-        config,
-        vehicle,
-        framework=None,
-        randbytes=None,
-        version=None,
-        hardware=None,
-        on_reboot=None,
-        send_sms=None,
-        send_ussd=None,
-        send_at=None,
-    ):
+class Handler(Periodic):
+    def __init__(self, config, vehicle, framework=None, randbytes=None, version=None,
+                 hardware=None, on_reboot=None, send_sms=None, send_ussd=None,
+                 send_at=None):  # fmt: skip
         self.cfg = config
         self.vehicle = vehicle
         self.fw = framework
@@ -313,7 +260,7 @@ class Handler:
             from ovms import log
 
             log.get("v2").error("command %d failed: %r", code, e)
-            return [_fail(code, INTERNAL_ERROR)]
+            return [fail(code, INTERNAL_ERROR)]
         if not out:
             return ["MP-0 c%d,3" % code]
         return out
@@ -344,40 +291,40 @@ class Handler:
         if code == 40:
             j = params.find(",")
             if not has or j < 0:
-                return [_fail(40, INVALID_SYNTAX)]
-            return self._call(40, self.send_sms, (params[:j], params[j + 1 :]), _ok40)
+                return [fail(40, INVALID_SYNTAX)]
+            return self._call(40, self.send_sms, (params[:j], params[j + 1 :]), ok40)
         if code == 41:
             if not has or not params:
-                return [_fail(41, INVALID_SYNTAX)]
-            return self._call(41, self.send_ussd, (params,), _ussd_reply)
+                return [fail(41, INVALID_SYNTAX)]
+            return self._call(41, self.send_ussd, (params,), ussd_reply)
         if code == 49:
             if not has or not params:
-                return [_fail(49, INVALID_SYNTAX)]
-            return self._call(49, self.send_at, (params,), _ok49)
+                return [fail(49, INVALID_SYNTAX)]
+            return self._call(49, self.send_at, (params,), ok49)
         return ["MP-0 c%d,3" % code]
 
     def _call(self, code, cb, args, finish):
         if cb is None:
-            return [_fail(code, NOT_AVAILABLE)]
+            return [fail(code, NOT_AVAILABLE)]
         try:
             r = cb(*args)
         except OSError as e:
-            return [_fail(code, e)]
-        if _is_awaitable(r):
+            return [fail(code, e)]
+        if is_awaitable(r):
             return Deferred(r, finish, code)
         return finish(r)
 
     def _set(self, code, has, params, limit):
         # C2 (features) / C4 (parameters): "<k>,<value>"
         if not has:
-            return [_fail(code, INVALID_SYNTAX)]
+            return [fail(code, INVALID_SYNTAX)]
         j = params.find(",")
         if j < 0:
-            return [_fail(code, INVALID_SYNTAX)]
+            return [fail(code, INVALID_SYNTAX)]
         k_text = params[:j]
         value = params[j + 1 :]
         if not _digits(k_text) or int(k_text) >= limit:
-            return [_fail(code, OUT_OF_RANGE)]
+            return [fail(code, OUT_OF_RANGE)]
         k = int(k_text)
         cfg = self.cfg
         undo = list(cfg.params)
@@ -386,7 +333,7 @@ class Handler:
         else:
             cfg.set_param(k, value, save=False)
         if not save_or_rollback(cfg, undo):
-            return [_fail(code, NOT_SAVED)]
+            return [fail(code, NOT_SAVED)]
         fw = self.fw
         if fw is not None:
             reinit = (code == 2 and k == FEATURE_CANWRITE) or (code == 4 and k in _REINIT_PARAMS)
@@ -402,7 +349,7 @@ class Handler:
         if fw is None:
             return ["MP-0 c7,3"]
         if not self._is_sms_command(text):
-            return [_fail(7, UNKNOWN_COMMAND)]
+            return [fail(7, UNKNOWN_COMMAND)]
         replies = fw.handle(self.cfg.params[PARAM_REGPHONE], text, now_s, trusted=True)
         body = "\r".join(replies).replace("\r\n", "\r").replace("\n", "\r").replace(",", ";")
         return ["MP-0 c7,0," + body]
@@ -427,93 +374,3 @@ class Handler:
             self.reboot_pending = False
             if self.on_reboot is not None:
                 self.on_reboot()
-
-    # ---- records (§6) -------------------------------------------------------------
-    def record(self, code):
-        st = self.vehicle.st
-        from ovms.twizy import records
-
-        if code == "S":
-            return records.status_s(st, self.cfg.units())
-        if code == "L":
-            return location_l(st)
-        if code == "W":
-            return TPMS_NONE
-        if code == "D":
-            return records.environment_d(st)
-        if code == "V":
-            return records.CAPABILITIES
-        if code == "F":
-            return self.firmware_f()
-        return None
-
-    def firmware_f(self):
-        st = self.vehicle.st
-        vin = st.vin_text() or ""
-        net = self.fw.net if self.fw is not None else None
-        operator = net.operator if net is not None else ""
-        return "MP-0 F%s/RT/V%s,%s,%d,%d,RT,%s" % (
-            self.version,
-            self.hardware,
-            vin,
-            st.net_sq,
-            self.cfg.features[FEATURE_CANWRITE],
-            operator,
-        )
-
-    def app_set(self):
-        # Z>0: S, L, W, F, D unconditionally (and remembered as sent)
-        out = []
-        for code in "SLWFD":
-            text = self.record(code)
-            self._sent[code] = binascii.crc32(text.encode())
-            out.append(text)
-        return out
-
-    def _if_changed(self, code, out):
-        text = self.record(code)
-        crc = binascii.crc32(text.encode())
-        if self._sent.get(code) != crc:
-            self._sent[code] = crc
-            out.append(text)
-
-    def busy(self):
-        st = self.vehicle.st
-        return st.car_chargestate in _BUSY_STATES or bool(st.car_doors1 & _DOORS1_CARON)
-
-    def periodic(self, now_s):
-        # records due now (call about once a second while logged in)
-        out = []
-        if self.vehicle is None or now_s - self._login_s < FIRST_SET_S:
-            return out
-        st = self.vehicle.st
-        if periodic_due(now_s, self._last_set_s, self.apps, self.busy()):
-            self._last_set_s = now_s
-            for code in "SLWDV":
-                self._if_changed(code, out)
-        elif self.apps > 0 and self.cfg.features[FEATURE_STREAM] > 0 and st.car_speed > 0:
-            self._if_changed("L", out)
-        return out
-
-    def forget_sent(self):
-        self._sent = {}
-
-
-def _fail(code, reason):
-    return "MP-0 c%d,1,%s" % (code, reason)
-
-
-def _ok40(result):
-    return ["MP-0 c40,0"]
-
-
-def _ok49(result):
-    return ["MP-0 c49,0"]
-
-
-def _ussd_reply(answer):
-    if answer is None:
-        return [_fail(41, USSD_FAILED)]
-    answer = codec.text(answer) if isinstance(answer, bytes) else answer
-    answer = answer.replace("\r\n", "\r").replace("\n", "\r").replace(",", ".")
-    return ["MP-0 c41,0," + answer]

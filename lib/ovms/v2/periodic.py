@@ -1,0 +1,123 @@
+# The car's status messages for the OVMS v2 server: S, L, W, D, V, F texts and the
+# §6.10 periodic send policy with its send-on-change memory. A mixin of
+# ovms.v2.server.Handler (it uses self.vehicle, self.cfg, self.fw, self.apps,
+# self.version, self.hardware, self._sent, self._last_set_s, self._login_s).
+# Licence: MIT (this project).
+#
+# Periodic set S, L, W, D, V with a CRC memory per code that survives reconnects; the
+# first set goes out 10 s after login; "busy" = charging, topping off, heating or key
+# on; streaming (feature 8) sends L each second while moving with apps watching. F is
+# sent on Z>0 only (as in 2013). These are live status messages (the server keeps the
+# latest of each code), not history: they never go through the outbox.
+
+import binascii
+
+from ovms.config import FEATURE_CANWRITE, FEATURE_STREAM
+
+TPMS_NONE = "MP-0 W0,0,0,0,0,0,0,0,-1"
+
+# §6.10 periodic intervals
+FIRST_SET_S = 10  # after login
+APPS_S = 60  # apps connected
+BUSY_S = 600  # no app, car busy
+IDLE_S = 3600  # no app, car idle
+_BUSY_STATES = (1, 2, 15)  # charging, topoff, heating
+_DOORS1_CARON = 0x80
+
+
+def interval_s(apps, busy):
+    # §6.10: seconds between periodic sets
+    if apps > 0:
+        return APPS_S
+    return BUSY_S if busy else IDLE_S
+
+
+def periodic_due(now_s, last_s, apps, busy):
+    # True when the periodic set is due; last_s None = never sent
+    return last_s is None or now_s - last_s >= interval_s(apps, busy)
+
+
+def location_l(st):
+    # L: lat, lon (6 decimals), direction, altitude, GPS lock, GPS staleness
+    from ovms.twizy.records import degrees
+
+    return "MP-0 L%s,%s,%d,%d,%d,%d" % (
+        degrees(st.lat_e6),
+        degrees(st.lon_e6),
+        st.direction,
+        st.altitude,
+        st.gpslock,
+        st.stale_gps,
+    )
+
+
+class Periodic:
+    # ---- records (§6) -------------------------------------------------------------
+    def record(self, code):
+        st = self.vehicle.st
+        from ovms.twizy import records
+
+        if code == "S":
+            return records.status_s(st, self.cfg.units())
+        if code == "L":
+            return location_l(st)
+        if code == "W":
+            return TPMS_NONE
+        if code == "D":
+            return records.environment_d(st)
+        if code == "V":
+            return records.CAPABILITIES
+        if code == "F":
+            return self.firmware_f()
+        return None
+
+    def firmware_f(self):
+        st = self.vehicle.st
+        vin = st.vin_text() or ""
+        net = self.fw.net if self.fw is not None else None
+        operator = net.operator if net is not None else ""
+        return "MP-0 F%s/RT/V%s,%s,%d,%d,RT,%s" % (
+            self.version,
+            self.hardware,
+            vin,
+            st.net_sq,
+            self.cfg.features[FEATURE_CANWRITE],
+            operator,
+        )
+
+    def app_set(self):
+        # Z>0: S, L, W, F, D unconditionally (and remembered as sent)
+        out = []
+        for code in "SLWFD":
+            text = self.record(code)
+            self._sent[code] = binascii.crc32(text.encode())
+            out.append(text)
+        return out
+
+    def _if_changed(self, code, out):
+        text = self.record(code)
+        crc = binascii.crc32(text.encode())
+        if self._sent.get(code) != crc:
+            self._sent[code] = crc
+            out.append(text)
+
+    def busy(self):
+        st = self.vehicle.st
+        return st.car_chargestate in _BUSY_STATES or bool(st.car_doors1 & _DOORS1_CARON)
+
+    def periodic(self, now_s):
+        # records due now (call about once a second while logged in)
+        out = []
+        if self.vehicle is None or now_s - self._login_s < FIRST_SET_S:
+            return out
+        st = self.vehicle.st
+        if periodic_due(now_s, self._last_set_s, self.apps, self.busy()):
+            self._last_set_s = now_s
+            for code in "SLWDV":
+                self._if_changed(code, out)
+        elif self.apps > 0 and self.cfg.features[FEATURE_STREAM] > 0 and st.car_speed > 0:
+            self._if_changed("L", out)
+        return out
+
+    def forget_sent(self):
+        self._sent = {}
