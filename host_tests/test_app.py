@@ -6,7 +6,7 @@
 # Plus the ticker's Link and drift-free schedule. Both runtimes. Licence: MIT (this project).
 import asyncio
 
-from support import rmtree, run_async, tmpdir
+from support import rmtree, run_async, tmpdir, wait_until
 
 from firmware import app as app_mod
 from firmware import sim
@@ -210,7 +210,9 @@ def test_link_sms_and_uplink():
 
 
 def test_ticker_drift_free_and_dispatches():
-    from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+    # on the virtual clock: a tick every 20 simulated ms; a stall of 60 ms (nothing runs
+    # while the clock jumps) is caught up back to back, the count follows the clock
+    from firmware.simclock import VirtualClock
 
     class V:
         def __init__(self):
@@ -223,25 +225,32 @@ def test_ticker_drift_free_and_dispatches():
         def dispatch(self, link):
             self.links.append(link)
 
-    async def go():
-        v = V()
-        t = Ticker(v, "L", period_ms=20)
-        task = asyncio.create_task(t.run())
-        t0 = ticks_ms()
-        await sleep_ms(70)
-        # a stall of 3 periods: the missed ticks run back to back
-        end = ticks_ms() + 0
-        while ticks_diff(ticks_ms(), end) < 60:
-            pass
-        await sleep_ms(130)
-        took = ticks_diff(ticks_ms(), t0)
-        task.cancel()
-        return v, t, took
+    async def settle():
+        for _ in range(5):
+            await asyncio.sleep(0)
 
-    v, t, took = run_async(go())
-    # one tick per period since the start, stall included (drift-free)
-    assert abs(t.ticks - took // 20) <= 2 and v.ticks == t.ticks
-    assert v.links == ["L"] * v.ticks and t.skipped == 0
+    async def go():
+        c = VirtualClock(speed=0, step_ms=10)
+        v = V()
+        t = Ticker(v, "L", period_ms=20, clock=c)
+        task = asyncio.create_task(t.run())
+        await settle()
+        while c.now < 70:  # the clock driven by hand, 10 ms a step
+            c.advance(10)
+            await settle()
+        before = t.ticks
+        c.advance(60)  # the stall: 60 ms pass in one jump
+        await settle()
+        while c.now < 210:
+            c.advance(10)
+            await settle()
+        task.cancel()
+        return v, t, before, c.now
+
+    v, t, before, now = run_async(go())
+    assert before == 3 and now == 210
+    assert t.ticks == 10 and v.ticks == 10 and v.links == ["L"] * 10
+    assert t.late == 1 and t.skipped == 0  # tick 5 ran a period late (4 woke at once)
 
 
 def test_can_rx_yields_in_a_burst():
@@ -260,7 +269,7 @@ def test_can_rx_yields_in_a_burst():
             self.n += 1
 
     frames = [(0, 0x155, b"\x07\x97\xc7\x54\x97\x98\x00\x73")] * 200
-    a = FakeCan(frames=frames, feeder=False, loop=False, depth=256)
+    a = FakeCan(frames=frames, feeder=False, loop=False, depth=256, ids=(0x155,))
     v = V()
     rx = CanRx(a, v, batch=16)
 
@@ -276,7 +285,7 @@ def test_can_rx_yields_in_a_burst():
         a.start()
         a.advance(0)
         a.kick()
-        await sleep_ms(30)
+        await wait_until(lambda: v.n == 200, 10_000)  # bounds a hang only
         t1.cancel()
         t2.cancel()
 
