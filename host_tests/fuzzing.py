@@ -7,7 +7,10 @@
 #               unless the CI environment variable is set
 # Health checks stay on everywhere: a strategy that is too slow or filters too
 # much is fixed, not silenced.
+# FUZZ_PROGRESS=FILE appends "<examples> <seconds>" to FILE every 10,000
+# examples of every test (long runs: the count is known even if stopped).
 import os
+import time
 
 from hypothesis import settings
 
@@ -16,14 +19,39 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", str(DEFAULT_EXAMPLES)))
 DERANDOMIZE = "FUZZ_EXAMPLES" not in os.environ or bool(os.environ.get("CI"))
 
 
+PROGRESS = os.environ.get("FUZZ_PROGRESS")
+
+
+def _counted(test):
+    # wrap the inner test (hypothesis' documented plugin hook) to log progress
+    inner = test.hypothesis.inner_test
+    state = [0, time.monotonic()]
+
+    def counted(*args, **kwargs):
+        state[0] += 1
+        if state[0] % 10000 == 0:
+            with open(PROGRESS, "a") as f:
+                f.write("%s %d %.1f\n" % (test.__name__, state[0], time.monotonic() - state[1]))
+        return inner(*args, **kwargs)
+
+    test.hypothesis.inner_test = counted
+    return test
+
+
 def fuzz(examples=None):
-    # settings for one fuzz test: `examples` scales with FUZZ_EXAMPLES
-    # (a share of it for tests that run many parser calls per example)
+    # decorator for one fuzz test (put it above @given): `examples` scales with
+    # FUZZ_EXAMPLES (a share of it for tests that do much more per example)
     n = EXAMPLES if examples is None else examples
-    return settings(
+    cfg = settings(
         max_examples=max(n, 1),
         deadline=None,
         derandomize=DERANDOMIZE,
         database=None,
         print_blob=True,
     )
+
+    def apply(test):
+        test = cfg(test)
+        return _counted(test) if PROGRESS else test
+
+    return apply

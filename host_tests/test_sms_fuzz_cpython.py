@@ -1,10 +1,11 @@
 # Hypothesis fuzz of the SMS interpreter (CPython only): random senders and texts
 # (up to 500 characters, any Unicode) never raise, never change a setting without
 # authorisation, and every reply fits the SMS shaping.
-# FUZZ_EXAMPLES=N sets the number of examples (default 5000).
+# FUZZ_EXAMPLES sets the number of examples (see fuzzing.py).
 import os
 
-from hypothesis import HealthCheck, given, settings
+from fuzzing import EXAMPLES, fuzz
+from hypothesis import given
 from hypothesis import strategies as hs
 from support import rmtree, tmpdir
 
@@ -15,7 +16,6 @@ from ovms.store import Store
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
 OWNER = "+4915100000000"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5000"))
 
 _words = [e[0].strip() for e in TABLE] + list(COMMANDS)
 _words += [w.lower() for w in _words] + ["STATUS", "REGISTERED", "BATTERY", "PASS", "FEATURES"]
@@ -73,11 +73,7 @@ def _fresh(params, server_ok):
     return fw, cfg, st, calls
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@fuzz()
 @given(
     sender=senders,
     text=texts,
@@ -114,7 +110,7 @@ def test_fuzz_interpreter():
         rmtree(_Dir.path)
 
 
-@settings(max_examples=max(EXAMPLES // 10, 200), deadline=None)
+@fuzz(max(EXAMPLES // 10, 300))
 @given(msgs=hs.lists(hs.tuples(hs.sampled_from(["+4917099999999", "+4900"]), texts), max_size=12))
 def test_fuzz_stranger_sequences_change_nothing(msgs):
     # a conversation of strangers without the password changes nothing
