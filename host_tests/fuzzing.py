@@ -14,7 +14,7 @@ import time
 
 from hypothesis import settings
 
-DEFAULT_EXAMPLES = 3000
+DEFAULT_EXAMPLES = 2000
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", str(DEFAULT_EXAMPLES)))
 DERANDOMIZE = "FUZZ_EXAMPLES" not in os.environ or bool(os.environ.get("CI"))
 
