@@ -12,6 +12,7 @@ import sys
 from firmware.progress import Progress, car_quiet
 from ovms.aio import ticks_ms
 from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
+from ovms.owner import OwnerCopy, secure_boot
 from ovms.store import Store
 
 TICKER_STALL_TICKS = 5  # ticker periods without a tick: stalled
@@ -56,17 +57,29 @@ def can(b, ids, vclock=None):
 
 
 def settings(b):
-    # settings from the board's store; first boot: the board's defaults, saved
+    # settings from the board's store and the owner's copy beside it (ovms.owner): first
+    # boot: the board's defaults and a unique module password, saved; settings lost: the
+    # owner kept, cfg.notices holds the SMS to send him (D35, D38)
+    import os
+
     path = b.CFG_PATH
     mkdirs(path)
     store = Store(path)
     cfg = store.load()
     defaults = getattr(b, "DEFAULT_PARAMS", None)
-    if store.seq == 0 and defaults:
-        for k in defaults:
-            cfg.set_param(k, defaults[k], save=False)
-        cfg.save()
+    copy = OwnerCopy(path + ".owner")
+    secure_boot(cfg, store, copy, defaults, unique_id(), getattr(os, "urandom", None))
     return cfg
+
+
+def unique_id():
+    # the board's unique id (bytes), None where the port has none (unix, qemu)
+    try:
+        import machine
+
+        return machine.unique_id()
+    except (ImportError, AttributeError, OSError):
+        return None
 
 
 def mkdirs(path):

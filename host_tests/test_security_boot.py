@@ -232,3 +232,38 @@ def test_boot_with_a_broken_flash_does_not_raise():
         assert fw.handle("", "PASS?", trusted=True) == ["Module password: " + cfg.params[1]]
     finally:
         rmtree(d)
+
+
+def test_password_derivation_is_the_same_in_every_runtime():
+    # CPython, the unix port and the emulated Cortex-M (pure MD5) agree
+    assert fresh_password(b"", lambda n: bytes(range(n))) == "5VNBDUKJ"
+
+
+class _Board:
+    def __init__(self, path, defaults=None):
+        self.CFG_PATH = path
+        if defaults is not None:
+            self.DEFAULT_PARAMS = defaults
+
+
+def test_device_boot_wiring():
+    # firmware/parts.settings: the board's store, the owner copy beside it, os.urandom
+    from firmware import parts
+
+    d = tmpdir("sec")
+    path = d + "/flash/ovms.cfg"
+    cap = LogCapture("owner")
+    quiet = LogCapture("store")
+    try:
+        cfg = parts.settings(_Board(path, {3: "SMS"}))
+        assert len(cfg.params[1]) == 8 and cfg.params[3] == "SMS" and cfg.notices == []
+        cfg.set_param(0, OWNER)  # registered later
+        _corrupt(path)
+        cfg2 = parts.settings(_Board(path))
+        assert cfg2.params[0] == OWNER and cfg2.notices == [LOST_TEXT]
+        assert cfg2.params[1] not in ("", cfg.params[1])
+    finally:
+        cap.release()
+        quiet.release()
+        rmtree(d + "/flash")
+        rmtree(d)

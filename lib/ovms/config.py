@@ -85,6 +85,7 @@ class Config:
         self.load_features()
         self.store = store
         self.owner_copy = None  # ovms.owner.OwnerCopy: second place of parameter 0
+        self.notices = []  # texts for the owner from the boot (ovms.owner.secure_boot)
 
     def load_features(self):
         for k in range(8, N_FEATURES):

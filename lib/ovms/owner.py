@@ -13,7 +13,8 @@
 # so a few writes in the module's life. A failed copy write is logged and
 # counted, never raised: the settings themselves were saved.
 #
-# secure_boot() runs once after Store.load(), before anything reads the settings:
+# secure_boot() runs once after Store.load(), before anything reads the settings; its
+# texts are also left in cfg.notices for the wiring to send once the link is up:
 # - D38: no valid settings (store.seq == 0) but an owner in the copy means the
 #   settings were lost (both slots corrupt, files gone). The defaults (and the
 #   board's defaults) come back, parameter 0 is the saved owner, a new unique
@@ -116,6 +117,7 @@ def secure_boot(cfg, store, copy, defaults=None, unique_id=None, randbytes=None)
         if legacy and not fresh and normal_number(cfg.params[PARAM_REGPHONE]) is not None:
             notices.append(LEGACY_TEXT)
     cfg.owner_copy = copy
+    cfg.notices = notices
     if dirty:
         try:
             cfg.save()  # also syncs the copy
