@@ -105,31 +105,34 @@ _REPLACE = {
 }
 
 
-def _plain(ch):
-    # True for characters that need no work: printable ASCII in the basic table
-    return " " <= ch <= "z" and ch not in "[\\]^`"
+def _keep(ch):
+    # True for characters the GSM-7 tables carry as they are
+    return (" " <= ch <= "z" and ch not in "[\\]^`") or ch in _BASIC or ch in _EXT
 
 
 def gsm(text):
     # -> text in the GSM-7 alphabet (basic + extension table).
     # "°" is dropped before C/F ("10°C" -> "10C", the OVMS style), else "deg".
+    # A text that needs no replacement is returned as it is; otherwise the result is
+    # joined from runs of kept characters and the replacements (no list of single
+    # characters: a long reply stays a few small blocks on a board's heap).
+    out = None
+    start = 0
+    i = 0
     for ch in text:
-        if not _plain(ch):
-            break
-    else:
-        return text  # fast path: nothing to replace
-    out = []
-    n = len(text)
-    for i in range(n):
-        ch = text[i]
-        if _plain(ch) or ch in _BASIC or ch in _EXT:
-            out.append(ch)
-        elif ch == "°":
-            if i + 1 < n and text[i + 1] in "CF":
-                continue
-            out.append("deg")
-        else:
-            out.append(_REPLACE.get(ch, "?"))
+        if not _keep(ch):
+            if out is None:
+                out = []
+            out.append(text[start:i])
+            if ch == "°":
+                out.append("" if text[i + 1 : i + 2] in ("C", "F") else "deg")
+            else:
+                out.append(_REPLACE.get(ch, "?"))
+            start = i + 1
+        i += 1
+    if out is None:
+        return text
+    out.append(text[start:])
     return "".join(out)
 
 
