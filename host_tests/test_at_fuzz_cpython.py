@@ -226,21 +226,4 @@ def test_fuzz_known_bug_negative_numbers(raw):
     assert at.parse_cmti(at.classify(s)[2] or "")[1] >= -1, s
 
 
-@fuzz()
-@given(st.lists(st.binary(max_size=64), max_size=12))
-def test_fuzz_driver_splitter(chunks):
-    # the driver's reader state machine on arbitrary chunks (no event loop:
-    # _split/_line are synchronous)
-    from firmware.hal.sim800 import Sim800
-
-    class W:
-        def write(self, b):
-            pass
-
-    m = Sim800(None, W())
-    m._active = True
-    m._want_prompt = True
-    buf = b""
-    for c in chunks:
-        buf = m._split(buf + c)
-    assert m.counters["bugs"] == 0
+# the driver's byte splitter: test_sim800_fuzz_cpython.py
