@@ -117,3 +117,40 @@ def test_read_path_makes_no_growing_buffer():
     b = gc.mem_alloc()
     assert m._llen == 900
     assert b - a < 256, b - a  # a few small memoryview objects at most
+
+
+def test_final_at_the_deadline_is_not_a_timeout():
+    # the soak's duplicates: the +CMGS reply and the deadline met in one loop
+    # turn, wait_for reported a timeout for a set event, and the confirmed SMS
+    # was sent again. The engine trusts the final, not the wait.
+    from support import run_async
+
+    from firmware.hal import sim800_at
+
+    m, urcs = _modem()
+    replies = [b"\r\n> ", b"\r\n+CMGS: 7\r\n\r\nOK\r\n"]
+
+    async def racy_wait(ev, ms):
+        m._split(replies.pop(0))  # the reader got the reply just in time ...
+        return False  # ... and the wait still says "timeout"
+
+    class W:
+        def __init__(self):
+            self.data = b""
+
+        def write(self, b):
+            self.data += b
+
+        async def drain(self):
+            pass
+
+    m._w = W()
+    saved = sim800_at.wait_event
+    sim800_at.wait_event = racy_wait
+    try:
+        lines = run_async(m._cmd('AT+CMGS="+49"', 100, ("OK",), "+CMGS:", b"hi\x1a", False))
+    finally:
+        sim800_at.wait_event = saved
+    assert lines == ["+CMGS: 7"] and m.payload_sent
+    assert m._w.data == b'AT+CMGS="+49"\rhi\x1a'  # no ESC: the prompt was seen
+    assert m.counters["timeouts"] == 0

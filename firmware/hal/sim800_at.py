@@ -223,7 +223,7 @@ class ATEngine:
         try:
             await self._write(text + "\r", text)
             if payload is not None:
-                if not await wait_event(self._done, self.t["prompt"]):
+                if not await self._wait_final(self.t["prompt"]):
                     self._timed_out()
                     raise ModemTimeout(text, "no prompt")
                 if self._final != "PROMPT":
@@ -237,7 +237,7 @@ class ATEngine:
                 await self._write(payload, text)
                 self._esc_due = False
                 self.payload_sent = True
-            if not await wait_event(self._done, ms):
+            if not await self._wait_final(ms):
                 self._timed_out()
                 raise ModemTimeout(text, "timeout")
             self._check(text)
@@ -256,6 +256,15 @@ class ATEngine:
                     pass
             if self.trace is not None:
                 self.trace(text, self._final, ticks_diff(ticks_ms(), t0))
+
+    async def _wait_final(self, ms):
+        # True when the reply's end (or the prompt) came within ms. The result
+        # is _final, not the wait: when the deadline and the final meet in one
+        # loop turn, wait_for may report a timeout for an event that is set, and
+        # a confirmed SMS would then be taken as lost and sent again (the soak's
+        # duplicates, both runtimes)
+        await wait_event(self._done, ms)
+        return self._final is not None
 
     def _timed_out(self):
         self.counters["timeouts"] += 1
