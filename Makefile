@@ -34,7 +34,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
               --no-install-recommends
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
-        deps-unix32 mpy lint bench fuzz sim replay clean
+        deps-unix32 deploy mpy lint bench fuzz sim replay clean
 
 all: test
 
@@ -96,6 +96,12 @@ deps-qemu:
 deps-unix32:
 	@ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1 \
 	  || $(APT_INSTALL) gcc-multilib)
+
+## deploy: copy the firmware to a board with mpremote (PORT=/dev/ttyACM0; DEPLOY_MODE=frozen
+## for a board flashed with the frozen image, mpy for .mpy files on any firmware >= 1.23)
+deploy: $(STAMP)
+	@test -n "$(PORT)" || { echo "usage: make deploy PORT=/dev/ttyACM0 [DEPLOY_MODE=frozen|mpy]"; exit 2; }
+	$(PY) -m tools.deploy --port $(PORT) --mode $(or $(DEPLOY_MODE),frozen)
 
 ## mpy: compile every device module with mpy-cross (catches CPython-only syntax)
 mpy: $(STAMP)
