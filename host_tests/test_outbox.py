@@ -248,3 +248,51 @@ def test_journal_entry_format_and_refusal():
     j.scan(lambda *a: None)
     assert j.segs == []
     assert read_entry is not None
+
+
+def test_flash_writes_online_offline_and_after_a_power_cut():
+    d = tmpdir("wear")
+    try:
+        c = Clock()
+        ob = Outbox(d + "/srv", c, max_bytes=262144)
+        # online, the server acknowledges at once: one hour of 5 records a minute
+        for s in range(3600):
+            c.t += 1
+            if s % 60 == 0:
+                for k in range(5):
+                    ob.put("R", "MP-0 Hrec,%d,86400,%d" % (k, s))
+                for e in ob.next_batch(32):
+                    ob.ack(e[0])
+            ob.maybe_flush()
+        assert ob.j.writes == 0 and ob.queued() == 0
+        # offline: at most one batch a minute (60 an hour), alerts at once
+        for s in range(3600):
+            c.t += 1
+            if s % 60 == 0:
+                for k in range(5):
+                    ob.put("R", "MP-0 Hrec,%d,86400,%d" % (k, s))
+            if s == 1800:
+                ob.put("P", "MP-0 PAalert")
+            ob.maybe_flush()
+        assert 59 <= ob.j.writes <= 62, ob.j.writes
+        # a power cut (no flush): the records of the last minute at most are lost,
+        # never an alert
+        c.t += 1
+        for k in range(5):
+            ob.put("R", "MP-0 Hrec,%d,86400,late" % k)
+        ob.put("R", "MP-0 Hrec,99,86400,also-late")
+        q = ob.queued()
+        ob2 = Outbox(d + "/srv", c, max_bytes=262144)
+        assert q - 6 <= ob2.queued() <= q and ob.dropped == 0
+        n = alerts = 0  # counted, not collected: a board-sized heap (qemu) runs this too
+        while True:
+            b = ob2.next_batch(8)
+            if not b:
+                break
+            for e in b:
+                n += 1
+                alerts += e[3] == "MP-0 PAalert"
+                ob2.ack(e[0])
+        assert alerts == 1 and n == 60 * 5 + 1
+    finally:
+        rmtree(d)
