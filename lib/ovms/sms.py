@@ -18,7 +18,7 @@
 #   ovms.sms_auth); an empty parameter 0, "NOPHONE" or any non-number matches
 #   nobody. Module password: prefix match (spec), an empty parameter 1 matches
 #   nothing; there is no factory password (D35, ovms.config / ovms.owner).
-# - Until a phone is registered (parameter 0 empty or NOPHONE) the only command
+# - Until a phone is registered (parameter 0 not a phone number) the only command
 #   accepted by SMS is REGISTER with the module password (AP too needs a
 #   registered module). The DIAG console (trusted=True) is always accepted.
 # - Mode 3: "Permission denied" only when both the phone and the password
