@@ -10,8 +10,9 @@
 # Licence: MIT (this project).
 import asyncio
 
+import pytest
 from fuzzing import fuzz
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from firmware.hal.sim800 import ModemError, Sim800
@@ -156,12 +157,22 @@ def _run(stream, cuts, reader_cls=_Reader, command=None):
 cuts = st.lists(st.integers(1, 300), max_size=12)
 
 
+def _same(a, b):
+    # the same events, result, progress and counters, except "stray": a stray
+    # payload is counted once per read piece (test_fuzz_known_bug_stray_per_piece)
+    ca = dict(a[1])
+    cb = dict(b[1])
+    ca.pop("stray")
+    cb.pop("stray")
+    return (a[0], ca, a[2], a[3]) == (b[0], cb, b[2], b[3])
+
+
 @fuzz()
 @given(data, cuts)
 def test_fuzz_idle_splitter(stream, cut):
     a = _run(stream, cut)
-    assert a == _run(stream, [len(stream)])  # one read
-    assert a == _run(stream, cut, _IntoReader)  # readinto, as on the board
+    assert _same(a, _run(stream, [len(stream)]))  # one read
+    assert a == _run(stream, cut, _IntoReader)  # readinto, as on the board: the same reads
     for ev in a[0]:
         if ev[0] == "URC":
             assert isinstance(ev[1], str) and isinstance(ev[2], str)
@@ -177,7 +188,7 @@ def test_fuzz_idle_splitter(stream, cut):
 )
 def test_fuzz_command_reply_splitter(stream, cut, command):
     a = _run(stream, cut, command=command)
-    assert a == _run(stream, [len(stream)], command=command)
+    assert _same(a, _run(stream, [len(stream)], command=command))
     result = a[2]
     if result[0] == "ok":
         # every reply line is text of the stream (control bytes dropped), not the echo
@@ -199,3 +210,19 @@ def test_fuzz_urc_after_garbage(garbage, cut):
     stream = garbage + b'\r\n+CMTI: "SM",7\r\n'
     events = _run(stream, cut)[0]
     assert events and events[-1] == ("URC", at.U_CMTI, '"SM",7')
+
+
+# ---- found by this fuzz, reported (sim800_reader.py is not this module's to
+# change). strict: once fixed this XPASSes and fails: drop the marker and compare
+# the whole counters in _same().
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="stray payload counted per piece")
+@fuzz(300)
+@given(st.integers(1, 40), st.integers(1, 300))
+@example(4, 3)
+def test_fuzz_known_bug_stray_per_piece(size, first):
+    # a +CIPRXGET: 2 payload with no command waiting is one stray, however the
+    # UART delivered it; the reader counts one per read piece
+    stream = b"\r\n+CIPRXGET: 2,%d,0\r\n" % size + b"p" * size + b"\r\nOK\r\n"
+    one = _run(stream, [len(stream)])[1]["stray"]
+    cut = len(stream) - size - 6 + min(first, size - 1)  # inside the payload
+    assert _run(stream, [cut])[1]["stray"] == one
