@@ -8,7 +8,6 @@
 # failed flash write) changes no setting; no c line goes out before the first C.
 # FUZZ_EXAMPLES sets the number of examples (see fuzzing.py).
 # Licence: MIT (this project).
-import pytest
 from fuzzing import fuzz
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -170,16 +169,14 @@ def test_fuzz_handler_sequences(seq, paranoid):
         h.after_send()
 
 
-# ---- found by this fuzz, reported (server.py / vehicle.py are not this module's
-# to change). strict: once fixed this XPASSes and fails: drop the marker.
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="C202/C204: no rollback on OSError")
+# ---- found by this fuzz; fixed in ovms/v2/server.py (the vehicle's C202/C204 roll back
+# and answer "Error: settings could not be saved" like C2/C4)
 @fuzz(200)
 @given(st.sampled_from(["MP-0 C202,55", "MP-0 C204,80,90", "MP-0 C204"]), st.text(max_size=8))
 @example("MP-0 C204,80,90", "")
 def test_fuzz_known_bug_vehicle_set_flash_failure(clear, tail):
-    # C2/C4 answer "Error: settings could not be saved" and put the settings
-    # back when the flash write fails; the vehicle's C202/C204 answer
-    # "Internal error" (counted as a handler bug) and keep the new values in RAM
+    # C2/C4 and the vehicle's C202/C204 answer "Error: settings could not be saved"
+    # and put the settings back when the flash write fails
     h, store = _handler("", [])
     h.connected(0)
     before = (list(h.cfg.params), list(h.cfg.features))

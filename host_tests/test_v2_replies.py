@@ -28,3 +28,20 @@ def test_server_ack_goes_to_the_ack_hook():
     got = []
     h.on_ack = got.append
     assert h.handle("MP-0 h17") == [] and got == ["17"]
+
+
+class _FullFlash:
+    def save(self, cfg):
+        raise OSError(28)  # ENOSPC
+
+
+def test_vehicle_setting_that_cannot_be_saved_changes_nothing():
+    # C202/C204 like C2/C4: a failed flash write answers ",1,..." and rolls back
+    for clear in ("MP-0 C202,55", "MP-0 C204,80,90"):
+        h = _handler()
+        h.cfg.store = _FullFlash()
+        before = (list(h.cfg.params), list(h.cfg.features))
+        code = clear[6:9]
+        assert h.handle(clear) == ["MP-0 c%s,1,Error: settings could not be saved" % code]
+        assert (list(h.cfg.params), list(h.cfg.features)) == before
+        assert h.errors == 0

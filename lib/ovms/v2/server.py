@@ -267,7 +267,17 @@ class Handler(Periodic):
 
     def _command(self, code, has, params, now_s):
         if self.vehicle is not None:
-            out = self.vehicle.server_command(code, params)
+            cfg = self.cfg
+            undo = list(cfg.params)
+            try:
+                out = self.vehicle.server_command(code, params)
+            except OSError as e:  # C202/C204: the flash write failed, nothing changes
+                from ovms import log
+
+                log.get("v2").error("saving settings failed: %s", e)
+                cfg.params[:] = undo
+                cfg.load_features()
+                return [fail(code, NOT_SAVED)]
             if out is not None:
                 return out
         if code == 1:
