@@ -1,9 +1,8 @@
-# Boot log and safe mode (firmware/bootlog.py, firmware.app.main): reset cause names,
-# crash-reboots counted across resets, the safe mode after a crash streak, the crash
-# report fields. Both runtimes. Licence: MIT (this project).
-import asyncio
-
-from support import rmtree, run_async, tmpdir
+# Boot log (firmware/bootlog.py): reset cause names, crash-reboots counted across resets,
+# the safe-mode decision after a crash streak, a torn or missing file. Device-portable
+# (the app-level safe mode and crash report: test_app_boot.py). Both runtimes.
+# Licence: MIT (this project).
+from support import rmtree, tmpdir
 
 from firmware import bootlog as bl
 from firmware.bootlog import SAFE_AFTER, BootLog, cause_name
@@ -95,133 +94,5 @@ def test_corrupt_or_missing_file_starts_fresh():
         b = BootLog(d + "/no/such/dir/boot.json")
         i = b.boot("POR")
         assert not i.safe and not b.note_crash("x")
-    finally:
-        rmtree(d)
-
-
-def _board(d, **over):
-    from firmware import sim
-
-    kw = {"CFG_PATH": d + "/ovms.cfg", "BOOT_LOG_PATH": d + "/boot.json", "SIM_SMS": ()}
-    kw.update(over)
-    return sim.host_board(10, **kw)
-
-
-def test_main_starts_safe_mode_after_crash_streak():
-    from firmware import app as app_mod
-    from firmware import sim
-
-    d = tmpdir("boot")
-    try:
-        b = BootLog(d + "/boot.json")
-        for _ in range(SAFE_AFTER):
-            b.boot("RI")
-            b.note_crash("modem: MemoryError")
-
-        class _Stream:
-            # a console that types DIAG once, then nothing more
-            def __init__(self):
-                self.data = [b"DIAG\r"]
-                self.out = b""
-
-            async def read(self, n):
-                if self.data:
-                    return self.data.pop(0)
-                await asyncio.Event().wait()
-
-            def write(self, data):
-                self.out += data
-
-            async def drain(self):
-                pass
-
-        s = _Stream()
-        sim.OUT = lambda t: None
-        try:
-            asyncio.new_event_loop()
-            a = app_mod.main(_board(d, CONSOLE=s), 0.2)
-        finally:
-            sim.OUT = print
-        # safe mode: only the DIAG console ran; no CAN, modem, uplink or tasks
-        assert a.safe and a.boot.streak == SAFE_AFTER and a.boot.crashes == SAFE_AFTER
-        assert a.can is None and a.modem is None and a.uplink is None
-        assert [j.name for j in a.sup.jobs] == ["console"]
-        # (the host has no reset cause: this boot's cause is "", its PIC bits 0000)
-        assert a.fw.net.crashes == SAFE_AFTER and a.fw.net.crash_reason == "0000"
-        assert a.fw.net.crash_text == "modem: MemoryError"
-        text = s.out.decode()
-        assert "Crashes:%d" % SAFE_AFTER in text and "..last: RI RI RI\r\n" in text
-    finally:
-        rmtree(d)
-
-
-def test_escalation_notes_crash_flushes_and_resets():
-    from firmware import app as app_mod
-    from firmware import sim
-
-    d = tmpdir("boot")
-    try:
-        board = _board(d, STRICT=False)
-        a = app_mod.App(board, bootlog=BootLog(d + "/boot.json"))
-        a.bootlog.boot("POR")
-        resets = []
-        flushed = []
-        a.reset = lambda: resets.append(1)
-
-        def wire(app):
-            app.sup.escalate_n = 3
-            app.sup.backoff_min_ms = 1
-            app.sup.backoff_max_ms = 1
-            app.uplink.flush = lambda: flushed.append(1)
-
-            async def bug():
-                await app.clock.sleep_ms(100)
-                raise ValueError("tick bug")
-
-            app.sup.job("ticker").factory = bug
-
-        a.before_start = wire
-        sim.OUT = lambda t: None
-        try:
-            run_async(a.run(30))
-        finally:
-            sim.OUT = print
-        j = a.sup.job("ticker")
-        assert resets == [1] and flushed == [1] and a.sup.escalated is j and j.errors == 3
-        assert a.house.starved >= 0  # the run ended at once: no feed decision needed
-        # the next boot is a crash-reboot with the reason noted before the reset
-        i = BootLog(d + "/boot.json").boot("RI")
-        assert i.crash and i.reason == "ticker: ValueError: tick bug" and i.streak == 1
-    finally:
-        rmtree(d)
-
-
-def test_crash_report_reaches_the_server():
-    # after a crash-reboot the first record of the server session carries the crash
-    # count, the reset-cause bits and the noted reason (a trailing field, protocol §3)
-    from firmware import app as app_mod
-    from firmware import sim
-
-    d = tmpdir("boot")
-    try:
-        b = BootLog(d + "/boot.json")
-        b.boot("POR")
-        b.note_crash("uplink: ValueError: bad line")
-
-        def got_it(app):
-            return app.server is not None and len(app.server.received) >= 1
-
-        sim.OUT = lambda t: None
-        try:
-            asyncio.new_event_loop()
-            a = app_mod.main(_board(d), 0.5, got_it)
-        finally:
-            sim.OUT = print
-        assert not a.safe and a.boot.crash and a.boot.crashes == 1
-        assert a.server.received[0] == (
-            "MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,1,0000,0,"
-            "uplink: ValueError: bad line"
-        )
-        assert a.fw.net.reset_causes == ("POR",)
     finally:
         rmtree(d)

@@ -43,6 +43,9 @@ SKIPS = {
     "test_v2_uplink": "needs sockets (uplink against the loopback OVMS v2 test server)",
     "test_outbox_e2e": "needs sockets (outbox delivery to the loopback OVMS v2 test server)",
     "test_app": "needs sockets and the host board (emulated modem and server on loopback)",
+    "test_app_boot": "needs sockets and the host board (app in safe mode / crash report)",
+    "test_app_boards": "needs the host board (host-only, not frozen) and loopback sockets",
+    "test_app_supervision": "needs sockets and the host board (every task killed in the app)",
 }
 
 _PTY = re.compile(rb"char device redirected to (/dev/pts/\d+)")
@@ -140,11 +143,17 @@ def compile_tests():
     if not os.path.exists(mpy_cross):
         mpy_cross = shutil.which("mpy-cross") or "mpy-cross"
     jobs = []
-    for sub, dst in (("host_tests", out), ("tools", os.path.join(out, "tools"))):
-        for f in sorted(os.listdir(os.path.join(ROOT, sub))):
-            if f.endswith(".py") and not f.endswith("_cpython.py"):
-                jobs.append((os.path.join(ROOT, sub, f), os.path.join(dst, f[:-3] + ".mpy")))
+    for f in sorted(os.listdir(os.path.join(ROOT, "host_tests"))):
+        if f.endswith(".py") and not f.endswith("_cpython.py"):
+            jobs.append((os.path.join(ROOT, "host_tests", f), os.path.join(out, f[:-3] + ".mpy")))
+    for d, dirs, files in os.walk(os.path.join(ROOT, "tools")):  # tools and its packages
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        for f in sorted(files):
+            if f.endswith(".py"):
+                rel = os.path.relpath(os.path.join(d, f[:-3] + ".mpy"), ROOT)
+                jobs.append((os.path.join(d, f), os.path.join(out, rel)))
     for src, dst in jobs:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
         name = os.path.relpath(src, ROOT)  # tracebacks name the repository file
         cmd = [mpy_cross, "-march=armv7m", "-s", name, "-o", dst, src]
         r = subprocess.run(cmd, capture_output=True)
@@ -182,6 +191,11 @@ def run_tests(elf, modules, timeout_s, out=sys.stdout):
             t0 = time.monotonic()
             try:
                 text = m.run(code, timeout_s=timeout_s)
+                if "failed to access" in text and not _RESULT.search(text):
+                    # mpremote could not open the pty (the emulator's serial line stuck
+                    # after the previous session): a fresh boot, one more try
+                    m.boot()
+                    text = m.run(code, timeout_s=timeout_s)
             except subprocess.TimeoutExpired:
                 failed += 1
                 out.write("FAIL %s: no result within %d s (timeout); rebooting\n" % (name, timeout_s))

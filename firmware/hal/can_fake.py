@@ -25,7 +25,7 @@ from array import array
 
 from firmware.hal.can import CANAdapter, EventFlag
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
-from ovms.canlog import parse_line
+from ovms.canlog import LogLineError, parse_line
 
 _MAX_SLEEP_MS = 50  # the feeder looks at least this often (start/stop, clock shifts)
 
@@ -58,27 +58,36 @@ class FakeCan(CANAdapter):
         self.loops = 0  # times the sequence started over
         self.delivered = 0  # frames that reached the FIFO
         self.sent = []  # frames given to send() when not listen-only
-        t_ms = array("L")
-        src_id = array("H")
-        src_dlc = bytearray()
-        src_data = bytearray()
+        # the arrays are sized once from an upper bound (the lines of the files, the length
+        # of `frames`), not grown by doubling: the whole trace fits a board-sized heap
+        # (the emulated Cortex-M's 140 KB) without fragments
+        total = _upper_bound(traces, frames)
+        t_ms = array("L", range(total))  # range has a length: allocated once
+        src_id = array("H", range(total))
+        src_dlc = bytearray(total)
+        src_data = bytearray(8 * total)
+        k = 0
         base = 0  # ms where the current trace starts
-        for item in _sources(traces, frames):
+        self._bad = [0]
+        for item in _sources(traces, frames, self._bad):
             t0 = None
             last = base
             for t_us, can_id, data in item:
+                if k == total:  # a file that grew since it was counted
+                    break
                 if t0 is None:
                     t0 = t_us
                 t = base + (t_us - t0) // (1000 * speed)
-                t_ms.append(t)
-                src_id.append(can_id if can_id <= 0x7FF else 0xFFFF)
+                t_ms[k] = t
+                src_id[k] = can_id if can_id <= 0x7FF else 0xFFFF
                 n = len(data)
-                src_dlc.append(n)
-                src_data.extend(data)
-                src_data.extend(bytes(8 - n))
+                src_dlc[k] = n
+                src_data[8 * k : 8 * k + n] = data
+                k += 1
                 last = t
             base = last + gap_ms // speed + 1
-        self.n = len(t_ms)
+        self.n = k
+        self.bad_lines = self._bad[0]  # malformed trace lines skipped
         self.span_ms = base  # one pass of the whole sequence, gap included
         self._t = t_ms
         self._id = src_id
@@ -226,19 +235,59 @@ class FakeCan(CANAdapter):
             await sleep_ms(1 if wait < 1 else (wait if wait < _MAX_SLEEP_MS else _MAX_SLEEP_MS))
 
 
-def _sources(traces, frames):
+def _sources(traces, frames, bad=None):
     if frames is not None:
         yield frames
     if isinstance(traces, str):
         traces = (traces,)
     for path in traces:
-        yield _read(path)
+        yield read_trace(path, bad)
 
 
-def _read(path):
-    # (t_us, id, data) per frame line of a trace file
+CHUNK = 2048  # bytes per read(): a file on mpremote's mount costs a round trip per read
+
+
+def _upper_bound(traces, frames):
+    # frames the sources can hold at most: len(frames) + the lines of every file
+    n = len(frames) if frames is not None else 0
+    if isinstance(traces, str):
+        traces = (traces,)
+    for path in traces:
+        with open(path) as f:
+            while True:
+                chunk = f.read(CHUNK)
+                if not chunk:
+                    break
+                n += chunk.count("\n")
+        n += 1  # a last line without LF
+    return n
+
+
+def read_trace(path, bad=None):
+    # (t_us, id, data) per frame line of a trace file, read in CHUNK-sized pieces; a
+    # malformed line (canlog.LogLineError) is skipped and counted in bad[0]
     with open(path) as f:
-        for line in f:
-            r = parse_line(line)
+        tail = ""
+        while True:
+            chunk = f.read(CHUNK)
+            if not chunk:
+                break
+            lines = (tail + chunk).split("\n")
+            tail = lines.pop()
+            for line in lines:
+                r = _parse(line, bad)
+                if r is not None:
+                    yield r
+        if tail:
+            r = _parse(tail, bad)
             if r is not None:
                 yield r
+
+
+def _parse(line, bad):
+    try:
+        return parse_line(line)
+    except LogLineError:
+        if bad is not None:
+            bad[0] += 1
+        return None
