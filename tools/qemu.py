@@ -40,6 +40,7 @@ SKIPS = {
     "test_emu": "needs sockets (the SIM800 emulator serves the driver over loopback TCP)",
     "test_sim800": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_sim800_soak": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
+    "test_sim800_exact": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_v2_uplink": "needs sockets (uplink against the loopback OVMS v2 test server)",
     "test_outbox_e2e": "needs sockets (outbox delivery to the loopback OVMS v2 test server)",
     "test_app": "needs sockets and the host board (emulated modem and server on loopback)",
