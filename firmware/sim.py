@@ -205,7 +205,12 @@ def run(argv):
     speed = int(argv[1]) if len(argv) > 1 else 1
     a = app_mod.main(host_board(speed), seconds)
     print_summary(a)
-    return 1 if a.crashes or a.sup.failure is not None else 0
+    return exit_status(a)
+
+
+def exit_status(app):
+    # make sim's exit status: 1 when any task failed (or the run was stopped by one)
+    return 1 if app.crashes or app.sup.failure is not None else 0
 
 
 if __name__ == "__main__":

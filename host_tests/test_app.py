@@ -108,7 +108,7 @@ def test_sim_summary_and_exit_code():
             a.before_start = boom
             run_async(a.run(30))
             sim.print_summary(a)
-            status = 1 if a.crashes or a.sup.failure is not None else 0
+            status = sim.exit_status(a)
         finally:
             sim.OUT = print
         text = "\n".join(lines)
@@ -141,7 +141,7 @@ def _clean_run(board, d):
     asyncio.new_event_loop()
     a = app_mod.main(board, 0.5)
     sim.print_summary(a)
-    return 1 if a.crashes or a.sup.failure is not None else 0
+    return sim.exit_status(a)
 
 
 def test_pick_board():
