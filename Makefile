@@ -129,7 +129,7 @@ fuzz: $(STAMP)
 ## asyncio clock (SIM_SPEED x), the SIM800 emulator in-process, for SIM_SECONDS seconds
 sim: $(STAMP)
 	@mkdir -p build/sim
-	$(MP) -X heapsize=8M -m firmware.sim $(or $(SIM_SECONDS),20) $(or $(SIM_SPEED),1)
+	$(MP) -X heapsize=8M -m tools.sim $(or $(SIM_SECONDS),20) $(or $(SIM_SPEED),1)
 
 ## replay: the replay tool on a bundled real trace
 replay: $(STAMP)

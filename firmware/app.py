@@ -158,10 +158,9 @@ class App:
         sup.add("house", self.house.run)
         self._console_job()
         await self._gps_job()
-        if self.emu is not None:
-            from firmware import sim
-
-            for name, job in sim.jobs(self):
+        jobs = getattr(self.board, "jobs", None)  # a simulation's own jobs (tools/sim.py)
+        if jobs is not None:
+            for name, job in jobs(self):
                 sup.add(name, job)
         clock_task = asyncio.create_task(c.run()) if c is not None else None
         if self.before_start is not None:
@@ -200,9 +199,7 @@ class App:
     async def _gps_job(self):
         b = self.board
         if getattr(b, "GPS_UART", None) == "emu":
-            from firmware import sim
-
-            reader = await sim.open_gps(self)
+            reader = await b.open_gps(self)  # the simulation's hook (tools/sim.py)
         else:
             reader = parts.gps_reader(b)
         if reader is not None:
@@ -303,9 +300,7 @@ async def _uplink(app):
         return None
     port = getattr(b, "SERVER_PORT", 6867)
     if getattr(b, "SERVER", None) == "fake":
-        from firmware import sim
-
-        port = await sim.open_server(app)
+        port = await b.open_server(app)  # the simulation's hook (tools/sim.py)
     modem = app.modem
     app.sms_outbox = _outbox(b, "sms")
     handler = Handler(

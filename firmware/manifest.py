@@ -18,7 +18,7 @@ import os
 
 # Host-only: the simulation drives the emulators in tools/; the host board points at the
 # emulators and at files on the PC. A board image never imports either.
-HOST_ONLY = ("firmware/sim.py", "firmware/boards/host.py", "firmware/manifest.py")
+HOST_ONLY = ("firmware/boards/host.py", "firmware/manifest.py")
 
 try:
     include("$(PORT_DIR)/boards/manifest.py")  # noqa: F821 (manifest API)

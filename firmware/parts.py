@@ -108,10 +108,8 @@ async def modem(app):
         "user": app.cfg.param(PARAM_GPRSUSER),
         "password": app.cfg.param(PARAM_GPRSPASS),
     }
-    if b.MODEM == "emu":
-        from firmware import sim
-
-        return await sim.open_modem(app, kw)
+    if b.MODEM == "emu":  # the simulation's hook (tools/sim.py): device code never
+        return await b.open_modem(app, kw)  # imports tools/
     if b.MODEM != "uart":
         return None
     return modem_uart(b, kw)

@@ -1,4 +1,4 @@
-# The whole application on the host board (firmware/app.py + firmware/sim.py): FakeCan
+# The whole application on the host board (firmware/app.py + tools/sim.py): FakeCan
 # replaying the real traces, the SIM800 emulator in-process, an owner's SMS through the
 # whole chain (CAN -> core -> SMS framework -> modem -> emulator), settings persisted.
 # Time is the host board's virtual clock (firmware/simclock.py): the frames and ticks are
@@ -9,7 +9,7 @@ import asyncio
 from support import rmtree, run_async, tmpdir, wait_until
 
 from firmware import app as app_mod
-from firmware import sim
+from tools import sim
 from firmware.tasks.ticker import Link, Ticker
 from ovms.config import FEATURE_MAXRANGE, Config
 from ovms.store import Store

@@ -166,7 +166,7 @@ def test_ctrl_c_gives_the_repl_with_the_watchdog_kept_fed():
     from support import rmtree, tmpdir
 
     from firmware import app as app_mod
-    from firmware import sim
+    from tools import sim
 
     class CtrlC:
         async def read(self, n):

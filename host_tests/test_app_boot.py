@@ -11,7 +11,7 @@ from firmware.bootlog import SAFE_AFTER, BootLog
 
 
 def _board(d, **over):
-    from firmware import sim
+    from tools import sim
 
     kw = {"CFG_PATH": d + "/ovms.cfg", "BOOT_LOG_PATH": d + "/boot.json", "SIM_SMS": ()}
     kw.update(over)
@@ -20,7 +20,7 @@ def _board(d, **over):
 
 def test_main_starts_safe_mode_after_crash_streak():
     from firmware import app as app_mod
-    from firmware import sim
+    from tools import sim
 
     d = tmpdir("boot")
     try:
@@ -68,7 +68,7 @@ def test_main_starts_safe_mode_after_crash_streak():
 
 def test_escalation_notes_crash_flushes_and_resets():
     from firmware import app as app_mod
-    from firmware import sim
+    from tools import sim
 
     d = tmpdir("boot")
     try:
@@ -111,7 +111,7 @@ def test_crash_report_reaches_the_server():
     # after a crash-reboot the first record of the server session carries the crash
     # count, the reset-cause bits and the noted reason (a trailing field, protocol §3)
     from firmware import app as app_mod
-    from firmware import sim
+    from tools import sim
 
     d = tmpdir("boot")
     try:

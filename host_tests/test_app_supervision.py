@@ -9,7 +9,7 @@ import asyncio
 from support import MODEM_FAST, rmtree, run_async, tmpdir
 
 from firmware import app as app_mod
-from firmware import sim
+from tools import sim
 from firmware.bootlog import BootLog
 
 KILLED = ("ticker", "can_rx", "modem", "uplink", "house", "gps", "console", "sim_report")

@@ -1,8 +1,8 @@
 # The host simulation: the SIM800 emulator in-process, a scripted owner, a console report.
-# Licence: MIT (this project). Host only (imports tools/); firmware.app uses it when the
-# board says MODEM = "emu" (firmware/boards/host.py).
+# Licence: MIT (this project). Host only: it hands the app a host board (firmware/boards/
+# host.py) whose hooks open the emulators; device code never imports this.
 #
-#   micropython -m firmware.sim [seconds [speed]]      (make sim SIM_SECONDS=20 SIM_SPEED=1)
+#   micropython -m tools.sim [seconds [speed]]      (make sim SIM_SECONDS=20 SIM_SPEED=1)
 #
 # What it prints: the modem coming up, the vehicle's STAT text every SIM_STAT_EVERY_S
 # ticks, every SMS the owner sends (SIM_SMS: injected through the emulator, so it takes
@@ -193,6 +193,12 @@ def host_board(speed=1, **over):
             setattr(Board, k, getattr(h, k))
     Board.SPEED = speed
     Board.CAN_TRACES = TRACES
+    # the hooks through which the app reaches the emulators (device code never imports
+    # tools/): MODEM "emu", SERVER "fake", GPS_UART "emu", and the sim's own jobs
+    Board.open_modem = staticmethod(open_modem)
+    Board.open_server = staticmethod(open_server)
+    Board.open_gps = staticmethod(open_gps)
+    Board.jobs = staticmethod(jobs)
     for k in over:
         setattr(Board, k, over[k])
     return Board

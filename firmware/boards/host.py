@@ -2,17 +2,17 @@
 # Licence: MIT (this project).
 #
 # CAN comes from FakeCan replaying candump traces (CAN_TRACES: the paths are given by
-# the simulation or the test, firmware/sim.py; this board names none); the SIM800 is the
+# the simulation or the test, tools/sim.py; this board names none); the SIM800 is the
 # in-process emulator (tools/sim800emu.py) on loopback TCP, the GPS its NMEA port.
 # Time: a virtual clock (firmware/simclock.py) drives the fake CAN, the ticker and the
 # housekeeping, so the result does not depend on the machine's speed. `make sim` runs
-# firmware/sim.py.
+# tools/sim.py.
 
 NAME = "host"
 HARDWARE = "HOST"
 CAN_DRIVER = "fake"
 CAN_BITRATE = 500_000
-CAN_TRACES = ()  # set by firmware/sim.py (or a test)
+CAN_TRACES = ()  # set by tools/sim.py (or a test)
 CAN_FIFO = 32  # frames the fake controller buffers
 CLOCK = "virtual"  # firmware/simclock.VirtualClock, SPEED x the wall clock
 CLOCK_STEP_MS = 10
@@ -41,6 +41,6 @@ DEFAULT_PARAMS = {
 WDT_MS = 0  # no watchdog on the host
 TICK_MS = 1000
 STRICT = True  # development build: the first unexpected exception stops the run
-# the simulation script (firmware/sim.py): SMS from the owner, at sim seconds
+# the simulation script (tools/sim.py): SMS from the owner, at sim seconds
 SIM_SMS = ((4, "STAT"),)
 SIM_STAT_EVERY_S = 5  # print the STAT text every this many ticks
