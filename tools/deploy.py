@@ -32,7 +32,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGE = os.path.join(ROOT, "build", "deploy")
 PACKAGES = ("firmware", "ovms", "logging", "asyncio")  # what the image freezes
-HOST_ONLY = ("firmware/sim.py", "firmware/boards/host.py", "firmware/manifest.py")
+HOST_ONLY = ("firmware/boards/host.py", "firmware/manifest.py")
 
 
 class DeployError(Exception):
