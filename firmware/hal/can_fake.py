@@ -291,3 +291,67 @@ def _parse(line, bad):
         if bad is not None:
             bad[0] += 1
         return None
+
+
+class StreamCan(FakeCan):
+    # FakeCan that reads its traces as the bus time advances instead of holding them in
+    # RAM (one frame looked ahead): for long host runs in a board-sized heap (make
+    # heap-report). Same timing, filter, FIFO and loop rules; `stop_after_ms` ends the
+    # bus (the car switched off and silent) at that bus time.
+    def __init__(
+        self, traces, speed=1, depth=32, loop=True, gap_ms=10, clock=None, stop_after_ms=-1, **kw
+    ):
+        super().__init__((), speed, depth, loop, gap_ms, None, False, clock, **kw)
+        self._paths = (traces,) if isinstance(traces, str) else tuple(traces)
+        self._stop_ms = stop_after_ms
+        self._slot = bytearray(8)
+        self._gen = self._frames()
+        self._ahead = None  # (t_ms, id, dlc) of the frame read ahead; data in _slot
+        self.n = 1  # something to play (FakeCan's feeder checks it)
+        self._read_ahead()
+
+    def _frames(self):
+        # every trace in turn, then (loop) again; yields (t_ms on the bus, id, data)
+        base = 0
+        while True:
+            for path in self._paths:
+                t0 = None
+                last = base
+                for t_us, can_id, data in read_trace(path, self._bad):
+                    if t0 is None:
+                        t0 = t_us
+                    last = base + (t_us - t0) // (1000 * self.speed)
+                    yield last, can_id, data
+                base = last + self.gap_ms // self.speed + 1
+            if not self.loop:
+                return
+            self.loops += 1
+
+    def _read_ahead(self):
+        try:
+            t, can_id, data = next(self._gen)
+        except StopIteration:
+            self._ahead = None
+            return
+        n = len(data)
+        s = self._slot
+        s[:n] = data
+        self._ahead = (t, can_id if can_id <= 0x7FF else 0xFFFF, n)
+
+    def advance(self, now_ms):
+        got = 0
+        stop = self._stop_ms
+        while self._ahead is not None:
+            t, can_id, n = self._ahead
+            if stop >= 0 and t >= stop:
+                self._ahead = None
+                break
+            if t > now_ms:
+                break
+            self._put(can_id, n, self._slot, 0)
+            got += 1
+            self._read_ahead()
+        return got
+
+    def next_due_ms(self):
+        return -1 if self._ahead is None else self._ahead[0]
