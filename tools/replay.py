@@ -51,7 +51,9 @@ class UsageError(Exception):
 
 
 def parse_until(text):
-    # seconds -> microseconds: "130", "12.5", or with a decimal exponent "1e8"
+    # seconds -> microseconds: "130", "12.5", or with a decimal exponent "1e8".
+    # D48: an exponent is accepted (a user asking for 10^8 s types 1e8), and
+    # anything above 10^12 s (31,000 years) is a usage error, not a long wait.
     mant, e, exp = text.lower().partition("e")
     us = parse_time_us(mant)
     if e:
