@@ -167,13 +167,14 @@ def test_gps_log_format():
     v.gps_fix(51257704, -120000, 139, 242)
     v.st.net_sq = 20
     v.tick()
+    from ovms import units
     from ovms.twizy import records
 
     assert (
         records.gps_log(v.st)
         == "MP-0 HRT-GPS-Log,27731,86400,51.257704,-0.120000,139,242,0,1,119,20"
     )
-    assert records.degrees(-1) == "-0.000001"
+    assert units.degrees(-1) == "-0.000001"
 
 
 def test_streaming_every_5s_while_moving():

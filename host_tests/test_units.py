@@ -1,5 +1,5 @@
 # spec §0.3, §9.1: integer conversions and number formats
-from ovms.twizy.units import atoi, f2, f3, hex4, isqrt, km2mi, mi2km, signed, tdiv
+from ovms.units import atoi, f2, f3, hex4, isqrt, km2mi, mi2km, signed, tdiv
 
 
 def test_km2mi_examples():

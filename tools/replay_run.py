@@ -21,8 +21,8 @@ from ovms.sms import Framework
 from ovms.store import Store
 from ovms.twizy import vehicle as vehicle_mod
 from ovms.twizy.state import DROP_COUNTERS
-from ovms.twizy.units import mi2km
 from ovms.twizy.vehicle import Twizy
+from ovms.units import mi2km
 
 SECOND_US = 1000000
 MINUTE_US = 60 * SECOND_US

@@ -27,7 +27,7 @@
 # for paths that do not check (server C4, old settings files), drops control
 # characters and '"' from the AT slots: they never reach an AT command.
 
-from ovms.twizy.units import atoi
+from ovms.units import atoi
 
 N_PARAMS = 32
 N_FEATURES = 16

@@ -42,8 +42,7 @@ from ovms.config import (
     check_param,
 )
 from ovms.sms_auth import normal_number, password_error
-from ovms.twizy.records import degrees
-from ovms.twizy.units import hex4, mi2km
+from ovms.units import degrees, hex4, mi2km
 
 NOT_SUPPORTED = "Not supported by this vehicle (Renault Twizy)"
 ERR_NOT_SAVED = "Error: settings could not be saved"

@@ -1,4 +1,6 @@
-# Integer unit helpers shared by every Twizy output (spec §0.3, conventions).
+# Integer unit and number-text helpers of the framework and every vehicle (twizy-vehicle.md
+# §0.3 conventions). Framework level: ovms.config, ovms.sms* and ovms.v2 use them, so they
+# must not live under a vehicle (issue 11).
 # Licence: MIT (this project).
 #
 # Ranges and the odometer are held in whole miles, as the 2013 firmware did, so
@@ -73,3 +75,10 @@ def isqrt(n):
         x = y
         y = (x + n // x) >> 1
     return x
+
+
+def degrees(e6):
+    # micro-degrees -> exactly six decimals, truncated toward zero, "-" for S/W
+    sign = "-" if e6 < 0 else ""
+    a = -e6 if e6 < 0 else e6
+    return "%s%d.%06d" % (sign, a // 1000000, a % 1000000)

@@ -23,7 +23,7 @@ from ovms.twizy.state import (
     NTF_BATTERY_STATS,
     SENSORS_START,
 )
-from ovms.twizy.units import f2, f3, isqrt, signed
+from ovms.units import f2, f3, isqrt, signed
 
 _CELL_ALERT_DEV = const(20)  # 100 mV
 _TEMP_ALERT_DEV = const(3)  # 3 degC

@@ -21,7 +21,7 @@ from ovms.twizy.state import (
     REQ_CHARGE,
     REQ_STAT,
 )
-from ovms.twizy.units import km2mi
+from ovms.units import km2mi
 
 _CV_SOC = const(9400)  # constant-voltage ("topping off") phase starts at 94.00 %
 _T_CC = const(180)  # minutes for 0 -> 94 %

@@ -13,7 +13,7 @@ except ImportError:  # CPython
 
 
 from ovms.twizy.state import CONST, DOWN, UP
-from ovms.twizy.units import tdiv
+from ovms.units import tdiv
 
 WH = const(22500)  # accumulator units per Wh
 _MIN_SECTION_M = const(100)  # level section length

@@ -5,17 +5,11 @@
 
 from ovms.twizy import texts
 from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF
+from ovms.units import degrees
 
 _STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
 
 CAPABILITIES = "MP-0 VC6,C200-208,C1-6,C40-41,C49"
-
-
-def degrees(e6):
-    # micro-degrees -> exactly six decimals, truncated toward zero, "-" for S/W
-    sign = "-" if e6 < 0 else ""
-    a = -e6 if e6 < 0 else e6
-    return "%s%d.%06d" % (sign, a // 1000000, a % 1000000)
 
 
 def gps_log(st):

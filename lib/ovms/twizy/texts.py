@@ -6,7 +6,7 @@
 
 from ovms.twizy import charge
 from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT
-from ovms.twizy.units import f2, mi2km
+from ovms.units import f2, mi2km
 
 _CHARGE_LINES = {
     CHG_CHARGING: "Charging",

@@ -35,7 +35,7 @@ from ovms.twizy.state import (
     SENSORS_READY,
     State,
 )
-from ovms.twizy.units import atoi, hex4, km2mi
+from ovms.units import atoi, hex4, km2mi
 
 VEHICLE_TYPE = "RT"
 VEHICLE_VERSION = "2.5"

@@ -39,7 +39,7 @@ def periodic_due(now_s, last_s, apps, busy):
 
 def location_l(st):
     # L: lat, lon (6 decimals), direction, altitude, GPS lock, GPS staleness
-    from ovms.twizy.records import degrees
+    from ovms.units import degrees
 
     return "MP-0 L%s,%s,%d,%d,%d,%d" % (
         degrees(st.lat_e6),
