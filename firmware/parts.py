@@ -33,6 +33,8 @@ def clock(b):
 def can(b, ids, vclock=None):
     # the CAN adapter, listen-only from its construction; ids: the vehicle's CAN IDs
     kind = b.CAN_DRIVER
+    if kind == "board":  # a host tool's own fake controller (tools/heap_device.py)
+        return b.open_can(ids, vclock)
     if kind == "fake":
         from firmware.hal.can_fake import FakeCan
 

@@ -1,0 +1,128 @@
+# The device side of `make heap-report`: the whole firmware (frozen) in the 32-bit unix
+# port with a board-sized heap, its modem and server over loopback TCP to the processes
+# tools/heap_report.py runs, its CAN bus streamed from the real traces (StreamCan).
+# Licence: MIT (this project). Host tool: runs on MicroPython, device code never imports it.
+#
+#   micropython -X heapsize=64K -m tools.heap_device EMU_PORT SERVER_PORT HOURS CAN_HOURS
+#       SPEED TRACE...
+#
+# Every simulated minute it prints one line
+#   HEAP t=<sim s> alloc=<bytes after gc> free=<bytes>
+# followed by micropython.mem_info() (its "max free sz" is the largest free block, in
+# 16-byte blocks), and at the end "HEAPDONE memory_errors=<n> task_errors=<n> ticks=<n> frames=<n> ...".
+
+import gc
+import sys
+
+import micropython
+
+from firmware.hal.can_fake import StreamCan
+from ovms.aio import sleep_ms
+
+_ARGS = {}
+
+
+class Board:
+    NAME = "heap"
+    HARDWARE = "HEAP32"
+    CAN_DRIVER = "board"  # open_can below: the traces streamed (StreamCan)
+    CAN_BITRATE = 500_000
+    CAN_FIFO = 32
+    CLOCK = "virtual"
+    CLOCK_STEP_MS = 10
+    SPEED = 60
+    MODEM = "emu"  # through the hooks below: a real TCP socket to the emulator process
+    MODEM_TIMING = None
+    GNSS = True
+    GPS_UART = None
+    CONSOLE = None
+    CFG_PATH = "state/ovms.cfg"
+    BOOT_LOG_PATH = "state/boot.json"
+    OUTBOX_PATH = "state/outbox"
+    SAFE_PIN = None
+    NET = "modem"
+    SERVER = "fake"
+    DEFAULT_PARAMS = {
+        0: "+4915100000000",
+        3: "SMS,IP",
+        4: "127.0.0.1",
+        5: "internet",
+        8: "TWIZYHEAP",
+        9: "HEAPPASS",
+    }
+    WDT_MS = 0
+    TICK_MS = 1000
+    STRICT = False  # production rules: a MemoryError is counted and the task restarted
+
+    @staticmethod
+    async def open_modem(app, kw):
+        import asyncio
+
+        from firmware.hal.sim800 import Sim800
+
+        r, w = await asyncio.open_connection("127.0.0.1", _ARGS["emu"])
+        return Sim800(r, w, **kw)
+
+    @staticmethod
+    def open_can(ids, clock):
+        return _can(clock, ids)
+
+    @staticmethod
+    async def open_server(app):
+        return _ARGS["server"]
+
+    @staticmethod
+    def jobs(app):
+        return [("heap_probe", lambda: _probe(app))]
+
+
+def _can(clock, ids):
+    return StreamCan(
+        _ARGS["traces"],
+        depth=Board.CAN_FIFO,
+        loop=True,
+        clock=clock,
+        stop_after_ms=int(_ARGS["can_hours"] * 3600 * 1000),
+        ids=ids,
+    )
+
+
+async def _probe(app):
+    next_s = 0
+    while True:
+        t = app.clock.now // 1000 if app.clock is not None else 0
+        if t >= next_s:
+            next_s = t + 60
+            gc.collect()
+            print("HEAP t=%d alloc=%d free=%d" % (t, gc.mem_alloc(), gc.mem_free()))
+            micropython.mem_info()
+        await sleep_ms(1000)
+
+
+def main(argv):
+    _ARGS["emu"] = int(argv[0])
+    _ARGS["server"] = int(argv[1])
+    hours = float(argv[2])
+    _ARGS["can_hours"] = float(argv[3])
+    Board.SPEED = int(argv[4])
+    _ARGS["traces"] = tuple(argv[5:])
+    from firmware import app as app_mod
+
+    a = app_mod.main(Board, hours * 3600 / Board.SPEED)
+    s = a.summary()
+    mem = 0
+    errors = 0
+    for j in a.sup.jobs + [a.sup.loop_job]:
+        mem += j.memory_errors
+        errors += j.errors
+    gc.collect()
+    print(
+        "HEAPDONE memory_errors=%d task_errors=%d ticks=%d frames=%d sms_in=%d sms_out=%d "
+        "alloc=%d" % (mem, errors, s["ticks"], s["frames"], s["sms_in"], s["sms_out"], gc.mem_alloc())
+    )
+    for line in a.sup.report():
+        print("task " + line)
+    return 0
+
+
+main(sys.argv[1:])

