@@ -34,7 +34,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
               --no-install-recommends
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
-        deps-unix32 deploy mpy lint bench fuzz sim replay clean
+        deps-unix32 deploy heap-report soak fuzz-security mpy lint bench fuzz sim replay clean
 
 all: test
 
@@ -96,6 +96,20 @@ deps-qemu:
 deps-unix32:
 	@ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1 \
 	  || $(APT_INSTALL) gcc-multilib)
+
+## heap-report: the whole firmware (frozen) on the 32-bit unix port in a board-sized heap
+## for a simulated day (HEAP=64K HOURS=24 CAN_HOURS=4.5 SPEED=600)
+heap-report: $(STAMP) unix32
+	$(PY) -m tools.heap_report --micropython $(MP32) --heap $(or $(HEAP),64K) \
+	  --hours $(or $(HOURS),24) --can-hours $(or $(CAN_HOURS),4.5) --speed $(or $(SPEED),600)
+
+## soak: the SIM800 fault soak, 20 seeds x (CPython, unix port), two runs at a time
+soak: $(STAMP)
+	$(PY) tools/soak.py --seeds 1-20 --jobs 2
+
+## fuzz-security: the 50,000-step stranger fuzz (random senders, REGISTER/PASS guesses)
+fuzz-security: $(STAMP)
+	FUZZ_EXAMPLES=50000 $(PY) -m pytest host_tests/test_security_fuzz_cpython.py
 
 ## deploy: copy the firmware to a board with mpremote (PORT=/dev/ttyACM0; DEPLOY_MODE=frozen
 ## for a board flashed with the frozen image, mpy for .mpy files on any firmware >= 1.23)
