@@ -133,6 +133,8 @@ class App:
         self.modem = await parts.modem(self)
         self.uplink = await _uplink(self)
         self.link = _link(self)  # the vehicle's channels, each behind a durable outbox
+        for text in self.cfg.notices:  # boot news for the owner (ovms.owner, D35/D38):
+            self.link.send_sms(text)  # into the SMS outbox, sent once the modem is up
         self.ticker = Ticker(v, self.link, self.tick_ms, clock=c)
         sup.add("ticker", self.ticker.run)
         checks = ()

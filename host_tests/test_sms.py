@@ -293,6 +293,8 @@ def test_diag():
             "\n ..last: BOR TO"
         )
     ]
+    net.outbox_dropped = 7  # the full outbox dropped the oldest entries (issue 8)
+    assert fw.handle(OWNER, "DIAG")[0].endswith("..last: BOR TO\n Outbox lost:7")
 
 
 def test_features():

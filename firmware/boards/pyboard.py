@@ -17,6 +17,8 @@ GPS_UART = None  # or (uart id, baud, rxbuf): a standalone NMEA GPS, e.g. (6, 96
 CONSOLE = "stdin"  # the DIAG console on the USB VCP (the REPL's stream: Ctrl-C still
 #                    stops the firmware and gives the REPL to mpremote)
 CFG_PATH = "/flash/ovms.cfg"
+OUTBOX_PATH = "/flash/outbox"  # durable outbox journals (lib/ovms/outbox.py)
+OUTBOX_BYTES = 24_576  # per channel; the internal flash FAT has about 100 KB in all
 BOOT_LOG_PATH = "/flash/boot.json"
 SAFE_PIN = ("B3", 0)  # the USR button (board pin names X17 / SW = PB3; pull-up,
 #                       reads 0 pressed: MICROPY_HW_USRSW_PRESSED 0 in PYBV11's board file)

@@ -124,6 +124,7 @@ class NetStatus:
         self.v12_dv = 0  # 12 V line in 1/10 V, 0 = not measured
         self.red_led = 0  # LED codes as shown by DIAG
         self.grn_led = 0
+        self.outbox_dropped = 0  # entries the full outboxes dropped (uplink keeps it)
 
 
 class _NoState:
