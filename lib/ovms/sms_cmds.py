@@ -309,10 +309,10 @@ class Commands:
         if net.v12_dv:
             out += "\n 12V Line:%d.%d" % (net.v12_dv // 10, net.v12_dv % 10)
         out += "\n Crashes:%d" % net.crashes
-        if net.outbox_dropped:  # records/alerts a full outbox dropped (ovms/outbox.py)
-            out += "\n Outbox lost:%d" % net.outbox_dropped
         if net.reset_causes:
             out += "\n ..last:" + "".join([" " + c for c in net.reset_causes])
+        if net.outbox_dropped:  # records/alerts a full outbox dropped (ovms/outbox.py)
+            out += "\n Outbox lost:%d" % net.outbox_dropped
         return [out]
 
     def _features_q(self, sender, word, args):
