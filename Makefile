@@ -58,6 +58,7 @@ test-micropython: $(STAMP)
 ## test-qemu: the device-portable tests on the emulated Cortex-M (MPS2-AN385, Cortex-M3,
 ## board-sized heap), one mpremote session per module
 test-qemu: $(STAMP) qemu
+	QEMU_ELF=$(QEMU_ELF) $(PY) -m pytest -q host_tests/check_replay_qemu.py
 	$(PY) -m tools.qemu --elf $(QEMU_ELF) --timeout 300 test
 
 ## qemu: the firmware frozen into MicroPython's qemu port (Debian toolchain, installed

@@ -225,6 +225,50 @@ def run_tests(elf, modules, timeout_s, out=sys.stdout):
     return 1 if failed else 0
 
 
+def run_replay(args, elf=None, timeout_s=1800, out=sys.stdout, compile=True):
+    # python3 -m tools.replay --runtime qemu ...: the replay tool inside the emulated
+    # Cortex-M (the core frozen in the image). The host's "/" is mounted, so file
+    # arguments are read over the serial link as /remote/<absolute path>; the output
+    # comes back line by line (CR LF -> LF).
+    elf = elf or DEFAULT_ELF or os.path.join(
+        os.environ.get("MP_CACHE", os.path.expanduser("~/.cache/twizy-ovms")),
+        "build-qemu-MPS2_AN385",
+        "firmware.elf",
+    )
+    dev = []
+    for a in args:
+        if not a.startswith("-") and os.path.exists(a):
+            a = "/remote" + os.path.abspath(a)
+        dev.append(a)
+    if compile:
+        compile_tests()
+    code = (
+        "import sys\n"
+        "sys.path[:] = ['.frozen', '/remote%s/%s', '/remote%s']\n"
+        "from tools import replay\n"
+        "r = replay.main(%r)\n"
+        "print('\\x00replay-exit %%d' %% r)\n" % (ROOT, TESTS_REL, ROOT, dev)
+    )
+    m = Machine(elf)
+    try:
+        m.boot()
+        text = m.run(code, mount="/", timeout_s=timeout_s)
+    finally:
+        m.stop()
+    lines = text.split("\n")
+    if lines and lines[0].startswith("Local directory"):
+        lines = lines[1:]
+    rc = 1
+    body = []
+    for line in lines:
+        if line.startswith("\x00replay-exit "):
+            rc = int(line.split()[1])
+            continue
+        body.append(line)
+    out.write("\n".join(body).rstrip("\n") + "\n")
+    return rc
+
+
 def main(argv):
     elf = DEFAULT_ELF
     timeout_s = 300

@@ -24,7 +24,8 @@
 #   --records             print every server line as "[t=SECONDS] LINE" (CR shown as \r)
 #   --alerts              print every SMS the module sends on its own (LF shown as \n)
 #   --state               print one JSON object with the final state
-#   --runtime cpython|micropython
+#   --runtime cpython|micropython|qemu   (qemu: inside the emulated Cortex-M with the
+#                                         firmware frozen in, tools/qemu.py)
 #   --exact-ticks         tick every simulated second, also through idle time (slow;
 #                         the output is the same, see tools/replay_run.py D47)
 
@@ -138,8 +139,8 @@ def parse_args(argv):
             i += 2
         elif a == "--runtime":
             v = value()
-            if v not in ("cpython", "micropython"):
-                raise UsageError("--runtime must be cpython or micropython")
+            if v not in ("cpython", "micropython", "qemu"):
+                raise UsageError("--runtime must be cpython, micropython or qemu")
             opts["runtime"] = v
             i += 2
         elif a in ("--records", "--alerts", "--state"):
@@ -180,16 +181,7 @@ def replay(opts):
     return vehicle
 
 
-def _run_micropython(argv):
-    import os
-    import subprocess
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if not os.path.exists(exe):
-        exe = "micropython"
-    env = dict(os.environ)
-    env["MICROPYPATH"] = ".frozen:%s:%s" % (os.path.join(root, "lib"), root)
+def _without_runtime(argv):
     args = []
     skip = False
     for a in argv:
@@ -200,6 +192,20 @@ def _run_micropython(argv):
             skip = True
             continue
         args.append(a)
+    return args
+
+
+def _run_micropython(argv):
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
+    if not os.path.exists(exe):
+        exe = "micropython"
+    env = dict(os.environ)
+    env["MICROPYPATH"] = ".frozen:%s:%s" % (os.path.join(root, "lib"), root)
+    args = _without_runtime(argv)
     return subprocess.call([exe, "-X", "heapsize=16M", "-m", "tools.replay"] + args, env=env)
 
 
@@ -212,6 +218,10 @@ def main(argv):
             sys.stderr.write("replay: %s\n" % msg)
         sys.stderr.write(USAGE + "\n")
         return 2 if msg else 0
+    if opts["runtime"] == "qemu" and sys.implementation.name != "micropython":
+        from tools import qemu
+
+        return qemu.run_replay(_without_runtime(argv))
     if opts["runtime"] == "micropython" and sys.implementation.name != "micropython":
         return _run_micropython(argv)
     try:

@@ -55,21 +55,53 @@ class _Skips:
             )
 
 
+READ_CHUNK = 4096  # bytes per read(): on the emulated Cortex-M a file on mpremote's mount
+#                   costs a serial round trip per read() (and its files take no readline
+#                   size), so lines are split here from large chunks
+
+
+def _raw_lines(f):
+    # -> (raw line with its b"\n" if any, too_long) per line; memory stays bounded by
+    # MAX_LINE_BYTES + READ_CHUNK whatever the file holds
+    tail = b""
+    dropping = False  # inside an over-long line: skip to its end
+    while True:
+        chunk = f.read(READ_CHUNK)
+        if not chunk:
+            break
+        data = tail + chunk if tail else chunk
+        start = 0
+        while True:
+            i = data.find(b"\n", start)
+            if i < 0:
+                break
+            line = data[start : i + 1]
+            start = i + 1
+            if dropping:
+                dropping = False
+                yield b"", True
+            elif len(line) > MAX_LINE_BYTES:
+                yield b"", True
+            else:
+                yield line, False
+        tail = data[start:]
+        if len(tail) > MAX_LINE_BYTES:
+            tail = b""
+            dropping = True
+    if dropping or len(tail) >= MAX_LINE_BYTES:
+        yield b"", True
+    elif tail:
+        yield tail, False
+
+
 def text_lines(path, skips):
     # -> (lineno, str) per line of a file, streamed. Over-long lines and lines
     # with bytes outside ASCII are skipped and counted, except comments ("#").
     with open(path, "rb") as f:
         lineno = 0
-        while True:
-            raw = f.readline(MAX_LINE_BYTES)
-            if not raw:
-                break
+        for raw, too_long in _raw_lines(f):
             lineno += 1
-            if len(raw) == MAX_LINE_BYTES and raw[-1:] != b"\n":
-                while True:  # drop the rest of the line
-                    more = f.readline(MAX_LINE_BYTES)
-                    if not more or more[-1:] == b"\n":
-                        break
+            if too_long:
                 skips.skip(lineno, "line longer than %d bytes" % MAX_LINE_BYTES)
                 continue
             if max(raw) > 0x7E:
