@@ -96,7 +96,8 @@ async def _probe(app):
             gc.collect()
             print("HEAP t=%d alloc=%d free=%d" % (t, gc.mem_alloc(), gc.mem_free()))
             micropython.mem_info()
-        await sleep_ms(1000)
+        c = app.clock  # simulated seconds (the virtual clock), not wall time
+        await (c.sleep_ms(1000) if c is not None else sleep_ms(1000))
 
 
 def main(argv):
