@@ -177,8 +177,14 @@ def test_c4_set_param():
     h.fw.on_vehicle_reinit = lambda: reinit.append(1)
     assert h.handle("MP-0 C4,3,SMS,IP") == ["MP-0 c4,0"]
     assert h.cfg.params[3] == "SMS,IP"
-    assert h.handle("MP-0 C4,5," + "x" * 40) == ["MP-0 c4,0"]
-    assert h.cfg.params[5] == "x" * 31
+    # over-long values are refused, never clipped (D39: the SMS path's checks)
+    r = h.handle("MP-0 C4,5," + "x" * 40)
+    assert r == ["MP-0 c4,1,Error: parameter 5 is longer than 31 characters"], r
+    assert h.cfg.params[5] == ""
+    assert h.handle("MP-0 C4,5,inter\rnet")[0].startswith("MP-0 c4,1,")
+    assert h.handle("MP-0 C2,9,500")[0].startswith("MP-0 c2,1,")
+    assert net == []
+    assert h.handle("MP-0 C4,5,internet") == ["MP-0 c4,0"]
     assert net == [1] and reinit == []
     assert h.handle("MP-0 C4,2,M") == ["MP-0 c4,0"]
     assert reinit == [1] and h.cfg.units() == "M"

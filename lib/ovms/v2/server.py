@@ -54,6 +54,8 @@ from ovms.config import (
     PARAM_SERVERPASS,
     PARAM_VEHICLEID,
     PARAM_VEHICLETYPE,
+    check_feature,
+    check_param,
 )
 from ovms.sms import save_or_rollback
 from ovms.v2 import codec
@@ -336,6 +338,11 @@ class Handler(Periodic):
         if not _digits(k_text) or int(k_text) >= limit:
             return [fail(code, OUT_OF_RANGE)]
         k = int(k_text)
+        # the same value checks as the SMS path (D39): a server cannot store what an SMS
+        # could not (control characters towards AT commands, over-long values, caps)
+        err = check_feature(k, value) if code == 2 else check_param(k, value)
+        if err:
+            return [fail(code, err.replace(",", ";"))]
         cfg = self.cfg
         undo = list(cfg.params)
         if code == 2:
