@@ -127,8 +127,15 @@ def report(opts):
     _compile()
     rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(_run(opts))
     if not samples or done is None:
-        sys.stdout.write("heap-report: the device run did not finish (exit %d); its last lines:\n" % rc)
+        sys.stdout.write("the device run did not finish (exit %d); its last lines:\n" % rc)
         sys.stdout.write("\n".join(tail) + "\n")
+        allocs = sorted(a for _t, a, _f in samples) or [0]
+        errors = len(mem_lines) or int(any(["MemoryError" in t for t in tail]))
+        sys.stdout.write(
+            "heap-report: steady %d bytes, peak %d bytes, heap %d, MemoryError %d (run ended "
+            "after %d simulated minutes)\n"
+            % (allocs[len(allocs) // 2], allocs[-1], opts["heap"], errors, len(samples))
+        )
         return 1
     allocs = sorted(a for _t, a, _f in samples)
     steady = allocs[len(allocs) // 2]
