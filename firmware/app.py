@@ -164,7 +164,7 @@ class App:
         if jobs is not None:
             for name, job in jobs(self):
                 sup.add(name, job)
-        clock_task = asyncio.create_task(c.run()) if c is not None else None
+        clock_task = self._clock_task = asyncio.create_task(c.run()) if c is not None else None
         if self.before_start is not None:
             self.before_start(self)
         try:
@@ -189,6 +189,9 @@ class App:
         end_ms = int(seconds * 1000 * getattr(self.board, "SPEED", 1))
         while not done.is_set() and c.now < 10 * end_ms:
             if c.now >= end_ms and (until is None or until(self)):
+                return
+            if self._clock_task.done():  # the virtual clock died: simulated time has
+                self.log.error("the virtual clock stopped at %d ms", c.now)  # stopped
                 return
             await wait_event(done, 20)
 

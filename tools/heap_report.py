@@ -96,6 +96,8 @@ async def _run(opts):
             break
         text = line.decode("utf-8", "replace").rstrip()
         tail = (tail + [text])[-40:]
+        if opts.get("verbose"):
+            sys.stdout.write("| " + text + "\n")
         m = _HEAP.search(text)
         if m:
             t = int(m.group(1))
@@ -162,7 +164,7 @@ def report(opts):
 
 def main(argv):
     opts = {"micropython": None, "heap": 65536, "hours": 24.0, "can_hours": 4.5, "speed": 60,
-            "sms_every": 600}
+            "sms_every": 600, "verbose": 0}
     i = 0
     try:
         while i < len(argv):

@@ -317,7 +317,7 @@ class StreamCan(FakeCan):
             for path in self._paths:
                 t0 = None
                 last = base
-                for t_us, can_id, data in read_trace(path, self._bad):
+                for t_us, can_id, data in _trace_lines(path, self._bad):
                     if t0 is None:
                         t0 = t_us
                     last = base + (t_us - t0) // (1000 * self.speed)
@@ -355,3 +355,13 @@ class StreamCan(FakeCan):
 
     def next_due_ms(self):
         return -1 if self._ahead is None else self._ahead[0]
+
+
+def _trace_lines(path, bad):
+    # StreamCan's reader: one line at a time (small, short-lived allocations only: no
+    # chunk buffers that a fragmented board-sized heap could not place)
+    with open(path) as f:
+        for line in f:
+            r = _parse(line, bad)
+            if r is not None:
+                yield r
