@@ -34,7 +34,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
               --no-install-recommends
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
-        deps-unix32 deploy heap-report soak fuzz-security mpy lint bench fuzz sim replay clean
+        deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean
 
 all: test
 
@@ -136,9 +136,13 @@ bench: $(STAMP)
 	$(MP) -X heapsize=16M tools/bench.py
 	$(PY) tools/bench.py
 
-## fuzz: the long hypothesis runs
+## fuzz: the long hypothesis runs, FUZZ_EXAMPLES examples per fuzz test (default 200,000)
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=200000 $(PY) -m pytest host_tests -k fuzz
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200000) $(PY) -m pytest -q --hypothesis-show-statistics host_tests -k fuzz
+
+## replay-big: 1,000,000 generated frames through the replay tool, unix port and CPython
+replay-big: $(STAMP)
+	REPLAY_BIG_FRAMES=$(or $(REPLAY_BIG_FRAMES),1000000) $(PY) -m pytest -q -s host_tests/test_replay_cpython.py -k big_log
 
 ## sim: the app on the unix port with the host board: the bundled traces replayed on the
 ## asyncio clock (SIM_SPEED x), the SIM800 emulator in-process, for SIM_SECONDS seconds
