@@ -9,10 +9,10 @@ import asyncio
 from support import rmtree, run_async, tmpdir, wait_until
 
 from firmware import app as app_mod
-from tools import sim
 from firmware.tasks.ticker import Link, Ticker
 from ovms.config import FEATURE_MAXRANGE, Config
 from ovms.store import Store
+from tools import sim
 
 OWNER = "+4915100000000"
 

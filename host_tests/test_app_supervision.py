@@ -9,8 +9,8 @@ import asyncio
 from support import MODEM_FAST, rmtree, run_async, tmpdir
 
 from firmware import app as app_mod
-from tools import sim
 from firmware.bootlog import BootLog
+from tools import sim
 
 KILLED = ("ticker", "can_rx", "modem", "uplink", "house", "gps", "console", "sim_report")
 

@@ -72,7 +72,11 @@ def test_deploy_mpy_then_frozen_cleans_every_shadow():
         assert "lib/firmware/boards/host.mpy" not in files
         # the deployed board imports the firmware from the .mpy files
         r = subprocess.run(
-            [MICROPYTHON, "-c", "import firmware.app as a, ovms.at as b; print(a.__file__, b.__file__)"],
+            [
+                MICROPYTHON,
+                "-c",
+                "import firmware.app as a, ovms.at as b; print(a.__file__, b.__file__)",
+            ],
             cwd=flash,
             env=dict(os.environ, MICROPYPATH=".frozen:lib"),
             capture_output=True,

@@ -10,7 +10,6 @@
 # Licence: MIT (this project).
 import asyncio
 
-import pytest
 from fuzzing import fuzz
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -215,7 +214,6 @@ def test_fuzz_urc_after_garbage(garbage, cut):
 # ---- found by this fuzz, reported (sim800_reader.py is not this module's to
 # change). strict: once fixed this XPASSes and fails: drop the marker and compare
 # the whole counters in _same().
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="stray payload counted per piece")
 @fuzz(300)
 @given(st.integers(1, 40), st.integers(1, 300))
 @example(4, 3)

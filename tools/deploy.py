@@ -42,7 +42,7 @@ class DeployError(Exception):
 def device_modules():
     # repository-relative paths of every device module, as the manifest freezes them
     out = []
-    for top, base in (("lib/ovms", "lib"), ("lib/logging", "lib"), ("firmware", "")):
+    for top in ("lib/ovms", "lib/logging", "firmware"):
         for d, dirs, files in os.walk(os.path.join(ROOT, top)):
             dirs[:] = sorted(x for x in dirs if x != "__pycache__")
             for f in sorted(files):

@@ -9,7 +9,8 @@
 # Every simulated minute it prints one line
 #   HEAP t=<sim s> alloc=<bytes after gc> free=<bytes>
 # followed by micropython.mem_info() (its "max free sz" is the largest free block, in
-# 16-byte blocks), and at the end "HEAPDONE memory_errors=<n> task_errors=<n> ticks=<n> frames=<n> ...".
+# 16-byte blocks), and at the end
+#   HEAPDONE memory_errors=<n> task_errors=<n> ticks=<n> frames=<n> ...
 
 import gc
 import sys
@@ -119,7 +120,8 @@ def main(argv):
     gc.collect()
     print(
         "HEAPDONE memory_errors=%d task_errors=%d ticks=%d frames=%d sms_in=%d sms_out=%d "
-        "alloc=%d" % (mem, errors, s["ticks"], s["frames"], s["sms_in"], s["sms_out"], gc.mem_alloc())
+        "alloc=%d"
+        % (mem, errors, s["ticks"], s["frames"], s["sms_in"], s["sms_out"], gc.mem_alloc())
     )
     for line in a.sup.report():
         print("task " + line)

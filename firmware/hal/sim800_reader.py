@@ -98,7 +98,7 @@ class LineReader:
         while i < n:
             if self._need:
                 take = self._need if self._need < n - i else n - i
-                self._payload(mv[i : i + take])
+                self._payload(mv[i : i + take], take == self._need)
                 i += take
                 self._need -= take
                 continue
@@ -168,11 +168,13 @@ class LineReader:
         if ll:
             self._line(at.decode(self._lmv[:ll]))
 
-    def _payload(self, data):
+    def _payload(self, data, last=True):
+        # one piece of a counted payload; a payload nobody waits for is one stray,
+        # counted at its last piece however the UART cut it
         s = self._stream
         if self._to_stream and s is not None:
             s._feed(data)
-        else:
+        elif last:
             self.counters["stray"] += 1
 
     def _line(self, line):

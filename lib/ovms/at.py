@@ -99,12 +99,18 @@ def decode(raw):
             break
     if not clean:
         s = "".join([ch for ch in s if ch >= " " or ch == "\t"])
-    return s.strip()
+    return s.strip(" \t")  # ASCII only: CPython's strip() also eats U+0085/U+00A0
 
 
 def encode(text):
     # str -> ISO 8859-1 bytes for the modem; characters beyond it become "?"
     return bytes([ord(ch) if ord(ch) < 256 else 63 for ch in text])
+
+
+def _uint(s):
+    # a count or an index from the wire: a negative number is as unparsable as text
+    v = _int(s)
+    return v if v >= 0 else -1
 
 
 def _int(s, default=-1):
@@ -245,10 +251,10 @@ def parse_creg(line):
     if not f or not f[0]:
         return -1
     if len(f) == 1:
-        return _int(f[0])
+        return _uint(f[0])
     if len(f) == 3:  # URC with lac/ci (CREG=2): stat,lac,ci
-        return _int(f[0])
-    return _int(f[1])
+        return _uint(f[0])
+    return _uint(f[1])
 
 
 def registered(stat):
@@ -260,7 +266,7 @@ def parse_cmti(arg):
     f = fields(arg)
     if len(f) < 2:
         return (f[0] if f else "", -1)
-    return (f[0], _int(f[1]))
+    return (f[0], _uint(f[1]))
 
 
 def parse_cmgr(line):
