@@ -177,6 +177,7 @@ def test_owner_copy_torn_at_every_byte_keeps_the_last_good_owner():
                 with open(newest, "wb") as f:
                     f.write(full[:cut])
                 assert OwnerCopy(name).load() == OWNER, cut
+                del cap.got[:]  # quiet, and bounded in a board-sized heap
         finally:
             cap.release()
         with open(newest, "wb") as f:
@@ -256,12 +257,20 @@ def test_device_boot_wiring():
     quiet = LogCapture("store")
     try:
         cfg = parts.settings(_Board(path, {3: "SMS"}))
-        assert len(cfg.params[1]) == 8 and cfg.params[3] == "SMS" and cfg.notices == []
+        # D35: a unique 8-character password where the port has os.urandom; the emulated
+        # Cortex-M has none: the password stays empty and SMS REGISTER stays closed
+        import os
+
+        want = 8 if hasattr(os, "urandom") else 0
+        assert len(cfg.params[1]) == want and cfg.params[3] == "SMS" and cfg.notices == []
         cfg.set_param(0, OWNER)  # registered later
         _corrupt(path)
         cfg2 = parts.settings(_Board(path))
         assert cfg2.params[0] == OWNER and cfg2.notices == [LOST_TEXT]
-        assert cfg2.params[1] not in ("", cfg.params[1])
+        if want:
+            assert cfg2.params[1] not in ("", cfg.params[1])
+        else:
+            assert cfg2.params[1] == ""
     finally:
         cap.release()
         quiet.release()
