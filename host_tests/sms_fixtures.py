@@ -65,31 +65,6 @@ def snapshot(cfg):
     return (list(cfg.params), list(cfg.features))
 
 
-class LogCapture:
-    # replaces a logger's info/warning/error for a test (both runtimes): quiet,
-    # and the messages can be asserted; release() puts the logger back
-    def __init__(self, tag):
-        from ovms import log
-
-        self.lg = log.get(tag)
-        self.got = []
-        for level in ("info", "warning", "error"):
-            setattr(self.lg, level, self._rec(level))
-
-    def _rec(self, level):
-        def rec(msg, *args):
-            self.got.append((level, msg % args if args else msg))
-
-        return rec
-
-    def release(self):
-        for level in ("info", "warning", "error"):
-            delattr(self.lg, level)
-
-    def text(self):
-        return "\n".join([g[1] for g in self.got])
-
-
 def fake_random(seed):
     # a deterministic stand-in for os.urandom (tests only)
     state = [seed & 0xFFFFFFFF]

@@ -270,3 +270,32 @@ async def can_wakes(a, inject, ms=500):
     await wait_until(lambda: woke, ms)
     t.cancel()
     return bool(woke)
+
+
+# ---- log capture (both runtimes) -------------------------------------------------------
+class LogCapture:
+    # replaces a logger's info/warning/error for a test (both runtimes): quiet,
+    # and the messages can be asserted; release() puts the logger back
+    def __init__(self, tag):
+        from ovms import log
+
+        self.lg = log.get(tag)
+        self.got = []
+        for level in ("info", "warning", "error"):
+            setattr(self.lg, level, self._rec(level))
+
+    def _rec(self, level):
+        def rec(msg, *args):
+            self.got.append((level, msg % args if args else msg))
+
+        return rec
+
+    def release(self):
+        for level in ("info", "warning", "error"):
+            delattr(self.lg, level)
+
+    def levels(self):
+        return [g[0] for g in self.got]
+
+    def text(self):
+        return "\n".join([g[1] for g in self.got])

@@ -1,8 +1,8 @@
 # The owner at boot (issue 8 §3, D35, D38): unique password for a fresh module,
 # the owner kept through a settings loss (told by SMS, REGISTER not reopened), the
 # owner copy crash-safe and written only on a change (both runtimes).
-from sms_fixtures import DENIED, OWNER, REGISTERED_OK, STRANGER, LogCapture, fake_random
-from support import rmtree, tmpdir
+from sms_fixtures import DENIED, OWNER, REGISTERED_OK, STRANGER, fake_random
+from support import LogCapture, rmtree, tmpdir
 
 from ovms.config import Config
 from ovms.owner import LEGACY_TEXT, LOST_TEXT, OwnerCopy, secure_boot

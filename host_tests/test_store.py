@@ -1,7 +1,6 @@
 # Crash-safe parameter store: reboot, torn writes at every byte, corruption (both runtimes).
-from support import rmtree, tmpdir
+from support import LogCapture, rmtree, tmpdir
 
-from ovms import log
 from ovms import store as store_mod
 from ovms.config import Config
 from ovms.sms import ERR_NOT_SAVED, Framework
@@ -18,29 +17,6 @@ def _write(name, data):
 def _read(name):
     with open(name, "rb") as f:
         return f.read()
-
-
-class _Capture:
-    # replaces a logger's info/warning/error for the test (both runtimes):
-    # quiet, and the messages can be asserted
-    def __init__(self, tag):
-        self.lg = log.get(tag)
-        self.got = []
-        for level in ("info", "warning", "error"):
-            setattr(self.lg, level, self._rec(level))
-
-    def _rec(self, level):
-        def rec(msg, *args):
-            self.got.append((level, msg % args if args else msg))
-
-        return rec
-
-    def release(self):
-        for level in ("info", "warning", "error"):
-            delattr(self.lg, level)
-
-    def levels(self):
-        return [g[0] for g in self.got]
 
 
 def _exists(name):
@@ -152,7 +128,7 @@ def _torn_case(d, first_save):
     assert len(full) > 50
     for n in range(len(full)):
         _write(name, full[:n])
-        cap = _Capture("store")
+        cap = LogCapture("store")
         try:
             got = Store(path).load()
         finally:
@@ -212,7 +188,7 @@ def test_torn_write_then_next_save_overwrites_the_broken_slot():
 
 def test_corrupt_bytes_are_detected():
     d = tmpdir("store")
-    cap = _Capture("store")
+    cap = LogCapture("store")
     try:
         path = d + "/ovms.cfg"
         st = Store(path)
@@ -277,7 +253,7 @@ def test_empty_slots_with_defaults_stay_empty():
 
 def test_missing_directory_save_fails_and_is_not_acknowledged():
     d = tmpdir("store")
-    cap = _Capture("sms")
+    cap = LogCapture("sms")
     try:
         cfg = Store(d + "/no/such/dir/ovms.cfg").load()
         cfg.params[0] = OWNER
@@ -308,7 +284,7 @@ def test_vehicle_command_save_failure_is_reported():
     from ovms.twizy.vehicle import Twizy
 
     d = tmpdir("store")
-    cap = _Capture("sms")
+    cap = LogCapture("sms")
     try:
         cfg = Store(d + "/no/such/dir/ovms.cfg").load()
         cfg.params[0] = OWNER
