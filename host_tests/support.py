@@ -299,3 +299,29 @@ class LogCapture:
 
     def text(self):
         return "\n".join([g[1] for g in self.got])
+
+
+# ---- whole real traces through FakeCan (test_can_fake_*.py) --------------------------
+def can_used_in(name):
+    # used-ID frames of a bundled trace, counted from the file itself
+    n = 0
+    from firmware.hal.can_fake import read_trace
+    from ovms.twizy.frames import USED_IDS
+
+    for r in read_trace(trace(name)):
+        if r[1] in USED_IDS:
+            n += 1
+    return n
+
+
+class FrameRecorder:
+    # a vehicle stand-in for can_rx: the IDs it was handed (and when, on a virtual clock)
+    def __init__(self, clock=None):
+        self.ids = []
+        self.t = []
+        self.clock = clock
+
+    def frame(self, can_id, data, dlc):
+        self.ids.append(can_id)
+        if self.clock is not None:
+            self.t.append(self.clock.now)
