@@ -59,7 +59,7 @@ test-micropython: $(STAMP)
 ## board-sized heap), one mpremote session per module
 test-qemu: $(STAMP) qemu
 	QEMU_ELF=$(QEMU_ELF) $(PY) -m pytest -q host_tests/check_replay_qemu.py
-	$(PY) -m tools.qemu --elf $(QEMU_ELF) --timeout 300 test
+	$(PY) -m tools.qemu --elf $(QEMU_ELF) --timeout 600 test
 
 ## qemu: the firmware frozen into MicroPython's qemu port (Debian toolchain, installed
 ## when missing)
