@@ -192,11 +192,6 @@ def run_tests(elf, modules, timeout_s, out=sys.stdout):
             t0 = time.monotonic()
             try:
                 text = m.run(code, timeout_s=timeout_s)
-                if "failed to access" in text and not _RESULT.search(text):
-                    # mpremote could not open the pty (the emulator's serial line stuck
-                    # after the previous session): a fresh boot, one more try
-                    m.boot()
-                    text = m.run(code, timeout_s=timeout_s)
             except subprocess.TimeoutExpired:
                 failed += 1
                 out.write(
