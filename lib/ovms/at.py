@@ -85,6 +85,12 @@ _URC_EXACT = (
 )
 
 
+# MicroPython's str.strip() removes ASCII blanks only; CPython's also U+0085,
+# U+00A0 and U+001C..U+001F. Every strip here names the ASCII set, so "+IPD,\xa05:"
+# is unparsable in both runtimes (CPython read 5: found by the AT fuzz).
+_BLANKS = " \t\n\r\x0b\x0c"
+
+
 def decode(raw):
     # bytes from the modem -> str, never raising. The driver sets
     # AT+CSCS="8859-1", so the modem speaks ISO 8859-1 both ways and converts
@@ -115,7 +121,7 @@ def _uint(s):
 
 def _int(s, default=-1):
     # decimal text -> int, `default` when it is not a plain (signed) integer
-    s = s.strip()
+    s = s.strip(_BLANKS)
     neg = False
     if s[:1] == "-":
         neg = True
@@ -134,7 +140,7 @@ def _int(s, default=-1):
 
 def _after_colon(line):
     i = line.find(":")
-    return line[i + 1 :].strip() if i >= 0 else ""
+    return line[i + 1 :].strip(_BLANKS) if i >= 0 else ""
 
 
 def classify(line, expect=None):
@@ -203,11 +209,11 @@ def fields(text):
         if ch == '"':
             quoted = not quoted
         elif ch == "," and not quoted:
-            out.append("".join(cur).strip())
+            out.append("".join(cur).strip(_BLANKS))
             cur = []
         else:
             cur.append(ch)
-    out.append("".join(cur).strip())
+    out.append("".join(cur).strip(_BLANKS))
     return out
 
 
@@ -322,7 +328,7 @@ def parse_cusd(arg):
     if a < 0 or b <= a:
         return (m, "", -1)
     text = arg[a + 1 : b]
-    tail = arg[b + 1 :].strip()
+    tail = arg[b + 1 :].strip(_BLANKS)
     dcs = _int(tail[1:]) if tail[:1] == "," else -1
     if dcs == 72:
         text = ucs2_hex(text)
@@ -331,7 +337,7 @@ def parse_cusd(arg):
 
 def ucs2_hex(h):
     # "004800690021" -> "Hi!"; malformed hex -> the input unchanged
-    h = h.strip()
+    h = h.strip(_BLANKS)
     if len(h) % 4:
         return h
     out = []
@@ -399,7 +405,7 @@ def normalise_number(num, country=""):
     #   * anything else with digits only (e.g. "4915...", a short code "1234",
     #     or "49151..." from a modem that drops the +) is left as it is;
     #   * alphanumeric senders ("Vodafone") are returned unchanged but trimmed.
-    s = num.strip()
+    s = num.strip(_BLANKS)
     out = []
     for ch in s:
         if ch in " -./()":
@@ -411,7 +417,7 @@ def normalise_number(num, country=""):
     digits = s[1:] if s[0] == "+" else s
     for ch in digits:
         if ch < "0" or ch > "9":
-            return num.strip()
+            return num.strip(_BLANKS)
     if s[0] == "+":
         return s
     if s[:2] == "00" and len(s) > 2:
