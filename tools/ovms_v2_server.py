@@ -2,24 +2,30 @@
 # (scheme 0), decrypts and records every car line, answers pings, stores
 # history records (H stamped "now", h stamped "now + timediff" and
 # acknowledged with "MP-0 h<ackcode>", protocol §4, §7), and lets the caller
-# send clear messages (Z, C, A ...) to the connected car.
+# send clear messages (Z, C, A ...) to the connected car. Apps and batch
+# clients (MP-A / MP-B, e.g. tools/ovms_client.py) log in too: the server
+# answers the history commands 30/31/32 and routes every other command to the
+# car and its reply back (tools/ovms_v2_apps.py).
 # Licence: MIT (this project).
 #
 # Runs under CPython and the MicroPython unix port (tests use it over real
 # loopback TCP). As a dev tool:
 #   python3 -m tools.ovms_v2_server --port 6867 --vehicle TWIZY42 --pass NETPASS42
 # prints every clear line a car sends. Not a real server: one vehicle table,
-# no apps, no database (history kept in .history), no command routing.
+# no database (history kept in .history, in memory).
 #
 # Test knobs: clock (seconds, e.g. a virtual clock: the time records are
 # stamped with), ack_h (False: never acknowledge h), drop_at_login (close
-# every connection right after the welcome: the reconnect-storm case).
+# every connection right after the welcome: the reconnect-storm case),
+# log_history (seconds > 0: also keep every car status message as a history
+# record of type <code>, recno 0, like today's server's "[log] history").
 
 import asyncio
 import os
 import sys
 
 from ovms.v2 import codec
+from tools.ovms_v2_apps import AppSide
 
 
 def _now_s():
@@ -39,11 +45,14 @@ class FakeServer:
         self.auto_pong = True  # answer "MP-0 A..." with "MP-0 a"
         self.received = []  # clear lines from cars, all connections
         self.clock = clock or _now_s  # seconds; stamps the history records
-        self.history = []  # (timestamp s, type, recno, lifetime, data) in arrival order
+        # (timestamp s, type, recno, lifetime, data, arrival s) in arrival order
+        self.history = []
         self.acks = 0  # h acknowledgements sent
         self.bad_records = 0  # H/h lines with too few fields
         self.ack_h = True
         self.drop_at_login = False
+        self.log_history = 0
+        self.app_side = AppSide(self)  # App / batch client logins (MP-A, MP-B)
         self.connections = 0
         self.logins = 0
         self.auth_failures = 0
@@ -73,6 +82,12 @@ class FakeServer:
 
     async def close(self):
         await self.drop()
+        for c in list(self.app_side.clients):
+            c.closed = True
+            try:
+                c.writer.close()
+            except Exception:
+                pass
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -98,6 +113,7 @@ class FakeServer:
                 await w.wait_closed()
             except Exception:
                 pass
+            await self.app_side.car_gone()
 
     async def wait_for(self, pred, timeout_ms=3000):
         # poll pred() every 10 ms; True once it holds, False on timeout
@@ -121,7 +137,7 @@ class FakeServer:
     async def _history(self, clear):
         # §7.1 H<type>,<recno>,<lifetime>,<data>; §4 h<ackcode>,<timediff>,<type>,...
         ack = None
-        now = int(self.clock())
+        arrival = now = int(self.clock())
         if clear[5] == "h":
             f = clear[6:].split(",", 5)
             if len(f) < 6:
@@ -140,13 +156,19 @@ class FakeServer:
                 self.bad_records += 1
                 return
         try:
-            self.history.append((now, f[0], int(f[1]), int(f[2]), f[3]))
+            self.history.append((now, f[0], int(f[1]), int(f[2]), f[3], arrival))
         except ValueError:
             self.bad_records += 1
             return
         if ack is not None and self.ack_h:
             self.acks += 1
             await self.send("MP-0 h" + ack)
+
+    def _log_history(self, clear):
+        # "[log] history": a car status message kept as record <code>,0
+        if self.log_history > 0 and clear[5:6] not in ("c", "E", "P", "g", ""):
+            now = int(self.clock())
+            self.history.append((now, clear[5], 0, self.log_history, clear[6:], now))
 
     # ---- one car connection ----------------------------------------------------------
     async def _client(self, reader, writer):
@@ -158,6 +180,9 @@ class FakeServer:
             while True:
                 while pending:
                     line = pending.pop(0)
+                    if sess is None and (line.startswith(b"MP-A ") or line.startswith(b"MP-B ")):
+                        await self.app_side.serve(reader, writer, line, lb, pending)
+                        return
                     if sess is None:
                         sess = await self._login(codec.text(line), writer)
                         if sess is None:
@@ -173,6 +198,9 @@ class FakeServer:
                         await self.send("MP-0 a")
                     elif clear.startswith("MP-0 H") or clear.startswith("MP-0 h"):
                         await self._history(clear)
+                    elif not clear.startswith("MP-0 a") and not clear.startswith("MP-0 A"):
+                        self._log_history(clear)
+                        await self.app_side.car_message(clear)
                 data = await reader.read(512)
                 if not data:
                     return
@@ -184,6 +212,7 @@ class FakeServer:
             if self._writer is writer:
                 self._writer = None
                 self._session = None
+                await self.app_side.car_gone()
             try:
                 writer.close()
                 await writer.wait_closed()
@@ -210,7 +239,8 @@ class FakeServer:
         self.logins += 1
         writer.write((codec.server_welcome(stoken, netpass) + "\r\n").encode())
         await writer.drain()
-        await self.send("MP-0 Z%d" % self.apps)
+        await self.send("MP-0 Z%d" % (self.apps + self.app_side.watching()))
+        await self.app_side.car_login()
         if self.echo:
             print("car %s logged in" % vid)
         if self.drop_at_login:
@@ -228,10 +258,12 @@ def main(argv):
     ap.add_argument("--vehicle", default="TWIZY42")
     ap.add_argument("--pass", dest="netpass", default="NETPASS42")
     ap.add_argument("--apps", type=int, default=0)
+    ap.add_argument("--log-history", type=int, default=0, help="keep car messages N s")
     a = ap.parse_args(argv)
 
     async def serve():
         srv = FakeServer({a.vehicle: a.netpass}, apps=a.apps, echo=True)
+        srv.log_history = a.log_history
         await srv.start(a.host, a.port)
         print("OVMS v2 test server on %s:%d, vehicle %s" % (a.host, a.port, a.vehicle))
         while True:
