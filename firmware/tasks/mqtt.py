@@ -1,0 +1,477 @@
+# The MQTT uplink (OVMS v3 topic layout) to the owner's broker: MQTT 3.1.1 over the same
+# byte stream the v2 uplink uses, fed by its own durable outbox.
+# Licence: MIT (this project).
+#
+#   m = MqttUplink(open_stream, config, vehicle, framework, metrics=values, outbox=ob)
+#   asyncio.create_task(m.run())          # forever, like firmware/tasks/uplink.py
+# open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (read/write/drain/
+# close, see firmware/hal/netstream.py). Packets: lib/ovms/mqtt/codec.py; topics:
+# lib/ovms/mqtt/topics.py; the outbox on the wire: lib/ovms/mqtt/sender.py.
+# D77: not micropython-lib's umqtt.simple: it opens its own socket (socket.socket() +
+# connect, so it cannot ride the SIM800's AT-command GPRS stream) and blocks on reads
+# (wait_msg(), and publish() at QoS 1 loops until the PUBACK), which would stop the
+# ticker, the CAN reader and the modem for as long as the network takes (lib/VENDORED.md).
+#
+# Session: CONNECT (clean session, the will "<prefix>/metric/s/v3/connected" = "no",
+# retained, QoS 1; user parameter 20, password parameter 9 like OVMS v3's server
+# password), CONNACK within connect_timeout_ms, then "yes" retained on the same topic,
+# SUBSCRIBE <prefix>/client/+/command/+ (QoS 1), Home Assistant discovery (parameter 22),
+# every metric once (retained), then every tick: changed metrics (fast cadence; cell
+# lists at the slow cadence), outbox entries as QoS 1 PUBLISH (a window in flight,
+# removed on PUBACK), commands answered, PINGREQ when nothing was sent for 3/4 of the
+# keep-alive. Ends on: a stream error, a malformed length (codec ProtocolError), no
+# PINGRESP within pong_timeout_ms, entries in flight without a PUBACK for ack_timeout_ms,
+# the broker settings changed. Then back-off exactly as the v2 uplink (D42).
+# D77 (cadence): keep-alive and publish intervals follow the data profile (parameter 16,
+# issue 10): "economy" keep-alive 600 s, changed metrics every 60 s, cell lists every
+# 600 s; anything else (the 2013 "rt25" cadence) keep-alive 120 s, metrics 10 s, cell
+# lists 60 s. Alerts and records go at once in both (they are what the owner waits for).
+# D78 (commands): "<prefix>/client/<id>/command/<n>" runs its payload through the SMS
+# interpreter as the registered phone with the authority of the v2 server's command 7
+# (the broker's login and ACLs guard the topic, as on OVMS v3); replies joined by LF go to
+# ".../response/<n>" (QoS 0, not retained: a live answer, like the v2 c7 line). A
+# retained command (left on the broker) is never run: it would run again at every
+# connect; it is dropped and counted. At most
+# CMD_QUEUE commands wait; more are dropped and counted.
+
+import asyncio
+
+from firmware.tasks.link import Link
+from ovms import log
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+from ovms.config import PARAM_REGPHONE, PARAM_SERVERPASS
+from ovms.mqtt import codec, topics
+from ovms.mqtt.sender import Sender
+from ovms.outbox import Outbox
+from ovms.v2.server import UNKNOWN_COMMAND
+
+PARAM_PROFILE = 16  # the data profile (issue 10): "economy" or "rt25"
+CMD_QUEUE = 4
+PROFILES = {  # keep-alive s, metrics s, cell lists s (D77)
+    "economy": (600, 60, 600),
+    "rt25": (120, 10, 60),
+}
+
+
+class Timing:
+    def __init__(self, **kw):
+        self.port = 1883
+        self.connect_timeout_ms = 30000
+        self.tick_ms = 1000
+        self.pong_timeout_ms = 30000
+        self.backoff_min_ms = 2000
+        self.backoff_max_ms = 300000
+        self.stable_ms = 60000
+        self.window = 8
+        self.ack_timeout_ms = 60000
+        self.read_size = 512
+        self.profiles = PROFILES
+        for k in kw:
+            if not hasattr(self, k):
+                raise ValueError("unknown timing " + k)
+            setattr(self, k, kw[k])
+
+
+class MqttUplink:
+    def __init__(self, open_stream, config, vehicle, framework=None, metrics=None,
+                 table=(), booleans=(), outbox=None, sms_outbox=None, timing=None,
+                 clock=None, randbytes=None, version="", status=True):  # fmt: skip
+        if randbytes is None:
+            import os
+
+            randbytes = os.urandom
+        self.open_stream = open_stream
+        self.cfg = config
+        self.vehicle = vehicle
+        self.fw = framework
+        self.metrics = metrics  # f(vehicle) -> [(name, text)] (ovms/twizy/v3metrics.py)
+        self.table = table  # (name, unit, device class, slow, label): slow + discovery
+        self.booleans = booleans
+        self.slow = [e[0] for e in table if e[3]]
+        self.t = timing or Timing()
+        self.clock = clock or ticks_ms
+        self.randbytes = randbytes
+        self.version = version
+        self.status = status  # the only uplink: it keeps the "server connected" flags
+        self._t0 = self.clock()
+        self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
+        self.sender = Sender(self.outbox, sms_outbox, self.t.window)
+        self.parser = codec.Parser()
+        self.log = log.get("mqtt")
+        self.logged_in = False
+        self._stream = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._err = None
+        self._fatal = None
+        self._stop = False
+        self._failures = 0
+        self._good = False
+        self._login_at = 0
+        self._conn = None  # (host param, prefix, user, password) of this session
+        self._pre = ""
+        self._sent = {}  # metric name -> text last published
+        self._fast_at = self._slow_at = 0
+        self._tx_at = 0  # ticks of the last packet written
+        self._ping_at = None
+        self._ack_at = 0
+        self._cmds = []  # [(response topic, text)]
+        self._connack = None
+        self._connack_ev = asyncio.Event()
+        self.progress = 0
+        self.last_backoff_ms = 0
+        self.connects = self.logins = self.auth_failures = self.errors = 0
+        self.lines_out = self.bytes_out = self.bytes_in = 0  # lines_out: packets
+        self.commands = self.commands_dropped = self.retained_cmds = 0
+        self.metrics_out = 0
+
+    # ---- public -------------------------------------------------------------------
+    def now_s(self):
+        return ticks_diff(self.clock(), self._t0) // 1000
+
+    def diag_text(self):
+        p = self.parser
+        return "MQTT: %s conn=%d login=%d auth=%d err=%d out=%d/%dB in=%dB bad=%d big=%d " \
+            "ack=%d cmd=%d" % (
+            "up" if self.logged_in else "down", self.connects, self.logins,
+            self.auth_failures, self.errors, self.lines_out, self.bytes_out, self.bytes_in,
+            p.bad, p.too_big, self.sender.acked, self.commands,
+        )  # fmt: skip
+
+    def ready(self):
+        return self.logged_in
+
+    def send(self, lines):
+        # live v2 lines (S, D ...): MQTT publishes the state itself as metrics
+        return True
+
+    def reconnect(self):
+        self._failures = 0
+        self._end(OSError("reconnect requested"))
+
+    def flush(self):
+        for ob in (self.outbox, self.sender.sms_outbox):
+            if ob is not None:
+                ob.flush()
+
+    def stop(self):
+        self._stop = True
+        self._end(OSError("stopped"))
+
+    async def run(self):
+        self._fatal = None
+        ticker = asyncio.create_task(self._ticker())
+        try:
+            while not self._stop:
+                await self.connect_once()
+                if self._fatal is not None:
+                    raise self._fatal
+                if self._stop:
+                    break
+                self._failures = 1 if self._good else self._failures + 1
+                delay = self.backoff_ms(self._failures)
+                self.last_backoff_ms = delay
+                self.progress += 1
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), delay / 1000)
+                except asyncio.TimeoutError:  # noqa: UP041 (MicroPython)
+                    pass
+                if self._fatal is not None:
+                    raise self._fatal
+        finally:
+            ticker.cancel()
+
+    def backoff_ms(self, n):
+        t = self.t
+        d = t.backoff_min_ms
+        while n > 1 and d < t.backoff_max_ms:
+            d *= 2
+            n -= 1
+        if d > t.backoff_max_ms:
+            d = t.backoff_max_ms
+        r = self.randbytes(2)
+        return d // 2 + ((r[0] << 8) | r[1]) % (d // 2 + 1)
+
+    def cadence(self):
+        p = self.cfg.params[PARAM_PROFILE].strip().lower()
+        return self.t.profiles.get(p) or self.t.profiles["rt25"]
+
+    # ---- one connection -------------------------------------------------------------
+    def _settings(self):
+        p = self.cfg.params
+        return (p[topics.PARAM_MQTT_HOST], topics.prefix(p), p[topics.PARAM_MQTT_USER],
+                p[PARAM_SERVERPASS])  # fmt: skip
+
+    async def connect_once(self):
+        conn = self._settings()
+        hp = topics.host_port(conn[0], self.t.port)
+        if hp is None:
+            return False
+        self._err = None
+        self._good = False
+        self._wake.clear()
+        self._connack = None
+        self._connack_ev.clear()
+        logged = False
+        stream = None
+        reader = None
+        pre = conn[1]
+        try:
+            stream = await self.open_stream(hp[0], hp[1])
+            self.connects += 1
+            self._stream = stream
+            self.parser.reset()
+            keepalive = self.cadence()[0]
+            will = (pre + "/" + topics.CONNECTED, b"no", 1, True)
+            cid = topics.client_id(self.cfg.params)
+            await self._write(codec.connect(cid, keepalive, conn[2], conn[3], will))
+            reader = asyncio.create_task(self._reader(stream))
+            try:
+                await asyncio.wait_for(self._connack_ev.wait(), self.t.connect_timeout_ms / 1000)
+            except asyncio.TimeoutError:  # noqa: UP041
+                raise OSError("no CONNACK")
+            if self._err is not None:
+                raise self._err
+            rc = self._connack
+            if rc != 0:
+                self.auth_failures += 1
+                self.log.warning("broker refused: %s", codec.CONNACK_TEXT.get(rc, rc))
+                return False
+            logged = True
+            self.logins += 1
+            self._login_at = self._ack_at = self.clock()
+            self._conn = conn
+            self._pre = pre
+            self._ping_at = None
+            self._sent = {}
+            self._fast_at = self._slow_at = self._login_at
+            self._set_online(True)
+            self.log.info("MQTT connected to %s:%d as %s, prefix %s", hp[0], hp[1], cid, pre)
+            await self._publish(pre + "/" + topics.CONNECTED, b"yes", 0, True)
+            await self._write(codec.subscribe(1, [(pre + "/" + topics.COMMAND_FILTER, 1)]))
+            if topics.discovery_on(self.cfg.params):
+                await self._discovery(pre, cid)
+            self.sender.window = self.t.window
+            self.sender.login(report_sms=self.status)
+            await self._publish_metrics(True)
+            await self._wake.wait()
+            if self._err is not None:
+                raise self._err
+        except (OSError, codec.ProtocolError) as e:
+            if not self._stop:
+                self.errors += 1
+                self.log.warning("MQTT link: %s", e)
+        finally:
+            if logged and ticks_diff(self.clock(), self._login_at) >= self.t.stable_ms:
+                self._good = True
+            self._set_online(False)
+            self._stream = None
+            if reader is not None:
+                reader.cancel()
+            if stream is not None:
+                try:
+                    if logged and self._stop:  # a planned stop: "no" ourselves, no will
+                        stream.write(codec.publish(pre + "/" + topics.CONNECTED, b"no", 0, True))
+                        stream.write(codec.DISCONNECT)
+                        await stream.drain()
+                except OSError:
+                    pass
+                try:
+                    await stream.close()
+                except OSError:
+                    pass
+        return logged
+
+    async def _discovery(self, pre, cid):
+        from ovms.mqtt.discovery import configs
+
+        vid = self.cfg.params[8] or "Twizy"
+        for topic, payload in configs(pre, cid, self.table, self.booleans, "Twizy " + vid,
+                                      self.version):  # fmt: skip
+            await self._publish(topic, payload, 0, True)
+
+    def _set_online(self, on):
+        self.logged_in = on
+        if not self.status:
+            return
+        v = self.vehicle
+        if v is not None:
+            v.net.server_ok = 1 if on else 0
+        if self.fw is not None:
+            self.fw.net.server_ok = on
+
+    def _end(self, err):
+        if self._err is None:
+            self._err = err
+        self._wake.set()
+        self._connack_ev.set()
+
+    def _die(self, e):
+        self.log.error("mqtt task failed: %r", e)
+        self._fatal = e
+        self._end(e)
+
+    async def _reader(self, stream):
+        try:
+            while True:
+                data = await stream.read(self.t.read_size)
+                if not data:
+                    raise OSError("broker closed the connection")
+                self.bytes_in += len(data)
+                self.progress += 1
+                for pkt in self.parser.feed(data):
+                    await self._packet(pkt)
+        except (OSError, codec.ProtocolError) as e:
+            self._end(e)
+        except Exception as e:  # a bug: run() raises it
+            self._die(e)
+
+    async def _packet(self, pkt):
+        t = pkt[0]
+        if t == codec.CONNACK:
+            if self._connack is None:
+                self._connack = pkt[2]
+                self._connack_ev.set()
+            else:
+                self.parser.bad += 1  # a second CONNACK: dropped, counted
+        elif t == codec.PUBACK:
+            if self.sender.ack(pkt[1]):
+                self._good = True
+                self._ack_at = self.clock()
+        elif t == codec.PINGRESP:
+            self._ping_at = None
+        elif t == codec.PUBLISH:
+            await self._incoming(pkt)
+        elif t == codec.SUBACK and 0x80 in pkt[2]:
+            self.log.warning("broker refused the command subscription")
+
+    async def _incoming(self, pkt):
+        _t, topic, payload, qos, pid, retain = pkt
+        if qos:
+            await self._write(codec.puback(pid))
+        resp = topics.command(self._pre, topic)
+        if resp is None:
+            self.parser.bad += 1
+            return
+        if retain:
+            self.retained_cmds += 1
+            return
+        if len(self._cmds) >= CMD_QUEUE:
+            self.commands_dropped += 1
+            return
+        try:
+            text = payload.decode()
+        except UnicodeError:
+            self.parser.bad += 1
+            return
+        self._cmds.append((resp, text))
+
+    # ---- writing --------------------------------------------------------------------
+    async def _write(self, data):
+        async with self._lock:
+            s = self._stream
+            if s is None:
+                raise OSError("not connected")
+            s.write(data)
+            await s.drain()
+        self.bytes_out += len(data)
+        self.lines_out += 1
+        self.progress += 1
+        self._tx_at = self.clock()
+
+    async def _publish(self, topic, payload, qos=0, retain=False, pid=0, dup=False):
+        await self._write(codec.publish(topic, payload, qos, retain, pid, dup))
+
+    async def _publish_metrics(self, everything=False):
+        if self.metrics is None:
+            return
+        now = self.clock()
+        ka, fast_s, slow_s = self.cadence()
+        fast = everything or ticks_diff(now, self._fast_at) >= fast_s * 1000
+        slow = everything or ticks_diff(now, self._slow_at) >= slow_s * 1000
+        if not fast and not slow:
+            return
+        if fast:
+            self._fast_at = now
+        if slow:
+            self._slow_at = now
+        sent = self._sent
+        for name, text in self.metrics(self.vehicle):
+            if not (slow if name in self.slow else fast) or sent.get(name) == text:
+                continue
+            await self._publish(topics.metric(self._pre, name), text, 0, True)
+            sent[name] = text
+            self.metrics_out += 1
+
+    # ---- the ticker -----------------------------------------------------------------
+    async def _ticker(self):
+        while True:
+            await sleep_ms(self.t.tick_ms)
+            try:
+                await self.tick()
+            except (OSError, codec.ProtocolError) as e:
+                self._end(e)
+            except Exception as e:  # a bug: run() raises it
+                self._die(e)
+                return
+
+    async def tick(self):
+        self.outbox.maybe_flush()
+        if not self.logged_in:
+            return
+        if self._settings() != self._conn:
+            raise OSError("broker settings changed")
+        while self._cmds:
+            resp, text = self._cmds.pop(0)
+            await self._command(resp, text)
+        await self._publish_metrics()
+        if not self.sender.inflight:
+            self._ack_at = self.clock()
+        for pid, topic, payload, dup in self.sender.next(self._pre):
+            await self._publish(topic, payload, 1, False, pid, dup)
+        now = self.clock()
+        if self.sender.inflight and ticks_diff(now, self._ack_at) >= self.t.ack_timeout_ms:
+            raise OSError("no PUBACK for %d entries" % len(self.sender.inflight))
+        if self._ping_at is None:
+            if ticks_diff(now, self._tx_at) >= self.cadence()[0] * 750:
+                self._ping_at = now
+                await self._write(codec.PINGREQ)
+        elif ticks_diff(now, self._ping_at) >= self.t.pong_timeout_ms:
+            raise OSError("no PINGRESP")
+
+    async def _command(self, resp, text):
+        fw = self.fw
+        self.commands += 1
+        if fw is None:
+            replies = ["Error: no command interpreter"]
+        elif not self._is_command(text):  # as the v2 C7: never forwarded as "SMS FROM"
+            replies = [UNKNOWN_COMMAND]
+        else:
+            owner = self.cfg.params[PARAM_REGPHONE]
+            replies = fw.handle(owner, text, self.now_s(), trusted=True)
+        body = "\n".join(replies).replace("\r\n", "\n").replace("\r", "\n")
+        await self._publish(resp, body, 0, False)
+
+    def _is_command(self, text):
+        from ovms.sms import TABLE, upper
+
+        words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
+        if not words:
+            return False
+        word = upper(words[0])
+        line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
+        for e in TABLE:
+            if line.startswith(e[0]):
+                return True
+        v = self.vehicle
+        return v is not None and v.match(word) is not None
+
+
+class MqttLink(Link):
+    # the vehicle's channels when MQTT is on: the server channel is ready when either
+    # uplink is configured (v2: parameters 4 and 8; MQTT: parameter 18)
+    def server_ready(self):
+        if self.outbox is not None and topics.host_port(self.cfg.params[topics.PARAM_MQTT_HOST]):
+            return True
+        return Link.server_ready(self)
