@@ -182,8 +182,12 @@ def test_params_set():
 
 def test_params_set_stops_at_slot_31_and_sets_features():
     fw, cfg, _ = make()
-    args = " ".join(["a%d" % n for n in range(2, 24)] + ["1"] * 8 + ["x", "y"])
+    # slots 16 and 17 are checked (data profile and budget, ovms.datause D70/D74)
+    vals = ["a%d" % n for n in range(2, 24)]
+    vals[16 - 2 : 18 - 2] = ["economy", "500"]
+    args = " ".join(vals + ["1"] * 8 + ["x", "y"])
     assert fw.handle(OWNER, "PARAMS " + args) == ["Parameters have been set."]
+    assert cfg.params[16:18] == ["economy", "500"]
     assert cfg.params[23] == "a23"
     assert cfg.params[24:] == ["1"] * 8
     assert cfg.features[8:] == [1] * 8

@@ -87,8 +87,7 @@ class Uplink:
         self.log = log.get("uplink")
         # state
         self.logged_in = False
-        self._stream = None
-        self._session = None
+        self._stream = self._session = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()  # session must end (error, kick, stop)
         self._err = None
@@ -104,6 +103,7 @@ class Uplink:
         self.queue_dropped = 0  # lines dropped because the queue was full
         self.last_backoff_ms = 0
         self.progress = 0  # advances on every line written/read and back-off step
+        self.gate = None  # f() -> False: no connection now (firmware/tasks/dataplan.py)
         # counters (DIAG)
         self.connects = 0  # TCP connections opened
         self.logins = 0  # server welcomes accepted
@@ -203,8 +203,8 @@ class Uplink:
         host = cfg.params[PARAM_SERVERIP].strip()
         vid = cfg.params[PARAM_VEHICLEID]
         netpass = cfg.params[PARAM_SERVERPASS]
-        if not host or not vid:
-            return False
+        if not host or not vid or (self.gate is not None and not self.gate()):
+            return False  # no server; or the data plan keeps the link down (dataplan.py)
         self._err = None
         self._good = False
         self._wake.clear()

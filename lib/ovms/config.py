@@ -47,6 +47,8 @@ PARAM_PARANOID = 10
 PARAM_GSMLOCK = 13
 PARAM_VEHICLETYPE = 14
 PARAM_FEATURE_BASE = 16
+PARAM_DATAPROFILE = 16  # "rt25" (empty) or "economy" (ovms.datause, D70)
+PARAM_DATABUDGET = 17  # monthly data budget in KB, empty / 0 = none (D74)
 
 FEATURE_STREAM = 8
 FEATURE_MINSOC = 9
@@ -71,6 +73,8 @@ _HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:
 ERR_TOO_LONG = "Error: parameter %d is longer than %d characters"
 ERR_BAD_CHARS = "Error: parameter %d contains characters that are not allowed"
 ERR_FEATURE = "Error: feature %d must be a number from 0 to %d"
+ERR_PROFILE = "Error: parameter 16 must be rt25 or economy"
+ERR_BUDGET = "Error: parameter 17 must be a number of KB from 0 to 1000000"
 
 
 class Config:
@@ -138,6 +142,10 @@ def check_param(n, text):
             return ERR_BAD_CHARS % n
     if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
         return check_feature(n - PARAM_FEATURE_BASE, text)
+    if n == PARAM_DATAPROFILE and text.lower() not in ("", "rt25", "economy"):
+        return ERR_PROFILE
+    if n == PARAM_DATABUDGET and text and not (_ascii_digits(text) and int(text) <= 1000000):
+        return ERR_BUDGET
     return None
 
 
@@ -152,6 +160,10 @@ def check_feature(k, text):
     if v < 0 or v > FEATURE_MAX[k]:
         return ERR_FEATURE % (k, FEATURE_MAX[k])
     return None
+
+
+def _ascii_digits(text):
+    return len(text) < 10 and min(text) >= "0" and max(text) <= "9"
 
 
 def _clean(n, text):

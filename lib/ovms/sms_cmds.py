@@ -86,6 +86,7 @@ TABLE = (
 )
 
 HELP_TEXT = "Commands:" + "".join([" " + e[0] for e in TABLE])
+TABLE += (("DATA?", 3, "_data_q"),)  # D71: mobile data this month; not in HELP (spec text)
 
 _CHARGE_MODES = ("STA", "STO", "RAN", "PER")
 
@@ -314,6 +315,9 @@ class Commands:
         if net.outbox_dropped:  # records/alerts a full outbox dropped (ovms/outbox.py)
             out += "\n Outbox lost:%d" % net.outbox_dropped
         return [out]
+
+    def _data_q(self, sender, word, args):  # ovms.datause (the app sets net.datause)
+        return [du.text() if (du := getattr(self.net, "datause", None)) else "DATA: not counted"]
 
     def _features_q(self, sender, word, args):
         f = self.cfg.features

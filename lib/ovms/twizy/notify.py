@@ -16,6 +16,7 @@ import binascii
 from ovms.config import CARBITS_NO_SMS, FEATURE_CARBITS
 from ovms.twizy import battery, power, records, texts
 from ovms.twizy.state import (
+    CHG_HOLD_S,
     N_CELLS,
     NTF_BATTERY_ALERT,
     NTF_BATTERY_STATS,
@@ -25,7 +26,26 @@ from ovms.twizy.state import (
     REQ_CHARGE,
     REQ_CRITICAL_SOC,
     REQ_STAT,
+    charging_phase,
+    soc_known,
 )
+
+
+def _held(st):
+    # D67 (exact=False): the charge requests of a charging <-> not charging change
+    # wait until no change happened for CHG_HOLD_S ticks (the virtual clock: one
+    # tick a second). Then a run of changes that ends where it began (one offline
+    # 0x597 frame in a charge: stopped, resumed one second later) alerts nobody; a
+    # real stop alerts CHG_HOLD_S s late, with the text of that moment.
+    if st.tick - st.chg_change_tick < CHG_HOLD_S:
+        return REQ_CHARGE | REQ_STAT
+    if (
+        st.requests & REQ_CHARGE
+        and not st.chg_alert_keep
+        and charging_phase(st) == st.chg_hold_from
+    ):
+        st.requests &= ~REQ_CHARGE
+    return 0
 
 
 def dispatch(v, link):
@@ -35,9 +55,10 @@ def dispatch(v, link):
     cfg = v.cfg
     ip = cfg.notify_ip()
     sms = cfg.notify_sms()
+    held = 0 if st.exact else _held(st)
     # route new requests to the configured channels; with no channel
     # configured alerts stay pending (harmless, spec §3.7)
-    route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC)
+    route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC) & ~held
     route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
     if route | route_n and (ip or sms):
         if ip:
@@ -46,7 +67,9 @@ def dispatch(v, link):
             v._pend_sms |= (route << 8) | route_n
         st.requests &= ~route
         st.notify &= ~route_n
-    if st.requests & REQ_STAT:
+        if route & REQ_CHARGE:
+            st.chg_alert_keep = False
+    if st.requests & REQ_STAT & ~held:
         v._pend_req_stat = True
         st.requests &= ~REQ_STAT
     if not battery.has_alert(st):
@@ -78,7 +101,8 @@ def _server_pass(v, link):
     if v._pend_req_stat:
         out = []
         crcs = []
-        _if_changed(v, "S", records.status_s(st, v.cfg.units()), out, crcs)
+        if records.status_ready(st):  # D68: no S record from placeholders
+            _if_changed(v, "S", records.status_s(st, v.cfg.units()), out, crcs)
         # a live status message: when not taken (offline) the login's set sends it
         _offer(v, link, out, crcs)
         v._pend_req_stat = False
@@ -99,12 +123,15 @@ def _server_pass(v, link):
             keep |= NTF_POWER
     v._pend_ip = keep
     n = st.notify
+    if n & (NTF_BATTERY_STATS | NTF_DATA_UPDATE) and v.cadence.economy():
+        v.cadence.server_records(v, link)  # economy data profile: ovms/twizy/cadence.py
+        n = st.notify
     if n & NTF_BATTERY_STATS:
         # no records before the first complete sensor set: they would only
         # carry placeholders and cost mobile data
         out = []
         crcs = []
-        if st.sensor_sets:
+        if st.sensor_sets and (st.exact or soc_known(st)):  # D68: SOC fields too
             _if_changed(v, "pack", battery.pack_record(st), out, crcs)
             for c in range(N_CELLS):
                 _if_changed(v, c, battery.cell_record(st, c), out, crcs)

@@ -9,6 +9,12 @@
 #   server_command(code, params)  MSG commands 6, 200-208 (spec §8.8)
 #   dispatch(link)                work off pending notifications (spec §3.4, §3.7)
 # Time never comes from a clock here: one tick() is one second.
+#
+# D69: Twizy(cfg) is the 2013 RT 2.5 module to the byte (the spec's vectors);
+# Twizy(cfg, exact=False), built by the firmware and the replay tool, adds what the
+# real traces showed (tests: test_truth_*.py): D65 charge range scaled from real
+# ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
+# D68 "no data yet" texts and no S record before real data.
 
 import binascii
 
@@ -19,7 +25,7 @@ from ovms.config import (
     FEATURE_SUFFRANGE,
     FEATURE_SUFFSOC,
 )
-from ovms.twizy import battery, charge, notify, power, records, simulator, texts
+from ovms.twizy import battery, cadence, charge, notify, power, records, simulator, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
     DOORS1_CARON,
@@ -34,6 +40,7 @@ from ovms.twizy.state import (
     REQ_STAT,
     SENSORS_READY,
     State,
+    soc_known,
 )
 from ovms.units import atoi, hex4, km2mi
 
@@ -60,13 +67,15 @@ class NetInfo:
 
 
 class Twizy:
-    def __init__(self, config):
+    def __init__(self, config, exact=True):
+        # exact: D69 (see the head of this file)
         self.cfg = config
-        self.st = State()
+        self.st = State(exact)
         self.net = NetInfo()
         self._slot = bytearray(8)  # reused frame buffer for injected chunks
         # send-on-change memory: record kind -> crc32 of the last text sent
         self._sent = {}
+        self.cadence = cadence.Cadence(config)  # when records go out (data profile, D70)
         self._alert_pushed = None  # crc32 of the last battery alert pushed
         # pending notification parts per channel (spec §3.4, §3.7): a part
         # stays pending until its channel is available
@@ -121,7 +130,7 @@ class Twizy:
         if st.status & 0x10:
             if not st.car_doors1 & DOORS1_CARON:
                 st.car_doors1 |= DOORS1_CARON
-                battery.reset(st)
+                battery.reset(st, st.exact)  # D66: exact=False starts min/max afresh
                 power.reset(st)
         elif st.car_doors1 & DOORS1_CARON:
             st.car_doors1 &= ~DOORS1_CARON
@@ -137,20 +146,28 @@ class Twizy:
         # 7. streaming
         if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
             st.notify |= NTF_STREAM_UPDATE
+        if not st.soc_announced and soc_known(st):
+            # D68: the first real status goes to the server at once (no S before)
+            st.soc_announced = True
+            if not st.exact:
+                st.requests |= REQ_STAT
         if st.tick % 60 == 0:
             self._minute(f[FEATURE_MINSOC])
 
     def _minute(self, min_soc):
         st = self.st
+        # D68: no SOC alarm from the 50 % placeholder (exact=False)
+        known = st.exact or st.soc_announced
         # framework minimum-SOC check; D16: also send the status text as an alert
         if not st.minsoc_notified:
-            if st.car_soc < min_soc:
+            if st.car_soc < min_soc and known:
                 st.requests |= REQ_STAT | REQ_CHARGE
+                st.chg_alert_keep = True  # not a charge state change (D67)
                 st.minsoc_notified = True
         elif st.car_soc > min_soc + 2:
             st.minsoc_notified = False
         # framework critical SOC: car off and SOC < 5 %, at most every 12 h
-        if not st.car_doors1 & DOORS1_CARON and st.car_soc < _CRITICAL_SOC_PCT:
+        if not st.car_doors1 & DOORS1_CARON and st.car_soc < _CRITICAL_SOC_PCT and known:
             last = st.critical_soc_tick
             if last is None or st.tick - last >= _CRITICAL_SOC_REPEAT_S:
                 st.critical_soc_tick = st.tick
@@ -258,6 +275,8 @@ class Twizy:
             if a1 == "r":
                 battery.reset(st)
                 return ["Battery monitor reset."]
+            if not st.exact and not st.sensor_sets:
+                return [texts.NO_BATTERY_DATA]  # D68: not "P:0.00V" nor "Volts: OK"
             if a1 == "v":
                 return battery.volt_texts(st, a2 == "d")
             if a1 == "t":
@@ -343,6 +362,8 @@ class Twizy:
             out.append("MP-0 c205,0")
             return out
         if code == 206:
+            if not st.exact and not st.sensor_sets:
+                return ["MP-0 c206,1," + texts.NO_BATTERY_DATA]  # D68
             out = [self._remember("pack", battery.pack_record(st))]
             for c in range(N_CELLS):
                 out.append(self._remember(c, battery.cell_record(st, c)))
@@ -365,6 +386,8 @@ class Twizy:
 
     def records_on_login(self):
         # the framework's status set for a fresh connection
+        if not records.status_ready(self.st):
+            return []  # D68: no S record from placeholders
         text = records.status_s(self.st, self.cfg.units())
         if self._sent.get("S") == binascii.crc32(text.encode()):
             return []

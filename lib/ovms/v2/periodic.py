@@ -9,6 +9,12 @@
 # on; streaming (feature 8) sends L each second while moving with apps watching. F is
 # sent on Z>0 only (as in 2013). These are live status messages (the server keeps the
 # latest of each code), not history: they never go through the outbox.
+# D70 economy data profile (the vehicle's cadence says so, ovms/twizy/cadence.py): with
+# no app watching the set is due every ECO_BUSY_S while busy and ECO_IDLE_S otherwise
+# (x3 at budget level 1 or 2, D74), still only what changed; an app watching gets the
+# 2013 cadence (the owner is looking). No duplicate status on reconnect: the CRC memory
+# survives reconnects (both profiles) and economy sends the boot's *-OVM-DebugCrash
+# record after the first login of the boot only (crash_due; rt25 after every login).
 
 import binascii
 
@@ -21,20 +27,24 @@ FIRST_SET_S = 10  # after login
 APPS_S = 60  # apps connected
 BUSY_S = 600  # no app, car busy
 IDLE_S = 3600  # no app, car idle
+ECO_BUSY_S = 1800  # economy (D70), no app, car busy
+ECO_IDLE_S = 6 * 3600  # economy, no app, car idle
 _BUSY_STATES = (1, 2, 15)  # charging, topoff, heating
 _DOORS1_CARON = 0x80
 
 
-def interval_s(apps, busy):
-    # §6.10: seconds between periodic sets
+def interval_s(apps, busy, economy=False, level=0):
+    # §6.10: seconds between periodic sets (economy and budget level: D70, D74)
     if apps > 0:
         return APPS_S
+    if economy:
+        return (ECO_BUSY_S if busy else ECO_IDLE_S) * (3 if level else 1)
     return BUSY_S if busy else IDLE_S
 
 
-def periodic_due(now_s, last_s, apps, busy):
+def periodic_due(now_s, last_s, apps, busy, economy=False, level=0):
     # True when the periodic set is due; last_s None = never sent
-    return last_s is None or now_s - last_s >= interval_s(apps, busy)
+    return last_s is None or now_s - last_s >= interval_s(apps, busy, economy, level)
 
 
 def location_l(st):
@@ -111,7 +121,10 @@ class Periodic:
         if self.vehicle is None or now_s - self._login_s < FIRST_SET_S:
             return out
         st = self.vehicle.st
-        if periodic_due(now_s, self._last_set_s, self.apps, self.busy()):
+        cad = getattr(self.vehicle, "cadence", None)
+        eco = cad is not None and cad.economy()
+        level = cad.level if eco else 0
+        if periodic_due(now_s, self._last_set_s, self.apps, self.busy(), eco, level):
             self._last_set_s = now_s
             for code in "SLWDV":
                 self._if_changed(code, out)
@@ -121,3 +134,10 @@ class Periodic:
 
     def forget_sent(self):
         self._sent = {}
+
+    def crash_due(self):
+        # the crash record after this login? economy: the boot's first login only (D70)
+        cad = getattr(self.vehicle, "cadence", None)
+        first = not getattr(self, "_crash_sent", False)
+        self._crash_sent = True
+        return first or cad is None or not cad.economy()

@@ -150,6 +150,8 @@ class Handler(Periodic):
         out = []
         if self.paranoid():
             out.append("MP-0 ET" + self._ptoken())
+        if not self.crash_due():  # economy: once a boot (ovms/v2/periodic.py, D70)
+            return out
         net = self.fw.net if self.fw is not None else None
         crashes = net.crashes if net is not None else 0
         # the boot's crash report (firmware/app.py sets crash_reason: 4 hex digits of

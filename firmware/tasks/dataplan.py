@@ -1,0 +1,126 @@
+# The data plan on the device: the server link's bytes counted per month (ovms.datause),
+# the economy link down while parked, the car's ping and the budget level.
+# Licence: MIT (this project). Wired by firmware/app.py:
+#   plan = DataPlan(datause, vehicle, uplink, nat_timeout_s)   # wraps uplink.open_stream
+#   ticker.on_tick = plan.tick                                  # once a second
+#
+# Counting: every stream the uplink opens is wrapped (CountingStream): each write and
+# each read is counted with its TCP/IP overhead estimate (D73), each connection's
+# handshake and close. Only the OVMS server link is counted (the SIM800's SMS are no
+# mobile data); MQTT or other IP users would wrap their streams the same way.
+# Link plan (D72): rt25 keeps the link up (2013 behaviour) with the car's ping after
+# Timing.ping_ms (10 min) of silence. Economy pings after datause.ping_s(NAT timeout)
+# and, unless the budget affords a parked link (datause.keep_parked), ends the session
+# PARK_LINGER_S after the car went quiet (off, not charging, outbox empty, no app) and
+# refuses to reconnect (uplink.gate) until the car is on or charging again or an entry
+# (an alert, a record) waits in the outbox; then it reconnects at once (no back-off).
+# Once a minute: the month counter to flash when due (datause.maybe_save, D71) and the
+# budget level into the vehicle's cadence (D74). tick() allocates nothing.
+
+from ovms import datause
+from ovms.twizy.state import DOORS1_CARON, DOORS1_CHARGING
+
+ECONOMY_WINDOW = 16  # outbox entries in flight: a minute's records in one TCP send
+
+
+class CountingStream:
+    # the uplink's stream with every byte counted (read, write, drain, close)
+    def __init__(self, stream, du):
+        self.s = stream
+        self.du = du
+        du.opened()
+
+    async def read(self, n):
+        data = await self.s.read(n)
+        if data:
+            self.du.received(len(data))
+        return data
+
+    def write(self, data):
+        self.du.sent(len(data))
+        self.s.write(data)
+
+    async def drain(self):
+        await self.s.drain()
+
+    async def close(self):
+        self.du.closed()
+        await self.s.close()
+
+
+class DataPlan:
+    def __init__(self, du, vehicle, uplink=None, nat_timeout_s=datause.NAT_TIMEOUT_S):
+        self.du = du
+        self.vehicle = vehicle
+        self.uplink = uplink
+        self.nat_timeout_s = nat_timeout_s
+        self.quiet_s = 0  # seconds the car has been quiet (economy link plan)
+        self.gated = 0  # connection attempts refused by the plan
+        self.closed = 0  # sessions ended by the plan
+        self._refused = False  # the last attempt was refused: reconnect when active
+        self._n = 0
+        self._rt25 = (0, 8)  # the uplink's own ping_ms and window (rt25)
+        if uplink is not None:
+            self._rt25 = (uplink.t.ping_ms, uplink.t.window)
+            opener = uplink.open_stream
+
+            async def counted(host, port):
+                return CountingStream(await opener(host, port), du)
+
+            uplink.open_stream = counted
+            uplink.gate = self.may_connect
+        self.minute()
+
+    def economy(self):
+        return self.vehicle.cadence.economy()
+
+    def _active(self):
+        v = self.vehicle
+        if v.st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING) or v.net.apps > 0:
+            return True
+        u = self.uplink
+        return u is not None and u.outbox.queued() > 0
+
+    def may_connect(self):
+        # the uplink asks before every connection attempt (ovms uplink.gate)
+        if not self.economy() or datause.keep_parked(self.vehicle.cfg, self.nat_timeout_s):
+            return True
+        if self._active() or self.quiet_s < datause.PARK_LINGER_S:
+            return True
+        self._refused = True
+        self.gated += 1
+        return False
+
+    def tick(self, ticks=0):
+        # once a second (the ticker's on_tick)
+        self.quiet_s = 0 if self._active() else self.quiet_s + 1
+        u = self.uplink
+        if u is not None:
+            if u.logged_in:
+                if self.quiet_s == datause.PARK_LINGER_S and not self.may_connect():
+                    self.closed += 1
+                    u.reconnect()  # ends the session; the gate keeps it down
+            elif self._refused and self.quiet_s == 0:
+                self._refused = False
+                u.reconnect()  # active again: at once, not after the back-off
+        self._n += 1
+        if self._n >= 60:
+            self._n = 0
+            self.minute()
+
+    def minute(self):
+        du = self.du
+        now = int(du.clock_s())
+        du.maybe_save(now)
+        eco = self.economy()
+        self.vehicle.cadence.level = du.level(now)
+        u = self.uplink
+        if u is not None:
+            ping_ms, window = self._rt25
+            if eco:
+                ping_ms, window = datause.ping_s(self.nat_timeout_s) * 1000, ECONOMY_WINDOW
+            u.t.ping_ms = ping_ms
+            u.t.window = u.sender.window = window
+
+    def flush(self):
+        self.du.flush()

@@ -1,0 +1,142 @@
+# When the Twizy's server records go out: the economy data profile (D70, ovms/datause.py).
+# Licence: MIT (this project).
+#
+# rt25 (the 2013 cadence, ovms/twizy/notify.py): every minute RT-PWR-UsageStats and
+# RT-GPS-Log if their text changed, one second later RT-PWR-BattPack and the 14
+# RT-PWR-BattCell if changed (any field): about 105 KB an active hour.
+# economy (notify.py hands both flags here): the same records, fewer repeats, ONE
+# transmission per evaluation (one TCP send with the uplink's window of 16):
+#   - flush: every record whose text differs from the one last sent (exactly rt25's
+#     send-on-change), at switch-off, at charge end (charging/topoff -> any other state)
+#     and when the battery values settled (the first minute without a new sensor set):
+#     the last values on the server are rt25's;
+#   - a battery record whose alert/watch status field changed (at once: the battery
+#     monitor's alert raises NTF_BATTERY_STATS with its NTF_BATTERY_ALERT);
+#   - a battery record whose dead-band field moved since it was last sent: pack SOC by
+#     10 %, pack/module temperature by 3 C, a cell's max deviation by 10 mV, a module's
+#     max temperature deviation by 2 C (cell voltages follow the SOC: they go with the
+#     flush);
+#   - RT-GPS-Log every GPS_S while the car is on and its position fields changed (the
+#     GPS staleness and GSM signal fields alone never make it due), and with the flush;
+#     RT-PWR-UsageStats (a trip statistic) with the flush.
+# Budget (D74): level 1 intervals x3 and dead bands x2, level 2 flush and status only.
+# Runs once a minute (and on a battery alert), never on the per-frame path: it may
+# allocate (the upload path).
+
+import binascii
+
+from ovms.datause import ECONOMY, profile
+from ovms.twizy import battery, power, records
+from ovms.twizy.state import (
+    CHG_CHARGING,
+    CHG_TOPOFF,
+    DOORS1_CARON,
+    N_CELLS,
+    NTF_BATTERY_STATS,
+    NTF_DATA_UPDATE,
+)
+
+GPS_S = 600  # economy RT-GPS-Log interval while the car is on
+# (field index in text.split(","), dead band; 0 = any change); units as in the record
+_PACK_BANDS = ((5, 0), (6, 0), (7, 1000), (16, 3))  # status V/T, SOC 1/100 %, temp C
+_CELL_BANDS = ((4, 0), (5, 0), (9, 10), (10, 3), (13, 2))  # status, maxdev mV, C, dev C
+_GPS_POSITION = 9  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
+
+
+class Cadence:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.level = 0  # budget level (ovms.datause.DataUse.level), set by the data plan
+        self.flushes = 0  # flush events seen (switch-off, charge end, settled)
+        self._fields = {}  # record kind -> its fields as last sent (dead bands)
+        self._on = False
+        self._charging = False
+        self._sets = -1  # sensor sets at the last minute
+        self._moving = False  # a new sensor set arrived in the minute before
+        self._gps_tick = None  # vehicle tick of the last RT-GPS-Log sent
+
+    def economy(self):
+        return self.level > 0 or profile(self.cfg) == ECONOMY
+
+    def _events(self, st):
+        # at the minute: -> True when the flush is due
+        on = bool(st.car_doors1 & DOORS1_CARON)
+        charging = st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF)
+        moving = st.sensor_sets != self._sets
+        flush = (self._on and not on) or (self._charging and not charging)
+        flush = flush or (self._moving and not moving)
+        self._on, self._charging, self._moving = on, charging, moving
+        self._sets = st.sensor_sets
+        if flush:
+            self.flushes += 1
+        return flush
+
+    def server_records(self, v, link):
+        # notify's server pass with NTF_DATA_UPDATE and/or NTF_BATTERY_STATS set
+        st = v.st
+        n = st.notify
+        st.notify = n & ~(NTF_DATA_UPDATE | NTF_BATTERY_STATS)
+        out = []
+        kinds = []
+        flush = False
+        if n & NTF_DATA_UPDATE:
+            flush = self._events(st)
+            self._one(v, "usage", power.usage_record(st), None, flush, out, kinds)
+            k = 3 if self.level else 1
+            due = (
+                self.level < 2
+                and self._on
+                and (self._gps_tick is None or st.tick - self._gps_tick >= GPS_S * k)
+            )
+            self._gps(v, records.gps_log(st), flush, due, out, kinds)
+        if st.sensor_sets:
+            self._one(v, "pack", battery.pack_record(st), _PACK_BANDS, flush, out, kinds)
+            for c in range(N_CELLS):
+                self._one(v, c, battery.cell_record(st, c), _CELL_BANDS, flush, out, kinds)
+        if not out or link.send_server(out) is False:
+            return  # refused: the memory stays, the next minute offers them again
+        for kind, crc, fields in kinds:
+            v._sent[kind] = crc
+            self._fields[kind] = fields
+            if kind == "gps":
+                self._gps_tick = st.tick
+
+    def _one(self, v, kind, text, bands, force, out, kinds):
+        crc = binascii.crc32(text.encode())
+        if v._sent.get(kind) == crc:
+            return
+        fields = text.split(",")
+        if not force:
+            old = self._fields.get(kind)
+            if bands is None or (old is not None and not self._moved(old, fields, bands)):
+                return
+        out.append(text)
+        kinds.append((kind, crc, fields))
+
+    def _gps(self, v, text, flush, due, out, kinds):
+        if not flush:
+            old = self._fields.get("gps")
+            if not due or (
+                old is not None and old[:_GPS_POSITION] == text.split(",")[:_GPS_POSITION]
+            ):
+                return
+        self._one(v, "gps", text, None, True, out, kinds)
+
+    def _moved(self, old, new, bands):
+        if len(old) != len(new):
+            return True
+        scale = 2 if self.level else 1
+        for i, band in bands:
+            if i >= len(new) or old[i] == new[i]:
+                continue
+            if band == 0:
+                return True
+            if self.level >= 2:
+                continue
+            try:
+                d = int(new[i]) - int(old[i])
+            except ValueError:  # not a number (a "no data yet" field): a change
+                return True
+            if d >= band * scale or -d >= band * scale:
+                return True
+        return False
