@@ -122,7 +122,7 @@ def _fmt(r):
 
 def test_fuzz_runtimes_agree(tmp_path):
     # one batch of hypothesis-drawn lines parsed by both runtimes (D46)
-    from hypothesis import HealthCheck, settings
+    from hypothesis import settings
 
     lines = []
 
@@ -131,7 +131,6 @@ def test_fuzz_runtimes_agree(tmp_path):
         deadline=None,
         derandomize=True,
         database=None,
-        suppress_health_check=[HealthCheck.differing_executors],
     )
     @given(
         st.one_of(

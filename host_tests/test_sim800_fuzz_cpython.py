@@ -157,13 +157,27 @@ cuts = st.lists(st.integers(1, 300), max_size=12)
 
 
 def _same(a, b):
-    # the same events, result, progress and counters, except "stray": a stray
-    # payload is counted once per read piece (test_fuzz_known_bug_stray_per_piece)
-    ca = dict(a[1])
-    cb = dict(b[1])
-    ca.pop("stray")
-    cb.pop("stray")
-    return (a[0], ca, a[2], a[3]) == (b[0], cb, b[2], b[3])
+    # the same events, counters (a stray payload counts once however it was
+    # cut: test_fuzz_stray_once_per_payload), result and progress
+    return a == b
+
+
+URC_TAGS = set([getattr(at, n) for n in dir(at) if n.startswith("U_")])
+
+
+def _check_events(a):
+    events, counters, _result, progress = a
+    assert all(isinstance(v, int) and v >= 0 for v in counters.values()), counters
+    assert isinstance(progress, int) and progress >= 0
+    for ev in events:
+        if ev[0] == "URC":
+            assert ev[1] in URC_TAGS and isinstance(ev[2], str), ev
+            assert ev[2] == ev[2].strip(" \t") and all(c >= " " or c == "\t" for c in ev[2])
+        elif ev[0] == "SMS":
+            assert isinstance(ev[1], str) and isinstance(ev[2], str), ev
+            assert at.normalise_number(ev[1]) == ev[1], ev  # the sender normalised
+        else:
+            assert ev[0] == "GNSS" and isinstance(ev[1], str), ev
 
 
 @fuzz()
@@ -172,11 +186,7 @@ def test_fuzz_idle_splitter(stream, cut):
     a = _run(stream, cut)
     assert _same(a, _run(stream, [len(stream)]))  # one read
     assert a == _run(stream, cut, _IntoReader)  # readinto, as on the board: the same reads
-    for ev in a[0]:
-        if ev[0] == "URC":
-            assert isinstance(ev[1], str) and isinstance(ev[2], str)
-        elif ev[0] == "SMS":
-            assert isinstance(ev[1], str) and isinstance(ev[2], str)
+    _check_events(a)
 
 
 @fuzz()
@@ -188,6 +198,7 @@ def test_fuzz_idle_splitter(stream, cut):
 def test_fuzz_command_reply_splitter(stream, cut, command):
     a = _run(stream, cut, command=command)
     assert _same(a, _run(stream, [len(stream)], command=command))
+    _check_events(a)
     result = a[2]
     if result[0] == "ok":
         # every reply line is text of the stream (control bytes dropped), not the echo
@@ -211,15 +222,13 @@ def test_fuzz_urc_after_garbage(garbage, cut):
     assert events and events[-1] == ("URC", at.U_CMTI, '"SM",7')
 
 
-# ---- found by this fuzz, reported (sim800_reader.py is not this module's to
-# change). strict: once fixed this XPASSes and fails: drop the marker and compare
-# the whole counters in _same().
+# ---- found by this fuzz, fixed in sim800_reader.py (now a plain invariant)
 @fuzz(300)
 @given(st.integers(1, 40), st.integers(1, 300))
 @example(4, 3)
-def test_fuzz_known_bug_stray_per_piece(size, first):
+def test_fuzz_stray_once_per_payload(size, first):
     # a +CIPRXGET: 2 payload with no command waiting is one stray, however the
-    # UART delivered it; the reader counts one per read piece
+    # UART delivered it (the reader once counted one per read piece)
     stream = b"\r\n+CIPRXGET: 2,%d,0\r\n" % size + b"p" * size + b"\r\nOK\r\n"
     one = _run(stream, [len(stream)])[1]["stray"]
     cut = len(stream) - size - 6 + min(first, size - 1)  # inside the payload

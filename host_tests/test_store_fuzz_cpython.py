@@ -14,8 +14,8 @@ from fuzzing import fuzz
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ovms.config import N_PARAMS
-from ovms.store import FORMAT, Store
+from ovms.config import N_PARAMS, Config
+from ovms.store import FORMAT, Store, parse
 
 _DIR = tempfile.mkdtemp(prefix="ovms-store-fuzz-")
 PATH = os.path.join(_DIR, "ovms.cfg")
@@ -71,12 +71,37 @@ slot_data = st.one_of(
 )
 
 
+def _files():
+    out = []
+    for suffix in (".a", ".b"):
+        try:
+            with open(PATH + suffix, "rb") as f:
+                out.append(f.read())
+        except OSError:
+            out.append(None)
+    return out
+
+
 @fuzz()
 @given(slot_data, slot_data)
 def test_fuzz_load_any_files(a, b):
     _put(".a", a)
     _put(".b", b)
-    _load()
+    st_ = Store(PATH)
+    cfg = st_.load()
+    assert len(cfg.params) == N_PARAMS
+    assert all(isinstance(p, str) for p in cfg.params)
+    assert all(isinstance(v, int) and v >= 0 for v in cfg.features)
+    assert _files() == [a, b]  # loading never writes
+    # the newest copy that parses wins (slot a on a tie), else the defaults
+    good = [(p[0], -i, p[1]) for i, p in enumerate([parse(x) if x else None for x in (a, b)]) if p]
+    if good:
+        seq, slot, params = max(good, key=lambda g: (g[0], g[1]))
+        assert (st_.seq, st_.slot) == (seq, -slot)
+    else:
+        params = None
+        assert (st_.seq, st_.slot) == (0, 1)
+    assert cfg.params == Config(params).params
 
 
 # values as the SMS/console can set them (no lone surrogates: MicroPython)
