@@ -36,6 +36,7 @@ from firmware.bootlog import SAFE_HOLD_MS, STABLE_MS, BootLog, cause_name, safe_
 from firmware.supervisor import Supervisor
 from firmware.tasks.can_rx import CanRx
 from firmware.tasks.console import Console
+from firmware.tasks.dataplan import install as install_dataplan
 from firmware.tasks.gps import nmea_task
 from firmware.tasks.housekeeping import Housekeeping
 from firmware.tasks.ticker import Link, Ticker
@@ -136,6 +137,7 @@ class App:
         for text in self.cfg.notices:  # boot news for the owner (ovms.owner, D35/D38):
             self.link.send_sms(text)  # into the SMS outbox, sent once the modem is up
         self.ticker = Ticker(v, self.link, self.tick_ms, clock=c)
+        self.dataplan = install_dataplan(self, _clock_s)  # mobile data (D70-D74)
         sup.add("ticker", self.ticker.run)
         checks = ()
         if self.can is not None:
@@ -236,7 +238,7 @@ class App:
         self.log.error("escalation: %s -> reset", reason)
         if self.bootlog is not None:
             self.bootlog.note_crash(reason)
-        for obj in (self.uplink, getattr(self, "outbox", None)):
+        for obj in (self.uplink, getattr(self, "outbox", None), getattr(self, "dataplan", None)):
             flush = getattr(obj, "flush", None)  # the durable outbox's journal
             if flush is not None:
                 try:

@@ -1,6 +1,6 @@
 # The data plan on the device: the server link's bytes counted per month (ovms.datause),
 # the economy link down while parked, the car's ping and the budget level.
-# Licence: MIT (this project). Wired by firmware/app.py:
+# Licence: MIT (this project). Wired by firmware/app.py: plan = install(app, clock_s)
 #   plan = DataPlan(datause, vehicle, uplink, nat_timeout_s)   # wraps uplink.open_stream
 #   ticker.on_tick = plan.tick                                  # once a second
 #
@@ -18,9 +18,27 @@
 # budget level into the vehicle's cadence (D74). tick() allocates nothing.
 
 from ovms import datause
+from ovms.config import PARAM_DATAPROFILE
 from ovms.twizy.state import DOORS1_CARON, DOORS1_CHARGING
 
 ECONOMY_WINDOW = 16  # outbox entries in flight: a minute's records in one TCP send
+
+
+def install(app, clock_s):
+    # the month's data counter (DATA?: app.fw.net.datause, a file beside the settings)
+    # and the link plan on the app's ticker. An empty parameter 16 takes the board's
+    # DATA_PROFILE (the shipping boards: economy), in RAM, saved with the next change.
+    b = app.board
+    cfg = app.cfg
+    if not cfg.params[PARAM_DATAPROFILE]:
+        cfg.params[PARAM_DATAPROFILE] = getattr(b, "DATA_PROFILE", "")
+    path = b.CFG_PATH
+    folder = path[: path.rfind("/")] if "/" in path else "."
+    du = app.fw.net.datause = datause.DataUse(cfg, folder + "/datause", clock_s)
+    nat = getattr(b, "NAT_TIMEOUT_S", datause.NAT_TIMEOUT_S)
+    plan = DataPlan(du, app.vehicle, app.uplink, nat)
+    app.ticker.on_tick = plan.tick
+    return plan
 
 
 class CountingStream:
