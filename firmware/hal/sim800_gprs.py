@@ -98,7 +98,9 @@ class Sim800Stream(StreamBase):
         super().__init__()
         self._m = modem
         self._in = b""  # payload delivered by the reader
-        self._tx = b""
+        self._tx = []  # written, not yet sent: the writers' bytes, never joined
+        self._tx_off = 0  # bytes of _tx[0] already sent
+        self._txbuf = None  # one CIPSEND payload (TCP_CHUNK bytes, made at first drain)
         self._ev = asyncio.Event()
         self._ready = True  # ask once at start: data may already be waiting
         self.closed = False
@@ -154,23 +156,43 @@ class Sim800Stream(StreamBase):
     def write(self, data):
         if self.closed or self.dropped or self.eof:
             raise OSError("link closed")
-        self._tx += data
+        if data:
+            self._tx.append(data)
 
     async def drain(self):
-        while self._tx:
+        # the written pieces go out in CIPSEND payloads of up to TCP_CHUNK bytes, each
+        # gathered in one preallocated buffer: no joined copy of a batch (a fragmented
+        # board heap cannot place a few-KB block), no bytes slicing per chunk
+        if self._txbuf is None:
+            self._txbuf = bytearray(TCP_CHUNK)
+        buf = self._txbuf
+        tx = self._tx
+        while tx:
             if self.closed or self.dropped or self.eof:
                 raise OSError("link closed")
-            chunk = self._tx[:TCP_CHUNK]
+            n = 0
+            k = 0
+            off = self._tx_off
+            while n < TCP_CHUNK and k < len(tx):
+                piece = tx[k]
+                take = min(len(piece) - off, TCP_CHUNK - n)
+                buf[n : n + take] = memoryview(piece)[off : off + take]
+                n += take
+                off += take
+                if off == len(piece):
+                    k += 1
+                    off = 0
             try:
                 await self._m.cmd(
-                    "AT+CIPSEND=%d" % len(chunk),
+                    "AT+CIPSEND=%d" % n,
                     until=("SEND OK", "DATA ACCEPT"),
-                    payload=chunk,
+                    payload=memoryview(buf)[:n],
                 )
             except ModemError:
                 self.dropped = True  # unknown how much went out: the session is over
                 raise
-            self._tx = self._tx[len(chunk) :]
+            del tx[:k]
+            self._tx_off = off
 
     async def close(self):
         if self.closed:

@@ -326,22 +326,27 @@ class Uplink:
         self.handler.after_send()
 
     async def _send(self, lines):
-        # encrypt and write clear lines (one write); OSError ends the session
+        # encrypt and write clear lines, one write per line and one drain for all (the
+        # stream gathers them into TCP sends: no joined copy of the batch, which could
+        # be a few KB that a fragmented board heap cannot place); OSError ends the session
         if not lines:
             return
         lines = self.handler.outgoing(lines)
         if not lines:
             return
+        n = 0
         async with self._lock:
             sess = self._session
             stream = self._stream
             if sess is None or stream is None:
                 return
-            data = sess.encode_lines(lines)
-            stream.write(data)
+            for m in lines:
+                data = sess.encode_line(m)
+                stream.write(data)
+                n += len(data)
             await stream.drain()
         self.lines_out += len(lines)
-        self.bytes_out += len(data)
+        self.bytes_out += n
         self.progress += 1
 
     # ---- the outbox (ovms.v2.sender) -----------------------------------------------------

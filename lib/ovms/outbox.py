@@ -222,7 +222,7 @@ class Outbox:
         first = keep[0][1] if keep else None
         last = keep[-1][1] if keep else None
         try:
-            gone = self.j.append(b"".join(parts), first, last)
+            gone = self.j.append(parts, first, last)
         except OSError as e:
             self._log.error("outbox write failed: %s", e)
             return False

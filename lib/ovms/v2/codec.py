@@ -116,9 +116,14 @@ class Session:
         # clear message (str) -> base64 text of RC4(clear), no CR LF
         return b64encode(self.tx.crypt(clear.encode()))
 
+    def encode_line(self, clear):
+        # one message -> the bytes of its wire line, ended by CR LF
+        return (b64encode(self.tx.crypt(clear.encode())) + "\r\n").encode()
+
     def encode_lines(self, lines):
-        # several messages -> one bytes chunk, each line ended by CR LF
-        return "".join([self.encode(m) + "\r\n" for m in lines]).encode()
+        # several messages -> one bytes chunk, each line ended by CR LF (host tools;
+        # the firmware writes line by line: encode_line)
+        return b"".join([self.encode_line(m) for m in lines])
 
     def decode(self, line):
         # one received line (str or bytes, no CR LF) -> clear message
