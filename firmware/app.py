@@ -90,6 +90,7 @@ class App:
         self.log = log.get("app")
         self.can = self.modem = self.emu = self.uplink = self.server = None
         self.rx = self.console = self.gps = self.clock = None
+        self.power = None  # firmware/power.PowerManager (boards with a POWER model)
         self.sup = Supervisor()
         self.reset = _reboot  # what an escalation calls last (tests replace it)
         self.before_start = None  # optional f(app) after the jobs are added (tests)
@@ -162,6 +163,7 @@ class App:
         sup.add("house", self.house.run)
         self._console_job()
         await self._gps_job()
+        self._power_job()  # issue 13: power states, sleep, the power model
         jobs = getattr(self.board, "jobs", None)  # a simulation's own jobs (tools/sim.py)
         if jobs is not None:
             for name, job in jobs(self):
@@ -199,6 +201,14 @@ class App:
 
     def _console_job(self):
         s = parts.console_stream(self.board)
+    def _power_job(self):
+        from firmware.power import build
+
+        p = self.power = build(self)
+        if p is not None:
+            self.sup.add("power", p.run)
+            self.fw.net.power_line = p.text  # DIAG's "Power:" line (ovms/sms_cmds.py)
+
         if s is not None:
             self.console = Console(s, self.fw)
             self.sup.add("console", self.console.run)
@@ -286,6 +296,7 @@ class App:
 
 
 async def _uplink(app):
+            "power": self.power.summary() if self.power is not None else None,
     # the OVMS v2 server session (firmware/tasks/uplink.py) over the board's IP path:
     # NET "modem" = GPRS through the SIM800, "native" = the board's own IP stack
     # (asyncio.open_connection), None = no server connection. It idles while no

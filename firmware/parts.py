@@ -128,6 +128,9 @@ def modem_uart(b, kw):
         pins = {"tx": b.MODEM_TX, "rx": b.MODEM_RX}
     uart = UART(b.MODEM_UART, b.MODEM_BAUD, rxbuf=b.MODEM_RXBUF, **pins)
     rst = Pin(b.MODEM_RESET_PIN, Pin.OUT, value=1)
+    dtr = getattr(b, "MODEM_DTR_PIN", None)  # sleep mode 1 (issue 13)
+    if dtr is not None:
+        kw["dtr_pin"] = Pin(dtr, Pin.OUT, value=0)
     return Sim800(asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {}), rst, **kw)
 
 

@@ -38,6 +38,13 @@ class Progress:
     def watch(self, name, counter=None, ok=None, window_ms=10_000):
         self.parts.append(_Part(name, counter, ok, window_ms, self.clock()))
 
+    def rested(self):
+        # the MCU slept (firmware/power.py): time asleep is no stall; every window
+        # starts again now
+        now = self.clock()
+        for p in self.parts:
+            p.t_good = now
+
     def check(self):
         now = self.clock()
         first = ""

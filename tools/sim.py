@@ -38,7 +38,7 @@ async def open_modem(app, kw):
     r, w = await asyncio.open_connection("127.0.0.1", port)
     nodelay(w)
     app.emu = emu
-    return Sim800(r, w, reset_pin=emu.pin, **kw)
+    return Sim800(r, w, reset_pin=emu.pin, dtr_pin=emu.dtr, **kw)
 
 
 async def open_server(app):
@@ -180,12 +180,26 @@ def print_summary(app):
     if app.sup.failure is not None:
         OUT("summary: stopped by the first task failure (%s: %s)" % app.sup.failure)
 
+    p = s.get("power")
+    if p is not None:  # issue 13: the module's own draw (firmware/power.py)
+        OUT(
+            "summary: power %s now; modelled %s mA avg, %s Wh/day at 12 V (%s)"
+            % (p["state"], _fixed(p["avg_ua"], 1), _fixed(p["mwh_day"], 2), p["share"])
+        )
+    if getattr(app, "mqtt", None) is not None:
+        OUT("summary: " + app.mqtt.diag_text())
 
 def host_board(speed=1, **over):
     # the host board module's settings as a class, with overrides (tests, command line)
     import firmware.boards.host as h
 
     class Board:
+def _fixed(v, places):
+    from ovms.powermodel import fixed
+
+    return fixed(v, 1000, places)
+
+
         pass
 
     for k in dir(h):

@@ -60,3 +60,40 @@ SAFE_PIN = (0, 0)  # the BOOT button on GPIO 0: pull-up, reads 0 pressed
 WDT_MS = 30_000
 TICK_MS = 1000
 STRICT = False
+# ---- low power (issue 13; firmware/power.py, lib/ovms/powermodel.py) ---------------------
+# Pins: SIM800 DTR (GPIO 32, output), RI (GPIO 34, input only, an RTC GPIO: wakes light
+# sleep through Pin.irq(wake=machine.SLEEP)), the SN65HVD230's Rs pin (GPIO 23: high =
+# standby, low = high speed), the CAN RX line as a wake source (GPIO 22). UNTESTED ON
+# HARDWARE.
+MODEM_DTR_PIN = 32
+MODEM_RI_PIN = 34
+CAN_STANDBY_PIN = 23
+CAN_WAKE_PIN = 22
+GPS_ENABLE_PIN = None  # the SIM808's GNSS: AT+CGNSPWR
+SLEEP_MAX_MS = 60_000  # the minute timer (D89: the ESP32 task watchdog sleeps with the CPU)
+WAKE_MS = 200  # modelled MCU run time per wake (60 catch-up ticks, dispatch, pump)
+# Supply voltages (mV) and currents (uA), each from its datasheet (see pyboard.py for
+# "recalled"):
+POWER_MV = {"mcu": 3300, "modem": 4000, "can": 3300, "gnss": 3300}
+POWER_UA = {
+    # ESP32 Series Datasheet v3.5 Table 6: modem-sleep (CPU on, radio off), 160 MHz,
+    # dual-core 27-44 mA: the upper figure (MicroPython's default clock is 160 MHz)
+    "mcu_run": 44_000,
+    # ESP32 (ESP-WROOM-32 manual Table 5): light-sleep 0.8 mA
+    "mcu_sleep": 800,
+    # SIM800H/SIM800L Hardware Design V2.02 Table 49, as in pyboard.py
+    "modem_idle": 17_380,
+    "modem_sleep": 1_140,
+    "modem_tx": 249_850,
+    "modem_sms": 238_440,
+    # SN65HVD230 (SLOS346): recessive 10 mA typ, standby (Rs at VCC) 370 uA typ
+    "can_normal": 10_000,
+    "can_standby": 370,
+    # SIM808 GNSS, as in pyboard.py (u-blox 6 class, ~40 mA with a fix)
+    "gnss_on": 40_000,
+    "gnss_off": 0,
+    # the same 12 V buck and 3.3 V rail as pyboard.py (a bare WROOM module: no USB-serial
+    # chip or power LED on the 12 V path)
+    "conv_quiescent": 25,
+}
+POWER_EFF_PCT = 80

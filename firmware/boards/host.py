@@ -44,3 +44,14 @@ STRICT = True  # development build: the first unexpected exception stops the run
 # the simulation script (tools/sim.py): SMS from the owner, at sim seconds
 SIM_SMS = ((4, "STAT"),)
 SIM_STAT_EVERY_S = 5  # print the STAT text every this many ticks
+# low power (issue 13): the host simulates the pyboard's parts; the emulator's DTR and RI
+# are the pins (tools/sim.py hands them to the driver), the virtual clock is the sleep
+from firmware.boards.pyboard import POWER_EFF_PCT, POWER_MV, POWER_UA  # noqa: E402,F401
+
+MODEM_DTR_PIN = "emu"
+MODEM_RI_PIN = "emu"
+CAN_STANDBY_PIN = "emu"  # recorded, not switched (FakeCan has no transceiver)
+GPS_ENABLE_PIN = None
+SLEEP_MAX_MS = 60_000
+WAKE_MS = 200
+POWER = True  # the power manager runs (firmware/power.py); False: always awake

@@ -52,6 +52,7 @@ from firmware.hal.sim800_at import (  # noqa: F401 (re-exported: the driver's pu
 from firmware.hal.sim800_gprs import GprsRoom, Sim800Stream  # noqa: F401
 from firmware.hal.sim800_ladder import Supervisor
 from firmware.hal.sim800_reader import LineReader
+from firmware.hal.sim800_sleep import SleepRoom
 from firmware.hal.sim800_sms import SmsRoom
 from ovms import at
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
@@ -87,7 +88,7 @@ _COUNTERS = (
 )
 
 
-class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor):
+class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
     def __init__(
         self,
         reader,
@@ -102,6 +103,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor):
         gnss=False,
         timing=None,
         log=None,
+        dtr_pin=None,
     ):
         self._r = reader
         self._w = writer
@@ -148,6 +150,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor):
         self._reader_init()
         self._sms_init()
         self._gprs_init()
+        self._sleep_init(dtr_pin)  # sleep mode 1: DTR and RI (sim800_sleep.py)
 
     # ---- public --------------------------------------------------------------
     @property
@@ -340,6 +343,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor):
             self.state = INIT
         self._ready_ev.clear()
         self._need_init = True
+        self._sleep_reset()  # AT+CSCLK is 0 again after a reset
         self._gprs_down()
         self._need = 0
         self._stale = False

@@ -162,6 +162,8 @@ class ATEngine:
         return self.t["default"]
 
     async def _write(self, data, text="write"):
+        if self.asleep or self._t_awake_wait:  # sleep mode 1: DTR low first
+            await self._wake_for_write()
         if isinstance(data, str):
             data = data.encode()
         try:

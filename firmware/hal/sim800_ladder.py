@@ -112,6 +112,10 @@ class Supervisor:
         self._t_csq = ticks_ms()
 
     async def _service(self):
+        self._serve_ri()  # RI fell: list the SIM (sim800_sleep.py)
+        if self._dozing():  # asleep and idle: no polls (they would wake the modem)
+            self.fail_streak = 0
+            return
         if self._tmo_streak >= self.t["tmo_streak"]:
             self._tmo_streak = 0
             raise ModemTimeout("streak", "commands unanswered")

@@ -30,6 +30,7 @@ class Ticker:
         self.ticks = 0
         self.late = 0  # ticks run late (behind schedule by a period or more)
         self.skipped = 0  # ticks given up after a long stall
+        self.catchup = MAX_CATCHUP  # the power task raises it: a sleep is no stall (issue 13)
 
     async def run(self):
         c = self.clock
@@ -46,7 +47,7 @@ class Ticker:
             self.step()
             due = ticks_add(due, period)
             behind = ticks_diff(now(), due)
-            if behind >= MAX_CATCHUP * period:
+            if behind >= self.catchup * period:
                 missed = behind // period
                 self.skipped += missed
                 due = ticks_add(due, missed * period)

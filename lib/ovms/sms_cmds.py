@@ -314,6 +314,9 @@ class Commands:
             out += "\n ..last:" + "".join([" " + c for c in net.reset_causes])
         if net.outbox_dropped:  # records/alerts a full outbox dropped (ovms/outbox.py)
             out += "\n Outbox lost:%d" % net.outbox_dropped
+        power = getattr(net, "power_line", None)  # the module's own draw (D88, issue 13)
+        if power is not None:
+            out += "\n " + power()
         return [out]
 
     def _data_q(self, sender, word, args):  # ovms.datause (the app sets net.datause)

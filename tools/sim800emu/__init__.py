@@ -39,6 +39,7 @@ from tools.sim800emu.base import (  # noqa: F401 (public names of the emulator)
 from tools.sim800emu.control import EmuControl, main  # noqa: F401
 from tools.sim800emu.faults import CMD_FAULTS, FAULTS, SOAK_WEIGHTS, EmuFaults  # noqa: F401
 from tools.sim800emu.gnss import EmuGnss
+from tools.sim800emu.sleep import EmuSleep
 from tools.sim800emu.sms import EmuSms
 from tools.sim800emu.tcp import EmuTcp
 
@@ -47,7 +48,7 @@ SM_SLOTS = 30
 HISTORY = 200
 
 
-class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl):
+class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl, EmuSleep):
     def __init__(
         self,
         seed=1,
@@ -95,12 +96,14 @@ class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl):
         self._held_banner = []
         self._gen = 0  # boot generation: work started before a reset is dropped
         self.soaking = False
+        self._sleep_setup()  # AT+CSCLK, DTR, RI (sleep.py)
         self._reset_state()
         self.booting_until = ticks_ms()
         self.off = False
 
     # ---- state -----------------------------------------------------------------
     def _reset_state(self):
+        self._sleep_reset()  # AT+CSCLK=0 after a reset
         self.echo = True
         self.cmgf = 0
         self.cnmi = False
@@ -183,7 +186,7 @@ class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl):
         self._out(b"".join(parts))
 
     def urc(self, line):
-        if not self.off:
+        if not self.off and self._urc_passes():  # asleep: maybe lost (sleep.py)
             self._reply([line])
 
     # ---- the modem's UART -------------------------------------------------------------
@@ -211,6 +214,8 @@ class Sim800Emu(EmuSms, EmuTcp, EmuGnss, EmuFaults, EmuControl):
     async def _input(self, data):
         if self.off or ticks_diff(self.booting_until, ticks_ms()) > 0:
             return  # off or booting: the UART is deaf
+        if self._deaf(len(data)):
+            return  # sleep mode 1: asleep, or DTR fell less than dtr_wake_ms ago
         self._inbuf += data
         while self._inbuf:
             if self.mode is not None:

@@ -121,6 +121,7 @@ PREFIX = (
     ("+CGNSPWR", lambda emu, c, line: emu._cgnspwr(c, line)),
     ("+CGNSURC=", _ok),
     ("S7", _s7),
+    ("+CSCLK", lambda emu, c, line: emu._csclk_cmd(c, line)),
 )
 
 # commands answered with a "> " prompt (a lost reply = no prompt, nothing executed)

@@ -26,6 +26,8 @@ class EmuSms:
                 )
                 self.inbox[i] = ["REC UNREAD", sender, ts, text]
                 booting = ticks_diff(self.booting_until, ticks_ms()) > 0
+                if not self.off and not booting:
+                    self.ri.pulse()  # RI low 120 ms per SMS, asleep or not (sleep.py)
                 if self.cnmi and not self.off and not booting:
                     self.urc('+CMTI: "SM",%d' % i)
                 return i
