@@ -115,9 +115,10 @@ class Scenario:
             self.t_us += step
             self._gps()
 
-    def _session(self, state, control):
+    def _session(self, state, control, ended=None):
         # one bus session: control(on_ms) sets the model's controls each slot and
-        # returns True to end it; then the switch-off sequence and the tail
+        # returns True to end it (or ended() after the model's step: the charger
+        # finished in this step); then the switch-off sequence and the tail
         m = self.model
         pay = self.pay
         slots = enc.SLOTS[state]
@@ -130,6 +131,8 @@ class Scenario:
             if off_ms < 0 and control(on_ms):
                 off_ms = 0
             m.step(100, True)
+            if off_ms < 0 and ended is not None and ended():
+                off_ms = 0
             pay.new_slot(state, on_ms, off_ms)
             t = self.t_us
             k = (t // SLOT_US) % 10
@@ -209,12 +212,14 @@ class Scenario:
                     m.plugged = False
                     self._event("unplug")
                     return True
-                if m.charge_done:
-                    self._event("charge done")
-                    return True
                 return False
 
-            yield from self._session(enc.CHARGE, control)
+            def done():
+                if m.charge_done:
+                    self._event("charge done")
+                return m.charge_done
+
+            yield from self._session(enc.CHARGE, control, done)
             if self.stopped or not st["unplug"]:
                 break
             st["unplug"] = 0
