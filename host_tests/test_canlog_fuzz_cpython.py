@@ -1,6 +1,7 @@
 # Hypothesis fuzz of the CAN log line parser (ovms.canlog), CPython only.
-# Any text: a frame tuple in range, None, or LogLineError, nothing else; every
-# well-formed frame line (both formats, any spacing) gives back its frame; and
+# Any text: a frame tuple in range (which, written back, reads the same), None,
+# or LogLineError, nothing else; every well-formed frame line (both formats,
+# any spacing) gives back its frame; and
 # the unix port parses a batch of the same lines to the same results (D46).
 # FUZZ_EXAMPLES sets the number of examples (see fuzzing.py).
 import os
@@ -53,6 +54,22 @@ def _parse(line):
 def test_fuzz_any_text(line):
     r = _parse(line)
     assert r == "ERR" or _ok_result(r), (line, r)
+    assert _parse(line) == r  # no state between lines
+    if r not in ("ERR", None):
+        # what was read is a frame: written back in either format, the same frame
+        t, can_id, data = r
+        hx = data.hex().upper()
+        ext = can_id > 0x7FF
+        back = "(%d.%06d) can0 %03X#%s" % (t // 1000000, t % 1000000, can_id, hx)
+        crtd = "%d.%06d 1R%s %03X%s" % (
+            t // 1000000,
+            t % 1000000,
+            "29" if ext else "11",
+            can_id,
+            "".join([" " + hx[i : i + 2] for i in range(0, len(hx), 2)]),
+        )
+        assert parse_line(back) == r, (line, back)
+        assert parse_line(crtd) == r, (line, crtd)
 
 
 frames = st.tuples(

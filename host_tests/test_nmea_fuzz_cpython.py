@@ -4,7 +4,7 @@
 # rejected sentence leaves the fix untouched, and exact round trips of what
 # the emitters write. FUZZ_EXAMPLES sets the number of examples (fuzzing.py).
 # Licence: MIT (this project).
-from fuzzing import fuzz
+from fuzzing import EXAMPLES, fuzz
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,18 +44,60 @@ def _feed(p, line):
     return kind
 
 
+# a fix with every field set (none at its zero value), so that a rejected
+# sentence that wrote any field half-way shows
+_GGA = "GPGGA,101010.00,5115.462240,N,00709.653940,E,1,07,0.9,139,M,47.0,M,,"
+_RMC = "GNRMC,101011.00,A,5115.462240,N,00709.653940,E,26.000,242.0,010126,,,A"
+
+
+def _seeded():
+    p = nmea.NMEA()
+    assert p.feed(nmea.sentence(_GGA)) == "GGA" and p.feed(nmea.sentence(_RMC)) == "RMC"
+    f = p.fix
+    assert 0 not in (f.fix, f.lat_e6, f.lon_e6, f.altitude, f.speed, f.course, f.sats)
+    return p
+
+
 @fuzz()
 @given(KINDS, st.lists(field, max_size=16))
 def test_fuzz_nmea_checksummed(kind, fields):
     # valid checksums, so the field parsers themselves get exercised
-    p = nmea.NMEA()
+    p = _seeded()
     body = ",".join([kind] + fields)
     got = _feed(p, nmea.sentence(body))
-    if kind in ("GPGSV", "XX", "GPGGAX") and max(body) < "\x80":
-        assert got is None and p.other == 1  # NMEA is ASCII: others are bad
-    # the same sentence as bytes, with CR LF: the same result
-    q = nmea.NMEA()
+    if kind in ("GPGSV", "XX", "GPGGAX"):
+        # another type is never used; with a valid checksum and ASCII, it is "other"
+        assert got is None and p.good == 2 and p.other + p.bad == 1
+        assert p.other == 1 or max(body) >= "\x80"
+    if got is None and kind[2:] in ("GGA", "RMC"):
+        assert (p.good, p.bad, p.other) == (2, 1, 0)  # a GGA/RMC it could not use
+    # the same sentence as bytes, with CR LF: the same result and the same fix
+    q = _seeded()
     assert _feed(q, (nmea.sentence(body) + "\r\n").encode("utf-8", "replace")) == got
+    if max(body) < "\x80":
+        assert _fix_tuple(q.fix) == _fix_tuple(p.fix)
+
+
+@fuzz(max(EXAMPLES // 10, 300))
+@given(st.lists(st.tuples(KINDS, st.lists(field, max_size=16), st.booleans()), max_size=20))
+def test_fuzz_nmea_sequence(sentences):
+    # one parser, many sentences (some with a broken checksum): every sentence
+    # lands in exactly one counter, and the fix is what the accepted sentences
+    # alone make of it (a rejected one in between changes nothing)
+    p = nmea.NMEA()
+    alone = nmea.NMEA()
+    used = 0
+    for kind, fields, broken in sentences:
+        line = nmea.sentence(",".join([kind] + fields))
+        if broken:
+            line = line[:-2] + ("00" if line[-2:] != "00" else "01")
+        got = _feed(p, line)
+        if got is not None:
+            used += 1
+            assert alone.feed(line) == got
+    assert (p.good, p.bugs) == (used, 0)
+    assert p.good + p.bad + p.other == len(sentences)
+    assert _fix_tuple(p.fix) == _fix_tuple(alone.fix)
 
 
 @fuzz()
