@@ -5,7 +5,8 @@
 #   python3 -m tools.gpx gpslog.csv [--out track.gpx]     (default: stdout)
 #   python3 -m tools.ovms_client --gpx track.gpx 32 RT-GPS-Log
 #
-# Decision D83: a point is kept only with a GPS fix (field gps_fix 1) and
+# Decision D83 (the history exports; the charts part is in tools/plot.py):
+# a point is kept only with a GPS fix (field gps_fix 1) and
 # coordinates inside -90..90 / -180..180 other than 0,0 (the module's value
 # before the first fix); the others are counted and reported, never guessed.
 # A gap of more than 10 minutes starts a new track segment (the car logs a
