@@ -43,6 +43,7 @@ SKIPS = {
     "test_sim800_exact": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_v2_uplink": "needs sockets (uplink against the loopback OVMS v2 test server)",
     "test_outbox_e2e": "needs sockets (outbox delivery to the loopback OVMS v2 test server)",
+    "test_v2_server_apps": "needs sockets (car, apps and the OVMS v2 test server on loopback)",
     "test_app": "needs sockets and the host board (emulated modem and server on loopback)",
     "test_app_boot": "needs sockets and the host board (app in safe mode / crash report)",
     "test_app_boards": "needs the host board (host-only, not frozen) and loopback sockets",
