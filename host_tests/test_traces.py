@@ -5,8 +5,11 @@ from support import trace
 from tools import replay
 
 
-def _replay(*names, until=None, sms=(), feature=()):
-    opts = replay.parse_args(["--state"] + [trace(n) for n in names])
+def _replay(*names, until=None, sms=(), feature=(), exact=False):
+    # exact=True: the 2013 module (--exact); else the owner decisions D65-D68
+    opts = replay.parse_args(
+        ["--state"] + (["--exact"] if exact else []) + [trace(n) for n in names]
+    )
     opts["state"] = False
     opts["until"] = until
     opts["features"] = list(feature)
@@ -99,7 +102,8 @@ def test_init_chg_charging():
 
 
 def test_init_then_end_charge_walks_state_machine():
-    v, link = _replay("Init-Chg", "End-Chg")
+    # the 2013 module: every state change at once, the range from the 50 km placeholder
+    v, link = _replay("Init-Chg", "End-Chg", exact=True)
     st = v.st
     assert st.car_chargestate == 4  # done: soc_max reached 100 %
     assert st.car_doors1 & 0x04  # port bit kept until the next switch-on
@@ -114,6 +118,24 @@ def test_init_then_end_charge_walks_state_machine():
         "MP-0 PACharging Done\r"
     )
     assert link.sms[0].startswith("Charging Done\n")
+
+
+def test_init_then_end_charge_owner_view():
+    # D67: the state must hold 3 s before it is sent, so the replay ticks on past the
+    # recording's end (the module keeps ticking on the car too); D65: the car never
+    # reported a range (0x599's range is refused while charging), so no Range line
+    v, link = _replay("Init-Chg", "End-Chg", until=20 * 1000000)
+    st = v.st
+    assert st.car_chargestate == 4 and st.car_doors1 & 0x04
+    assert v.stat_text() == (
+        "Charging Done\n CHG: 4 Wh\n SOC: 100.00% (98.10%..100.00%)\n ODO: 31000 km"
+    )
+    s_states = [x.split(",")[4] for x in link.lines if x.startswith("MP-0 S")]
+    assert s_states == ["topoff", "done"]  # each once the state had held 3 s
+    assert [x for x in link.lines if x.startswith("MP-0 PA")] == [
+        "MP-0 PA" + v.stat_text().replace("\n", "\r")
+    ]
+    assert link.sms == [v.stat_text()]
 
 
 def test_trickle_charge_traces():

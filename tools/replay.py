@@ -28,6 +28,8 @@
 #                                         firmware frozen in, tools/qemu.py)
 #   --exact-ticks         tick every simulated second, also through idle time (slow;
 #                         the output is the same, see tools/replay_run.py D47)
+#   --exact               the 2013 module byte for byte, without the owner decisions
+#                         D65-D68 (ovms/twizy/vehicle.py D69)
 
 import sys
 
@@ -87,6 +89,7 @@ def parse_args(argv):
         "sender": None,
         "config": None,
         "exact_ticks": False,
+        "exact": False,
     }
     i = 0
     n = len(argv)
@@ -146,8 +149,8 @@ def parse_args(argv):
         elif a in ("--records", "--alerts", "--state"):
             opts[a[2:]] = True
             i += 1
-        elif a == "--exact-ticks":
-            opts["exact_ticks"] = True
+        elif a in ("--exact-ticks", "--exact"):
+            opts[a[2:].replace("-", "_")] = True
             i += 1
         elif a.startswith("--"):
             raise UsageError("unknown option " + a)

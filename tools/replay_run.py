@@ -207,7 +207,8 @@ def _load_config(opts):
 def build(opts):
     # -> (vehicle, SMS framework, sender of --sms: default the owner)
     cfg = _load_config(opts)
-    vehicle = Twizy(cfg)
+    # what the module says: the owner decisions D65-D68 (D69); --exact: the 2013 module
+    vehicle = Twizy(cfg, exact=bool(opts.get("exact")))
     sender = opts.get("sender")
     if sender is None:
         sender = cfg.params[0]

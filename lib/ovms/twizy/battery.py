@@ -31,11 +31,15 @@ _CELL_VALID_MAX = const(0xF00)
 _TEMP_VALID_MAX = const(0xF0)
 
 
-def reset(st):
+def reset(st, keep_act=True):
     # switch-on and BATT R (spec §5.2, D7: an invalid act leaves min/max unset).
     # Before the first committed sensor set the act values are placeholders
     # (module 40 = 0 degC), which count as invalid here: D7's very case.
-    seen = st.sensor_sets > 0
+    # D66: keep_act=False (switch-on with exact=False) leaves every min/max unset:
+    # the act values are then the previous trip's (the bus was silent since), so
+    # the first fresh sensor set of this trip starts min/max, not the old one
+    # (End-Drv then Init-Drv gave "P:7C (7C..31C)" in 2013, "P:7C (7C..8C)" now).
+    seen = keep_act and st.sensor_sets > 0
     for c in range(N_CELLS):
         v = st.cell_act[c]
         if not seen or not 0 < v < _CELL_VALID_MAX:
@@ -50,8 +54,8 @@ def reset(st):
         st.temp_min[m] = v
         st.temp_max[m] = v
         st.temp_maxdev[m] = 0
-    st.pack_min = st.pack_act
-    st.pack_max = st.pack_act
+    st.pack_min = st.pack_act if keep_act else 0
+    st.pack_max = st.pack_act if keep_act else 0
     st.volt_alerts = 0
     st.volt_watches = 0
     st.last_volt_alerts = 0

@@ -13,6 +13,7 @@ from ovms.twizy import power
 from ovms.twizy.state import (
     CHG_CHARGING,
     CHG_DONE,
+    CHG_HOLD_S,
     CHG_STOPPED,
     CHG_TOPOFF,
     DOORS1_CARON,
@@ -20,6 +21,7 @@ from ovms.twizy.state import (
     DOORS1_PORT,
     REQ_CHARGE,
     REQ_STAT,
+    charging_phase,
 )
 from ovms.units import km2mi
 
@@ -73,6 +75,12 @@ def etr_range(st, features, units):
 
 def tick(st, suff_soc, suff_range_mi, max_range_mi):
     # tick step 6: ranges and the charge state machine (spec §2.2, §3.3)
+    exact = st.exact
+    if not exact and st.soc_min_range == 0 and st.range_km > 0:
+        # D65: the minimum SOC was recorded before the car reported a range (at
+        # switch-on 0x155 turns valid while 0x597 still says offline and 0x599 is
+        # refused): the first real range stands for it, never the 2013 placeholder
+        st.soc_min_range = st.range_km
     if st.car_doors1 & DOORS1_CHARGING:
         soc = st.soc
         cur_pct = soc // 100
@@ -84,10 +92,20 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
         if st.car_chargestate == CHG_STOPPED:
             st.requests |= REQ_CHARGE  # charge resumed
         if st.car_chargestate > CHG_TOPOFF:
-            # a charge starts
+            # a charge starts. D67: when it only resumes a stop younger than
+            # CHG_HOLD_S (one offline 0x597 frame), the charge goes on: CHG and the
+            # SOC maximum are kept
+            flicker = (
+                not exact
+                and st.car_chargestate == CHG_STOPPED
+                and st.tick - st.chg_change_tick < CHG_HOLD_S
+            )
+            if not exact:
+                _changed(st)
             st.car_chargestate = CHG_CHARGING
-            st.soc_max = soc
-            power.reset(st)
+            if not flicker:
+                st.soc_max = soc
+                power.reset(st)
             st.requests |= REQ_STAT
         elif (soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc) or (
             st.range_km > 0
@@ -98,6 +116,7 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             # sufficient charge reached (once per upward crossing)
             st.car_chargestate = CHG_TOPOFF
             st.requests |= REQ_CHARGE | REQ_STAT
+            st.chg_alert_keep = True  # not a state change: never dropped (D67)
         elif st.car_chargestate != CHG_TOPOFF and soc >= _CV_SOC:
             st.car_chargestate = CHG_TOPOFF
             st.requests |= REQ_STAT
@@ -109,6 +128,8 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             _ideal(st, max_range_mi)
         if st.car_chargestate <= CHG_TOPOFF:
             # a charge just ended
+            if not exact:
+                _changed(st)
             st.car_chargestate = CHG_DONE if st.soc_max >= 10000 else CHG_STOPPED
             st.requests |= REQ_CHARGE | REQ_STAT
         elif st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING | DOORS1_PORT) == (
@@ -119,6 +140,15 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             st.car_chargestate = CHG_DONE
             st.soc_min = st.soc
             st.soc_min_range = st.range_km
+
+
+def _changed(st):
+    # D67: a charging <-> not charging change at this tick. The alerts it raises are
+    # held (ovms.twizy.notify) until no change happened for CHG_HOLD_S ticks; the
+    # phase before the first change of such a run tells a real change from a flicker.
+    if st.tick - st.chg_change_tick >= CHG_HOLD_S:
+        st.chg_hold_from = charging_phase(st)
+    st.chg_change_tick = st.tick
 
 
 def _ideal(st, max_range_mi):

@@ -28,6 +28,12 @@ def gps_log(st):
     )
 
 
+def status_ready(st):
+    # D68: with exact=False no S record goes out before a tick saw a valid SOC, the
+    # car past its switch-on phase (the 2013 module sent its placeholders: 50 %, 50 km)
+    return st.exact or st.soc_announced
+
+
 def status_s(st, units):
     # S: soc, units, line voltage 230, current 10, state text, mode, ideal, est,
     # limit, duration, B4, kWh, substate, state, mode, timer mode, start, stale

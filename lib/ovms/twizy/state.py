@@ -69,15 +69,26 @@ DROP_GROUP_ORDER = const(2)  # battery group frame out of the 554..55F order
 DROP_COUNTERS = ("short_dlc", "group_invalid", "group_order")
 
 
+# D67: a charge state change (charging <-> stopped/done) alerts only after it has
+# held this many ticks (seconds); a stop that is undone sooner was a flicker.
+CHG_HOLD_S = const(3)
+
+
 class State:
-    def __init__(self):
+    def __init__(self, exact=True):
+        # D69: exact=True is the 2013 module to the byte, power-on placeholders and
+        # charge flapping included (the spec's vectors); exact=False applies the
+        # owner decisions D65-D68 (ovms.twizy.vehicle explains them).
+        self.exact = exact
         # --- decoded from the bus (spec §0.2 power-on values) ---
         self.status = 0x40  # 0x597 b1; 0x40 = offline
         self.soc = 5000  # 1/100 %
         self.soc_min = 10000
-        self.soc_max = 0
-        self.soc_min_range = 100  # km, range_km when soc_min was recorded
-        self.range_km = 50
+        self.soc_max = 0  # > 0 from the first valid SOC frame on (soc_known())
+        # D65: with exact=False the range is 0 = "not reported yet", never the
+        # 2013 placeholders 100 / 50 km: a charge is scaled from real values only
+        self.soc_min_range = 100 if exact else 0  # km, range_km when soc_min was recorded
+        self.range_km = 50 if exact else 0
         self.last_soc_pct = 0  # charge alert helpers
         self.last_ideal_mi = 0
         self.speed = 0  # 1/100 km/h
@@ -116,6 +127,11 @@ class State:
         self.requests = 0  # REQ_* framework requests
         self.minsoc_notified = False
         self.critical_soc_tick = None  # tick of the last critical SOC alert
+        # D67 (exact=False): charge alerts held while a charge state change is young
+        self.chg_change_tick = -CHG_HOLD_S  # tick of the last charging <-> not change
+        self.chg_hold_from = 0  # charging (1) or not (0) before the held changes
+        self.chg_alert_keep = False  # a held REQ_CHARGE that is not a state change
+        self.soc_announced = False  # D68: a tick saw a valid SOC, the car not offline
 
         # --- battery monitor (spec §5.1); 0 = unset for min/max ---
         self.sensor_state = SENSORS_START
@@ -162,3 +178,15 @@ class State:
         if not self.vin_set:
             return None
         return self.vin.decode()
+
+
+def soc_known(st):
+    # D68: a valid SOC frame arrived since power-on. frames.py raises soc_max from
+    # its power-on 0 with the first one; nothing sets it back to 0 (a charge start
+    # sets it to the current, valid soc).
+    return st.soc_max > 0
+
+
+def charging_phase(st):
+    # 1 while a charge runs (states 1 and 2), else 0 (done, stopped)
+    return 1 if st.car_chargestate <= CHG_TOPOFF else 0

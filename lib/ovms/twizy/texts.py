@@ -5,8 +5,14 @@
 # "\r" (to_server()).
 
 from ovms.twizy import charge
-from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT
+from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT, soc_known
 from ovms.units import f2, mi2km
+
+# D68 (exact=False): what the owner reads before the car sent the value a text needs
+# (the CAN bus is alive only while the car is on or charging). The 2013 module
+# showed its power-on placeholders instead: SOC 50.00 %, range 50 km, "P:0.00V".
+NO_DATA = "No data from the car yet (switch it on or plug it in)"
+NO_BATTERY_DATA = "No battery data yet (switch the car on or plug it in)"
 
 _CHARGE_LINES = {
     CHG_CHARGING: "Charging",
@@ -35,6 +41,8 @@ def odometer_user(st, units):
 
 def stat_text(st, units):
     # STAT / STAT? and the charge alert text (spec §7.1)
+    if not st.exact and not soc_known(st):
+        return NO_DATA
     full = charge.chargetime(st.soc, 10000)
     if st.car_doors1 & DOORS1_PORT:
         out = _CHARGE_LINES.get(st.car_chargestate, "Charging Stopped")
@@ -46,11 +54,14 @@ def stat_text(st, units):
         if st.soc < 10000:
             out += "\n Full charge: %d min." % full
     u = unit_name(units)
-    out += "\n Range: %d - %d %s" % (
-        user_range(st.car_estrange, units),
-        user_range(st.car_idealrange, units),
-        u,
-    )
+    if st.exact or st.car_estrange or st.car_idealrange:
+        # D65: no Range line while the car has not reported a range (a charge
+        # started with the module: 0x599 is refused while charging)
+        out += "\n Range: %d - %d %s" % (
+            user_range(st.car_estrange, units),
+            user_range(st.car_idealrange, units),
+            u,
+        )
     out += "\n SOC: %s%% (%s%%..%s%%)" % (f2(st.soc), f2(st.soc_min), f2(st.soc_max))
     out += "\n ODO: %d %s" % (odometer_user(st, units), u)
     return out
@@ -77,6 +88,8 @@ def ca_text(st, features, units):
             out += " or "
         if f11 > 0:
             out += "%d %s" % (f11, unit_name(units))
+        if not st.exact and not soc_known(st):
+            return out + "\n " + NO_DATA  # D68: no times from the placeholder SOC
         e_soc = charge.etr_soc(st, features)
         e_range = charge.etr_range(st, features, units)
         if e_range > 0 and (e_soc == 0 or e_range < e_soc):
@@ -86,5 +99,7 @@ def ca_text(st, features, units):
         else:
             t = 0
         out += "\n Time: %d min." % t
+    if not st.exact and not soc_known(st):
+        return out + "\n " + NO_DATA
     out += "\n Full charge: %d min." % charge.chargetime(st.soc, 10000)
     return out

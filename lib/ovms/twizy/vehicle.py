@@ -146,8 +146,10 @@ class Twizy:
         # 7. streaming
         if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
             st.notify |= NTF_STREAM_UPDATE
-        if not st.soc_announced and soc_known(st):
-            # D68: the first real status goes to the server at once (no S before)
+        if not st.soc_announced and soc_known(st) and st.status & 0xC0 != 0xC0:
+            # D68: the first status with a valid SOC goes to the server at once, once
+            # the car is past its switch-on phase (0x597 b1 0xC0 set: offline; 0x80 is
+            # always set by the car, so 0x40 alone = no 0x597 yet); no S before
             st.soc_announced = True
             if not st.exact:
                 st.requests |= REQ_STAT
@@ -157,7 +159,7 @@ class Twizy:
     def _minute(self, min_soc):
         st = self.st
         # D68: no SOC alarm from the 50 % placeholder (exact=False)
-        known = st.exact or st.soc_announced
+        known = st.exact or soc_known(st)
         # framework minimum-SOC check; D16: also send the status text as an alert
         if not st.minsoc_notified:
             if st.car_soc < min_soc and known:

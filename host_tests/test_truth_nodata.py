@@ -1,0 +1,67 @@
+# D68 on the real traces: before the car sent a value, the texts say so and no S
+# record goes out.
+#
+# Init-Drv's switch-on phase: for its first 0.81 s the car sends 0x155 with b3 0x94
+# (no valid SOC), 0x597 offline, no battery set. The 2013 module answered STAT with
+# its power-on placeholders (SOC 50.00 %, range 50 km), BATT V with "P:0.00V", sent
+# an S record with 50 % at login and, with a minimum SOC of 60 % (feature 9), raised
+# a minimum-SOC alert for the placeholder 50 %.
+from truth_helpers import run
+
+from ovms.twizy import texts
+
+VALID_SOC_US = 11385000  # the first 0x155 with b3 0x54 (Init-Drv's clock)
+NO_DATA = "No data from the car yet (switch it on or plug it in)"
+NO_BATTERY = "No battery data yet (switch the car on or plug it in)"
+
+
+def test_switch_on_phase_says_no_data_yet():
+    v, link = run(("Init-Drv",), exact=False, stop_us=VALID_SOC_US)
+    assert v.st.tick == 1 and v.st.frames == 147
+    assert texts.NO_DATA == NO_DATA and texts.NO_BATTERY_DATA == NO_BATTERY
+    assert v.sms("STAT", []) == [NO_DATA]
+    for form in ([], ["V"], ["VD"], ["T"], ["TD"]):
+        assert v.sms("BATT", form) == [NO_BATTERY], form
+    assert v.sms("CA", ["80%"]) == ["Charge Alert: 80%\n " + NO_DATA]
+    assert v.records_on_login() == []
+    assert v.server_command(206, "") == ["MP-0 c206,1," + NO_BATTERY]
+    assert v.server_command(6, "")[0] == "MP-0 PA" + NO_DATA
+    assert link.lines == [] and link.sms == []
+
+
+def test_the_2013_module_showed_placeholders():
+    v, _ = run(("Init-Drv",), exact=True, stop_us=VALID_SOC_US)
+    assert v.sms("STAT", []) == [
+        "Not charging\n Full charge: 124 min.\n Range: 50 - 50 km\n"
+        " SOC: 50.00% (100.00%..0.00%)\n ODO: 42206 km"
+    ]
+    assert v.sms("BATT", ["V"])[0].startswith("P:0.00V 1:0.000V 2:0.000V ")
+    assert v.sms("BATT", []) == ["Volts: OK Temps: OK "]
+    assert v.records_on_login() == ["MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1"]
+
+
+def test_no_alert_and_no_status_from_the_placeholder_soc():
+    # the bus goes silent after the switch-on phase; two minutes of ticks follow
+    v, link = run(("Init-Drv",), False, 130, VALID_SOC_US, None, ("--feature", "9=60"))
+    assert link.sms == [] and link.pushes() == [] and link.status() == []
+    kinds = [x.split(",")[0] for _, x in link.lines]
+    assert kinds == ["MP-0 HRT-PWR-UsageStats", "MP-0 HRT-GPS-Log"]  # real zeros, once
+    old, old_link = run(("Init-Drv",), True, 130, VALID_SOC_US, None, ("--feature", "9=60"))
+    assert [(t, s.split("\n")[0]) for t, s in old_link.sms] == [(60, "Not charging")]
+    assert old_link.status() == [
+        (60, "MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1")
+    ]
+
+
+def test_first_real_status_goes_out_at_once():
+    # the whole Init-Drv: the first tick with a valid SOC and the car online (0x95 at
+    # 11.900 s, tick 2) sends the S record; STAT and BATT show the car's values
+    v, link = run(("Init-Drv",), exact=False, until_s=10)
+    assert link.status() == [(2, "MP-0 S96,K,230,10,done,standard,46,46,0,0,0,0,0,4,0,0,0,-1")]
+    assert v.records_on_login() == []  # already sent, unchanged
+    assert v.sms("STAT", [])[0].startswith(
+        "Not charging\n Full charge: 26 min.\n Range: 46 - 46 km"
+    )
+    assert v.sms("BATT", ["T"]) == ["P:7C (7C..8C) 1:8C 2:7C 3:7C 4:7C 5:7C 6:7C 7:7C "]
+    v.forget_sent()
+    assert v.records_on_login() == [link.status()[0][1]]
