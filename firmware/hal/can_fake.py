@@ -99,8 +99,9 @@ class FakeCan(CANAdapter):
         self._f_data = bytearray(8 * depth)
         self._head = 0  # oldest waiting frame
         self._count = 0
-        # acceptance filter: one byte per 11-bit ID (extended IDs map to 0xFFFF: rejected)
-        self._accept = bytearray(0x800)
+        # acceptance filter: one bit per 11-bit ID, 256 bytes (extended IDs map to
+        # 0xFFFF: rejected)
+        self._accept = bytearray(0x100)
         self._next = 0  # index of the next trace frame to arrive
         self._shift = 0  # ms added to trace times (loops)
         self._t0 = 0
@@ -110,11 +111,11 @@ class FakeCan(CANAdapter):
     def start(self):
         acc = self._accept
         if self.ids is None:
-            for i in range(0x800):
-                acc[i] = 1
+            for i in range(0x100):
+                acc[i] = 0xFF
         else:
             for i in self.ids:
-                acc[i] = 1
+                acc[i >> 3] |= 1 << (i & 7)
         self.started = True
         if self.clock is not None:
             self._t0 = self.clock.ticks_ms()
@@ -199,7 +200,7 @@ class FakeCan(CANAdapter):
         self._put(self._id[k], self._dlc[k], self._data, k * 8)
 
     def _put(self, can_id, n, src, o):
-        if can_id > 0x7FF or not self._accept[can_id]:
+        if can_id > 0x7FF or not self._accept[can_id >> 3] & (1 << (can_id & 7)):
             self.filtered += 1
             return
         if self._count == self.depth:

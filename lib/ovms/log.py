@@ -68,6 +68,15 @@ if _MICROPYTHON and "logging" not in sys.modules:
 import logging  # noqa: E402
 
 _made = {}
+_shared = []
+
+
+def _stderr():
+    # one stderr handler (with its formatter) shared by every logger: on a board each
+    # of its own would cost ≈ 100 bytes of heap per subsystem tag
+    if not _shared:
+        _shared.append(logging.StreamHandler())
+    return _shared[0]
 
 
 def get(tag):
@@ -75,6 +84,6 @@ def get(tag):
     if lg is None:
         lg = logging.getLogger(tag)
         if _MICROPYTHON:  # micropython-logging 0.5.2: no propagation to root
-            lg.addHandler(logging.StreamHandler())
+            lg.addHandler(_stderr())
         _made[tag] = lg
     return lg
