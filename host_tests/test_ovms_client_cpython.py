@@ -45,6 +45,7 @@ class Rig:
         self.srv = self.call(self._server())
         self.up = None
         self.ussd_s = 0.3
+        self.params = {}
 
     def call(self, coro, timeout=60):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -59,7 +60,9 @@ class Rig:
         return "Balance: 5,00 EUR\nvalid until 2027-01-31"
 
     async def _car(self):
-        v = fresh(params={0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: NETPASS})
+        params = {0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: NETPASS}
+        params.update(self.params)
+        v = fresh(params=params)
         fw = Framework(v.cfg, v)
         h = Handler(v.cfg, v, fw, randbytes=os.urandom, send_ussd=self._ussd)
         t = Timing(port=self.srv.port, tick_ms=20, login_timeout_ms=2000, backoff_min_ms=40,
@@ -309,5 +312,25 @@ def test_no_reply_times_out_with_a_clear_error():
         rig.start_car()
         rc, out, err = client(rig.srv.port, "--timeout", "1", "41", "*100#")
         assert rc == 2 and "no reply to command 41 within 1 s" in _one_error_line(err)
+    finally:
+        rig.stop()
+
+
+def test_paranoid_car_needs_the_module_password():
+    # §9: the car wraps its replies with the module password the server does
+    # not know; the client unwraps them, or says clearly why it cannot
+    rig = Rig()
+    rig.params = {1: "MODPASS1", 10: "P"}
+    try:
+        rig.start_car()
+        assert rig.call(rig.srv.wait_for(lambda: rig.srv.lines("ET"), 10000))
+        port = rig.srv.port
+        rc, out, err = client(port, "--module-password", "MODPASS1", "204", "30", "60")
+        assert (rc, out) == (0, "30,60,0,19,124\n"), err
+        assert rig.srv.lines("EMc")  # it really went wrapped through the server
+        rc, out, err = client(port, "203")
+        assert rc == 2 and "paranoid mode (give --module-password)" in _one_error_line(err)
+        rc, out, err = client(port, "--module-password", "WRONG", "203")
+        assert rc == 2 and "the module password is wrong" in _one_error_line(err)
     finally:
         rig.stop()

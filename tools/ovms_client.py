@@ -43,6 +43,17 @@ PORT = 6867
 SERVER_COMMANDS = (30, 31, 32)  # answered by the server itself (§8.3)
 
 
+PARANOID = "the car answers in paranoid mode"
+
+
+def _readable(text):
+    # printable ASCII (and CR) only: a paranoid reply unwrapped with the right key
+    for ch in text:
+        if not (" " <= ch <= "~" or ch == "\r"):
+            return False
+    return True
+
+
 class ClientError(Exception):
     # one line for the owner; exit status 2
     pass
@@ -140,6 +151,13 @@ class Connection:
             raise ClientError("the session with %s broke: %s" % (self.where, e))
         if clear.startswith("MP-0 ET"):
             self.pdigest = codec.paranoid_digest(self.modpass, clear[7:])
+        elif clear.startswith("MP-0 EMc"):
+            # a paranoid reply (§9): readable only with the module password
+            if self.pdigest is None or not self.modpass:
+                raise ClientError(PARANOID + " (give --module-password)")
+            clear = codec.unwrap(clear, self.pdigest)
+            if not _readable(clear):
+                raise ClientError(PARANOID + ": the module password is wrong")
         elif clear.startswith("MP-0 EM") and self.pdigest is not None:
             clear = codec.unwrap(clear, self.pdigest)
         if clear.startswith("MP-0 Z"):
