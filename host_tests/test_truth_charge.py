@@ -79,3 +79,16 @@ def test_a_stop_of_seconds_is_still_a_stop():
         (16 + CHG_HOLD_S, "Charging, Topping off"),
     ]
     assert link.sms[0][1].startswith("Charging Stopped\n CHG: 4 Wh\n")
+
+
+def test_the_flicker_tick_by_tick():
+    # stop the replay at tick 9, one second after the offline frame: the 2013 module
+    # is "Charging" again with CHG restarted; the owner view is still topping off and
+    # CHG counts on (the state machine itself follows the car as in 2013: tick 8 was
+    # "stopped" in both, only its alerts waited)
+    v, link = run(("Init-Chg",), False, None, 9000000, _one_offline_frame)
+    old, _ = run(("Init-Chg",), True, None, 9000000, _one_offline_frame)
+    assert v.st.tick == old.st.tick == 9
+    assert (old.st.car_chargestate, v.st.car_chargestate) == (1, 2)
+    assert old.st.speedpwr[2] < 22500 < v.st.speedpwr[2]  # CHG rec: < 1 Wh vs > 1 Wh
+    assert v.st.requests & 1 and link.sms == []  # the stop/resume alert still held

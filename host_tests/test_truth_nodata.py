@@ -65,3 +65,22 @@ def test_first_real_status_goes_out_at_once():
     assert v.sms("BATT", ["T"]) == ["P:7C (7C..8C) 1:8C 2:7C 3:7C 4:7C 5:7C 6:7C 7:7C "]
     v.forget_sent()
     assert v.records_on_login() == [link.status()[0][1]]
+
+
+def test_charge_seen_before_any_valid_soc():
+    # Init-Chg's own frames, the charging 0x597 before the first valid 0x155: the
+    # charge start must not take the 50 % placeholder as the SOC maximum
+    from support import frame
+
+    from ovms.config import Config
+    from ovms.twizy.vehicle import Twizy
+
+    v = Twizy(Config({2: "K"}), exact=False)
+    v.frame(0x597, *frame("20A403B12F00014E"))
+    v.tick()
+    assert v.st.car_chargestate == 1 and v.st.soc_max == 0
+    assert v.sms("STAT", []) == [NO_DATA]
+    v.frame(0x155, *frame("0797CF5499480073"))
+    v.tick()
+    assert v.st.soc_max == 9810 and v.stat_text().startswith("Charging")
+    assert " SOC: 98.10% (98.10%..98.10%)" in v.stat_text()

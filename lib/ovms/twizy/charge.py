@@ -22,6 +22,7 @@ from ovms.twizy.state import (
     REQ_CHARGE,
     REQ_STAT,
     charging_phase,
+    soc_known,
 )
 from ovms.units import km2mi
 
@@ -93,18 +94,17 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             st.requests |= REQ_CHARGE  # charge resumed
         if st.car_chargestate > CHG_TOPOFF:
             # a charge starts. D67: when it only resumes a stop younger than
-            # CHG_HOLD_S (one offline 0x597 frame), the charge goes on: CHG and the
-            # SOC maximum are kept
-            flicker = (
-                not exact
-                and st.car_chargestate == CHG_STOPPED
-                and st.tick - st.chg_change_tick < CHG_HOLD_S
-            )
+            # CHG_HOLD_S (one offline 0x597 frame), the charge goes on: its state,
+            # CHG and the SOC maximum are kept
+            flicker = not exact and st.tick - st.chg_change_tick < CHG_HOLD_S
             if not exact:
                 _changed(st)
-            st.car_chargestate = CHG_CHARGING
-            if not flicker:
-                st.soc_max = soc
+            if flicker:
+                st.car_chargestate = st.chg_state_before
+            else:
+                st.car_chargestate = CHG_CHARGING
+                if exact or soc_known(st):  # D68: never the 50 % placeholder
+                    st.soc_max = soc
                 power.reset(st)
             st.requests |= REQ_STAT
         elif (soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc) or (
@@ -130,6 +130,7 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             # a charge just ended
             if not exact:
                 _changed(st)
+                st.chg_state_before = st.car_chargestate
             st.car_chargestate = CHG_DONE if st.soc_max >= 10000 else CHG_STOPPED
             st.requests |= REQ_CHARGE | REQ_STAT
         elif st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING | DOORS1_PORT) == (
@@ -138,8 +139,9 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             # first switch-on after a charge: clean up
             st.car_doors1 &= ~DOORS1_PORT
             st.car_chargestate = CHG_DONE
-            st.soc_min = st.soc
-            st.soc_min_range = st.range_km
+            if exact or soc_known(st):  # D68: never the 50 % placeholder
+                st.soc_min = st.soc
+                st.soc_min_range = st.range_km
 
 
 def _changed(st):

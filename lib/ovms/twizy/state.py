@@ -131,6 +131,7 @@ class State:
         self.chg_change_tick = -CHG_HOLD_S  # tick of the last charging <-> not change
         self.chg_hold_from = 0  # charging (1) or not (0) before the held changes
         self.chg_alert_keep = False  # a held REQ_CHARGE that is not a state change
+        self.chg_state_before = CHG_DONE  # the state a stop ended (1 or 2)
         self.soc_announced = False  # D68: a tick saw a valid SOC, the car not offline
 
         # --- battery monitor (spec §5.1); 0 = unset for min/max ---
