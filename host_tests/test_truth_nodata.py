@@ -84,3 +84,28 @@ def test_charge_seen_before_any_valid_soc():
     v.tick()
     assert v.st.soc_max == 9810 and v.stat_text().startswith("Charging")
     assert " SOC: 98.10% (98.10%..98.10%)" in v.stat_text()
+
+
+def _server(v):
+    # the OVMS v2 car side on this vehicle (as host_tests/test_v2_server.py builds it)
+    from ovms.sms import Framework
+    from ovms.v2.server import Handler
+
+    h = Handler(v.cfg, v, Framework(v.cfg, v), randbytes=lambda n: bytes(n))
+    h.connected(0)
+    return h
+
+
+def test_server_status_set_waits_for_real_data():
+    v, _ = run(("Init-Drv",), exact=False, stop_us=VALID_SOC_US)
+    h = _server(v)
+    assert [m[:6] for m in h.periodic(10)] == ["MP-0 L", "MP-0 W", "MP-0 D", "MP-0 V"]
+    assert [m[:6] for m in h.handle("MP-0 Z1")] == ["MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"]
+    old, _ = run(("Init-Drv",), exact=True, stop_us=VALID_SOC_US)
+    assert _server(old).periodic(10)[0] == (
+        "MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1"
+    )
+    v, _ = run(("Init-Drv",), exact=False)
+    assert _server(v).periodic(10)[0] == (
+        "MP-0 S96,K,230,10,done,standard,46,46,0,0,0,0,0,4,0,0,0,-1"
+    )

@@ -68,6 +68,8 @@ class Periodic:
         from ovms.twizy import records
 
         if code == "S":
+            if not records.status_ready(st):
+                return None  # D68: no S record of placeholders (ovms/twizy/records.py)
             return records.status_s(st, self.cfg.units())
         if code == "L":
             return location_l(st)
@@ -100,12 +102,16 @@ class Periodic:
         out = []
         for code in "SLWFD":
             text = self.record(code)
+            if text is None:
+                continue
             self._sent[code] = binascii.crc32(text.encode())
             out.append(text)
         return out
 
     def _if_changed(self, code, out):
         text = self.record(code)
+        if text is None:
+            return
         crc = binascii.crc32(text.encode())
         if self._sent.get(code) != crc:
             self._sent[code] = crc
