@@ -167,6 +167,14 @@ def test_history_and_commands_from_the_firmware_car():
         assert rc == 1 and err == "ovms_client: command 99 is not implemented by the car\n"
         rc, out, err = client(port, "32", "NOPE")
         assert rc == 1 and err == "ovms_client: server: No historical data available\n"
+        # command 6: the PA alert and one c6 (the one-reply rule), nothing to print
+        rc, out, err = client(port, "6")
+        assert (rc, out, err) == (0, "", "")
+        assert rig.srv.lines("PA") and rig.srv.lines("c6") == ["MP-0 c6,0"]
+        # the firmware kept the one-reply-per-command rule all along
+        side = rig.srv.app_side
+        assert (side.mismatched, side.stray_replies, side.orphan_replies) == (0, 0, 0)
+        assert side.forwarded == 5 and side.queue == []  # 41, 204, 1, 99, 6
     finally:
         rig.stop()
         support.rmtree(tmp)

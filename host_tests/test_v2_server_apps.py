@@ -135,6 +135,8 @@ def _answering_car(delay_ms=0):
         if not clear.startswith("MP-0 C"):
             return
         n = clear[6:].split(",")[0]
+        if n == "6":
+            return  # the 2013 car: a PA alert, no c
         if delay_ms and n == "41":
             await asyncio.sleep(delay_ms / 1000)
         if n in ("1", "3"):
@@ -232,8 +234,23 @@ def test_each_reply_goes_to_the_client_that_asked():
             # a reply nobody asked for goes to everyone and is counted
             await car.send("MP-0 c99,0,unasked")
             assert await srv.wait_for(lambda: x.lines("c99") and y.lines("c99"))
-            assert srv.app_side.stray_replies == 1
+            assert srv.app_side.stray_replies == 1 and srv.app_side.mismatched == 0
             assert srv.app_side.forwarded == 4 and srv.app_side.queue == []
+            # a car that leaves a command unanswered (the 2013 car and C6): the
+            # next reply goes to the wrong client, and the server counts it
+            await x.send("MP-0 C6")
+            await y.send("MP-0 C207")
+            assert await srv.wait_for(lambda: x.lines("c207"))
+            assert not y.lines("c207") and srv.app_side.mismatched == 1
+            # a client that left before its reply: the reply is nobody else's
+            srv.app_side.queue = []
+            z = Peer()
+            assert await z.connect(srv.port, "B")
+            await z.send("MP-0 C41,*100#")
+            await z.close()
+            await y.send("MP-0 C201")
+            assert await srv.wait_for(lambda: y.lines("c201"))
+            assert srv.app_side.orphan_replies == 1 and not y.lines("c41")
             # the car leaves: clients hear Z0
             await car.close()
             assert await srv.wait_for(lambda: x.got[-1] == "MP-0 Z0")

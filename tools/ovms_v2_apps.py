@@ -9,7 +9,9 @@
 # Routing (§8.6): each forwarded C puts its client at the tail of one FIFO per
 # car; a c from the car goes to the head only and removes it (commands 1 and
 # 3: when the index reaches max-1). A c with nobody queued goes to every client
-# and is counted in stray_replies (the current server would break on it).
+# and is counted in stray_replies (the current server would break on it); a c
+# for another command than the head's is counted in mismatched: the car left a
+# command unanswered and the real server now routes every reply wrongly.
 #
 # Decisions:
 # - D81: the queue is emptied when a car logs in: the car discards replies that
@@ -160,7 +162,7 @@ class AppSide:
     def __init__(self, server):
         self.srv = server
         self.clients = []  # AppConn, in login order
-        self.queue = []  # FIFO of AppConn waiting for the car's c (§8.6)
+        self.queue = []  # FIFO of (AppConn, command) waiting for the car's c (§8.6)
         self.stored = {}  # message code -> data of the car's latest message (§11)
         self.ptoken = None  # the car's paranoid token (ET), relayed to new clients
         self.last_update = None  # server time of the last stored car message
@@ -170,6 +172,8 @@ class AppSide:
         self.answered = 0  # commands 30-32 answered by the server
         self.dropped_commands = 0  # C for a car that is not connected (D81)
         self.stray_replies = 0  # c from the car with nobody queued
+        self.mismatched = 0  # c for another command than the head's (a lost reply)
+        self.orphan_replies = 0  # c for a client that has left
 
     def watching(self):
         # apps (not batch clients) connected: the car's Z<n> (§10)
@@ -210,19 +214,24 @@ class AppSide:
 
     async def _route_reply(self, clear):
         keep = False
+        cmd = None
         if clear[5] == "c":
             f = clear[6:].split(",", 4)
+            cmd = int(f[0]) if f[0].isdigit() else -1
             if len(f) >= 4 and f[0] in ("1", "3") and f[1] == "0":
                 keep = f[2] != str(int(f[3]) - 1) if f[3].isdigit() else False
-        while self.queue and self.queue[0].closed:
-            self.queue.pop(0)
         if not self.queue:
             self.stray_replies += 1
             await self.broadcast(clear)
             return
-        head = self.queue[0]
+        head, asked = self.queue[0]
+        if cmd is not None and asked is not None and cmd != asked:
+            self.mismatched += 1  # a command went unanswered: this reply is misrouted
         if not keep:
             self.queue.pop(0)
+        if head.closed:
+            self.orphan_replies += 1  # its client left: nobody else gets it
+            return
         await head.send(clear)
 
     # ---- one client connection -----------------------------------------------------
@@ -299,7 +308,8 @@ class AppSide:
         if not self.srv.logged_in():
             self.dropped_commands += 1  # D81: the real server drops it too
             return
-        self.queue.append(conn)
+        cmd = split_command(clear[6:])[0] if code == "C" else None
+        self.queue.append((conn, cmd))
         self.forwarded += 1
         await self.srv.send(clear)
 
