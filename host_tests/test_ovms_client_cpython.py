@@ -342,3 +342,34 @@ def test_paranoid_car_needs_the_module_password():
         assert rc == 2 and "the module password is wrong" in _one_error_line(err)
     finally:
         rig.stop()
+
+
+def test_a_server_that_is_not_an_ovms_server():
+    # silent after the login line, or a welcome that proves nothing: one line, exit 2
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)  # the kernel accepts; nobody ever answers
+    talker = socket.socket()
+    talker.bind(("127.0.0.1", 0))
+    talker.listen(4)
+
+    def fake_welcome():
+        conn, _ = talker.accept()
+        conn.recv(200)
+        conn.sendall(b"MP-S 0 AAAAAAAAAAAAAAAAAAAAAA AAAAAAAAAAAAAAAAAAAAAA==\r\n")
+        conn.recv(200)
+        conn.close()
+
+    th = threading.Thread(target=fake_welcome, daemon=True)
+    th.start()
+    try:
+        rc, out, err = client(silent.getsockname()[1], "--timeout", "1", "31")
+        assert rc == 2 and "did not answer the login" in _one_error_line(err)
+        rc, out, err = client(talker.getsockname()[1], "31")
+        assert rc == 2 and "failed its login check (server digest wrong)" in _one_error_line(err)
+    finally:
+        silent.close()
+        talker.close()
+        th.join(10)

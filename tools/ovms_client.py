@@ -200,6 +200,8 @@ def _settings(argv):
     port = port or conf.get("server_port") or str(PORT)
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ClientError("bad server port %r" % port)
+    if not a.timeout > 0:
+        raise ClientError("--timeout must be more than 0 seconds")
     if not a.cmd.isdigit() or int(a.cmd) > 65535:
         raise ClientError("the command must be a number 0..65535, not %r" % a.cmd)
     a.host, a.port, a.vehicle, a.netpass = host, int(port), vehicle.upper(), netpass
