@@ -70,7 +70,8 @@ DROP_COUNTERS = ("short_dlc", "group_invalid", "group_order")
 
 
 # D67: a charge state change (charging <-> stopped/done) alerts only after it has
-# held this many ticks (seconds); a stop that is undone sooner was a flicker.
+# held this many ticks (seconds); a stop that is undone sooner was a flicker. Well
+# under a minute: the replay's idle-minute skip (tools/replay_run.py D47) stays exact.
 CHG_HOLD_S = const(3)
 
 
