@@ -11,7 +11,11 @@ from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 
 class EmuGnss:
     def position(self):
-        # the track row for "now" (the track loops), or None
+        # the track row for "now" (the track loops), or None; gnss_source: a callable
+        # giving the row instead (the virtual Twizy's GPS, tools/sim.py)
+        src = getattr(self, "gnss_source", None)
+        if src is not None:
+            return src()
         if not self.track:
             return None
         el = ticks_diff(ticks_ms(), self._t0)

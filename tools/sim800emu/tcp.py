@@ -12,14 +12,54 @@ from ovms.aio import sleep_ms
 from tools.sim800emu.base import close_writer, loopback, nodelay
 
 RX_MAX = 65536
+MSS = 1460  # bytes of payload per TCP segment (the SIM800's CIPSEND maximum)
+TCPIP_HEADER = 40  # IPv4 20 + TCP 20 bytes, no options
+
+
+class Wire:
+    # bytes on the GPRS link, counted where the emulator meets the network (D64):
+    # payload as the modem's TCP socket carries it, and with TCP/IP overhead: every
+    # payload segment (<= MSS: each CIPSEND, each chunk the socket delivers) carries a
+    # 40-byte IPv4+TCP header and is acknowledged by one 40-byte pure ACK the other
+    # way (no delayed or piggybacked ACKs: an upper bound, real stacks send fewer);
+    # a connection costs SYN / SYN-ACK / ACK (80 up, 40 down), a close FIN+ACK each
+    # way (80 up, 80 down). Operators bill IP bytes, so wire_* is what a plan counts.
+    def __init__(self):
+        self.payload_up = self.payload_down = 0
+        self.segments_up = self.segments_down = 0
+        self.connects = self.closes = 0
+
+    def up(self, n):
+        self.payload_up += n
+        self.segments_up += (n + MSS - 1) // MSS
+
+    def down(self, n):
+        self.payload_down += n
+        self.segments_down += (n + MSS - 1) // MSS
+
+    def wire_up(self):
+        segs = self.segments_up + self.segments_down  # own data + ACKs of theirs
+        return self.payload_up + TCPIP_HEADER * (segs + 2 * self.connects + 2 * self.closes)
+
+    def wire_down(self):
+        segs = self.segments_down + self.segments_up
+        return self.payload_down + TCPIP_HEADER * (segs + self.connects + 2 * self.closes)
 
 
 class EmuTcp:
+    @property
+    def wire(self):
+        w = getattr(self, "_wire", None)
+        if w is None:
+            w = self._wire = Wire()
+        return w
+
     def _close_tcp(self):
         t = getattr(self, "_tcp", None)
         self._tcp = None
         self._rx = b""
         if t is not None:
+            self.wire.closes += 1
             t[2].cancel()
             # MicroPython's StreamWriter.close() does nothing; wait_closed() closes
             self._spawn(close_writer(t[1]))
@@ -77,6 +117,7 @@ class EmuTcp:
         except Exception:
             self._reply(["SEND FAIL"])
             return
+        self.wire.up(len(payload))
         self._reply(["SEND OK"])
 
     def _cipstart(self, c, line):
@@ -95,13 +136,16 @@ class EmuTcp:
 
     async def _connect(self, host, port, gen):
         await sleep_ms(self.connect_delay_ms)
-        if not loopback(host) or port <= 0 or port > 65535:
+        # remote_ok (tools/sim.py --server with a host outside this machine, set only
+        # on the owner's explicit request): the real network; otherwise loopback only
+        remote = getattr(self, "remote_ok", False) and not loopback(host)
+        if not (remote or loopback(host)) or port <= 0 or port > 65535:
             if gen == self._gen:
                 self.ip_state = "TCP CLOSED"
                 self.urc("CONNECT FAIL")
             return
         try:
-            r, w = await asyncio.open_connection("127.0.0.1", port)
+            r, w = await asyncio.open_connection(host if remote else "127.0.0.1", port)
         except Exception:
             if gen == self._gen:
                 self.ip_state = "TCP CLOSED"
@@ -111,6 +155,7 @@ class EmuTcp:
             await close_writer(w)
             return
         nodelay(w)
+        self.wire.connects += 1
         self._rx = b""
         pump = asyncio.create_task(self._pump(r))
         self._tcp = (r, w, pump)
@@ -126,6 +171,7 @@ class EmuTcp:
                 me = self._tcp
                 if not data:
                     break
+                self.wire.down(len(data))
                 if self.rxmode == 1:
                     was_empty = not self._rx
                     if len(self._rx) + len(data) <= RX_MAX:
@@ -139,6 +185,7 @@ class EmuTcp:
         except Exception:  # noqa: S110 (the peer went away: CLOSED below)
             pass
         if me is not None and self._tcp is me:
+            self.wire.closes += 1  # the server closed
             self._tcp = None
             self._rx = b""
             self.ip_state = "TCP CLOSED"

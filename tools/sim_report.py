@@ -1,0 +1,115 @@
+# The simulation's counters and summary lines (tools/sim.py): what the module sent,
+# by record type and by alert channel, SMS in/out, bytes on the GPRS link (payload and
+# with TCP/IP overhead, counted in the SIM800 emulator: tools/sim800emu/tcp.py Wire),
+# and the heap after a collection. Licence: MIT (this project). Host tool.
+#
+# Counted on the module's side, so the numbers hold for any server (--server): every
+# clear line the uplink hands to the session (before encryption), and every alert the
+# vehicle hands to its link (firmware/tasks/ticker.Link). The counting wrappers are
+# instance attributes set by install(app) once the app has built its parts.
+
+import gc
+
+
+class Counts:
+    def __init__(self):
+        self.records = {}  # record type -> lines sent
+        self.alerts = {"SMS": 0, "server": 0}
+        self.server_lines = 0
+
+
+def record_type(line):
+    # "MP-0 S..." -> "S"; history records by their type: "MP-0 h12,0,RT-PWR-BattCell,..."
+    # -> "h RT-PWR-BattCell"; a push alert "MP-0 PA..." -> "PA"
+    body = line[5:] if line.startswith("MP-0 ") else line
+    if not body:
+        return "?"
+    c = body[0]
+    if c in "Hh":
+        f = body.split(",", 3)
+        return c + " " + (f[2] if c == "h" and len(f) > 2 else f[0][1:])
+    if c == "P" and body[:2] == "PA":
+        return "PA"
+    return c
+
+
+def install(app):
+    # wrap the uplink's send and the link's SMS alerts with counters -> Counts
+    n = app.sim_counts = Counts()
+    up = app.uplink
+    if up is not None:
+        send = up._send
+
+        async def counted(lines):
+            before = up.lines_out
+            await send(lines)
+            if up.lines_out != before:  # written to the session (not dropped)
+                for line in lines:
+                    t = record_type(line)
+                    n.records[t] = n.records.get(t, 0) + 1
+                    n.server_lines += 1
+                    if t == "PA":
+                        n.alerts["server"] += 1
+
+        up._send = counted
+    link = getattr(app, "link", None)
+    if link is not None and hasattr(link, "send_sms"):
+        sms = link.send_sms
+
+        def counted_sms(text):
+            n.alerts["SMS"] += 1
+            return sms(text)
+
+        link.send_sms = counted_sms
+    return n
+
+
+def heap_text():
+    gc.collect()
+    if hasattr(gc, "mem_alloc"):
+        return "%d bytes used, %d free after gc" % (gc.mem_alloc(), gc.mem_free())
+    try:
+        import resource
+
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return "n/a under CPython (peak RSS %d KB)" % kb
+    except ImportError:
+        return "n/a"
+
+
+def lines(app):
+    # the summary lines this module adds
+    out = []
+    n = getattr(app, "sim_counts", None)
+    if n is not None:
+        recs = sorted(n.records.items())
+        out.append(
+            "records sent by type: "
+            + (", ".join(["%s %d" % kv for kv in recs]) if recs else "none")
+            + " (%d lines)" % n.server_lines
+        )
+        out.append("alerts by channel: SMS %d, server %d" % (n.alerts["SMS"], n.alerts["server"]))
+    emu = getattr(app, "emu", None)
+    if emu is not None and hasattr(emu, "wire"):
+        w = emu.wire
+        out.append(
+            "GPRS bytes: up %d payload / %d with TCP/IP, down %d payload / %d with TCP/IP "
+            "(%d+%d segments, %d connects; 40 B header per segment and per ACK)"
+            % (
+                w.payload_up,
+                w.wire_up(),
+                w.payload_down,
+                w.wire_down(),
+                w.segments_up,
+                w.segments_down,
+                w.connects,
+            )
+        )
+    up = getattr(app, "uplink", None)
+    if up is not None:
+        out.append(
+            "uplink: %d logins, %d auth failures, %d lines / %d bytes out, %d bytes in"
+            % (up.logins, up.auth_failures, up.lines_out, up.bytes_out, up.bytes_in)
+        )
+    out.append("heap: " + heap_text())
+    return out
