@@ -10,18 +10,21 @@
 # mobile data); MQTT or other IP users would wrap their streams the same way.
 # Link plan (D72): rt25 keeps the link up (2013 behaviour) with the car's ping after
 # Timing.ping_ms (10 min) of silence. Economy pings after datause.ping_s(NAT timeout)
-# and, unless the budget affords a parked link (datause.keep_parked), ends the session
-# PARK_LINGER_S after the car went quiet (off, not charging, outbox empty, no app) and
-# refuses to reconnect (uplink.gate) until the car is on or charging again or an entry
-# (an alert, a record) waits in the outbox; then it reconnects at once (no back-off).
+# and, unless the budget affords a parked link (datause.keep_parked), keeps the link up
+# only while the car is on (an app may watch the drive), an app is connected, an alert
+# waits in the outbox (made by the Link or a push: outbox.put "P" is watched), or
+# records have waited RECORD_WAIT_S; and PARK_LINGER_S after the last of these. A
+# charge alone brings no link: its alerts ("Charging Stopped", "Charging Done") do, and
+# the records of its end go in the same session. Refused attempts (uplink.gate) cost
+# nothing; when a reason comes back the uplink reconnects at once (no back-off).
 # Once a minute: the month counter to flash when due (datause.maybe_save, D71) and the
 # budget level into the vehicle's cadence (D74). tick() allocates nothing.
 
 from ovms import datause
 from ovms.config import PARAM_DATAPROFILE
-from ovms.twizy.state import DOORS1_CARON, DOORS1_CHARGING
+from ovms.twizy.state import DOORS1_CARON
 
-ECONOMY_WINDOW = 16  # outbox entries in flight: a minute's records in one TCP send
+ECONOMY_WINDOW = 24  # outbox entries in flight: a flush (17 records) in one TCP send
 
 
 def install(app, clock_s):
@@ -73,6 +76,8 @@ class DataPlan:
         self.uplink = uplink
         self.nat_timeout_s = nat_timeout_s
         self.quiet_s = 0  # seconds the car has been quiet (economy link plan)
+        self.urgent = False  # an alert waits in the server outbox
+        self.waiting_s = 0  # seconds the server outbox has not been empty
         self.gated = 0  # connection attempts refused by the plan
         self.closed = 0  # sessions ended by the plan
         self._refused = False  # the last attempt was refused: reconnect when active
@@ -87,6 +92,15 @@ class DataPlan:
 
             uplink.open_stream = counted
             uplink.gate = self.may_connect
+            ob = uplink.outbox
+            put = ob.put
+
+            def watched(kind, text):
+                if kind == "P":
+                    self.urgent = True
+                return put(kind, text)
+
+            ob.put = watched
         self.minute()
 
     def economy(self):
@@ -94,16 +108,18 @@ class DataPlan:
 
     def _active(self):
         v = self.vehicle
-        if v.st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING) or v.net.apps > 0:
+        if v.st.car_doors1 & DOORS1_CARON or v.net.apps > 0 or self.urgent:
             return True
-        u = self.uplink
-        return u is not None and u.outbox.queued() > 0
+        return self.waiting_s >= datause.RECORD_WAIT_S
 
-    def may_connect(self):
-        # the uplink asks before every connection attempt (ovms uplink.gate)
+    def _allowed(self):
         if not self.economy() or datause.keep_parked(self.vehicle.cfg, self.nat_timeout_s):
             return True
-        if self._active() or self.quiet_s < datause.PARK_LINGER_S:
+        return self._active() or self.quiet_s < datause.PARK_LINGER_S
+
+    def may_connect(self):
+        # the uplink asks before every connection attempt (uplink.gate)
+        if self._allowed():
             return True
         self._refused = True
         self.gated += 1
@@ -111,12 +127,19 @@ class DataPlan:
 
     def tick(self, ticks=0):
         # once a second (the ticker's on_tick)
-        self.quiet_s = 0 if self._active() else self.quiet_s + 1
         u = self.uplink
         if u is not None:
+            if u.outbox.queued() > 0:
+                self.waiting_s += 1
+            else:
+                self.waiting_s = 0
+                self.urgent = False
+        self.quiet_s = 0 if self._active() else self.quiet_s + 1
+        if u is not None:
             if u.logged_in:
-                if self.quiet_s == datause.PARK_LINGER_S and not self.may_connect():
+                if self.quiet_s == datause.PARK_LINGER_S and not self._allowed():
                     self.closed += 1
+                    self._refused = True
                     u.reconnect()  # ends the session; the gate keeps it down
             elif self._refused and self.quiet_s == 0:
                 self._refused = False

@@ -60,7 +60,8 @@ SERVER_PING_S = 900
 NAT_TIMEOUT_S = 600  # assumed carrier NAT idle timeout (D72)
 PING_MARGIN_S = 60
 PING_CYCLE = 2 * (HEADER + 10) + ACK + ACK  # "MP-0 A" up, "MP-0 a" down, both ACKed
-PARK_LINGER_S = 300  # economy: link down this long after the car went quiet
+PARK_LINGER_S = 420  # economy: link down this long after the last reason to be up
+RECORD_WAIT_S = 6 * 3600  # economy: records alone wait at most this long for a link
 
 SAVE_BYTES = 16384
 SAVE_MIN_S = 1800
@@ -73,7 +74,7 @@ _LEVEL_TEXT = ("normal", "slowed (over pace)", "minimal (90% of budget)")
 def profile(cfg):
     # the data profile of parameter 16; anything but "economy" (checked on input) = rt25
     p = cfg.params[PARAM_DATAPROFILE]
-    return ECONOMY if p and p.lower() == ECONOMY else RT25
+    return ECONOMY if p == ECONOMY or (p and p.lower() == ECONOMY) else RT25
 
 
 def budget_bytes(cfg):

@@ -7,14 +7,17 @@
 # economy (notify.py hands both flags here): the same records, fewer repeats, ONE
 # transmission per evaluation (one TCP send with the uplink's window of 16):
 #   - flush: every record whose text differs from the one last sent (exactly rt25's
-#     send-on-change), at switch-off, at charge end (charging/topoff -> any other state)
-#     and when the battery values settled (the first minute without a new sensor set):
-#     the last values on the server are rt25's;
+#     send-on-change) once a drive or a charge has ended: the car neither on nor
+#     charging, or no new battery sensor set, for SETTLE_MIN minute evaluations in a row
+#     after the car was on or charging (switch-off and charge end take effect when the
+#     values are final; a stop of a few minutes or a short unplug is no end). The last
+#     values on the server are then rt25's. A bus session without key or charge (a 12 V
+#     top-up) makes no flush: its values go only by the rules below;
 #   - a battery record whose alert/watch status field changed (at once: the battery
 #     monitor's alert raises NTF_BATTERY_STATS with its NTF_BATTERY_ALERT);
 #   - a battery record whose dead-band field moved since it was last sent: pack SOC by
-#     10 %, pack/module temperature by 3 C, a cell's max deviation by 10 mV, a module's
-#     max temperature deviation by 2 C (cell voltages follow the SOC: they go with the
+#     20 %, pack/module temperature by 8 C, a cell's max deviation by 20 mV, a module's
+#     max temperature deviation by 3 C (cell voltages follow the SOC: they go with the
 #     flush);
 #   - RT-GPS-Log every GPS_S while the car is on and its position fields changed (the
 #     GPS staleness and GSM signal fields alone never make it due), and with the flush;
@@ -36,10 +39,11 @@ from ovms.twizy.state import (
     NTF_DATA_UPDATE,
 )
 
-GPS_S = 600  # economy RT-GPS-Log interval while the car is on
+GPS_S = 900  # economy RT-GPS-Log interval while the car is on
+SETTLE_MIN = 4  # minute evaluations without drive/charge (or new values): the end
 # (field index in text.split(","), dead band; 0 = any change); units as in the record
-_PACK_BANDS = ((5, 0), (6, 0), (7, 1000), (16, 3))  # status V/T, SOC 1/100 %, temp C
-_CELL_BANDS = ((4, 0), (5, 0), (9, 10), (10, 3), (13, 2))  # status, maxdev mV, C, dev C
+_PACK_BANDS = ((5, 0), (6, 0), (7, 2000), (16, 8))  # status V/T, SOC 1/100 %, temp C
+_CELL_BANDS = ((4, 0), (5, 0), (9, 20), (10, 8), (13, 3))  # status, maxdev mV, C, dev C
 _GPS_POSITION = 9  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
 
 
@@ -49,27 +53,36 @@ class Cadence:
         self.level = 0  # budget level (ovms.datause.DataUse.level), set by the data plan
         self.flushes = 0  # flush events seen (switch-off, charge end, settled)
         self._fields = {}  # record kind -> its fields as last sent (dead bands)
-        self._on = False
-        self._charging = False
+        self._on = False  # the car was on at the last minute evaluation
+        self._session = False  # on or charging since the last flush
+        self._idle_min = 0  # minute evaluations in a row neither on nor charging
+        self._quiet_min = 0  # minute evaluations in a row without a new sensor set
         self._sets = -1  # sensor sets at the last minute
-        self._moving = False  # a new sensor set arrived in the minute before
         self._gps_tick = None  # vehicle tick of the last RT-GPS-Log sent
 
     def economy(self):
         return self.level > 0 or profile(self.cfg) == ECONOMY
 
     def _events(self, st):
-        # at the minute: -> True when the flush is due
+        # at the minute: -> True when the flush is due (the end of a drive or charge:
+        # the bus asleep SETTLE_MIN minutes, or awake but neither on nor charging as long)
         on = bool(st.car_doors1 & DOORS1_CARON)
-        charging = st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF)
-        moving = st.sensor_sets != self._sets
-        flush = (self._on and not on) or (self._charging and not charging)
-        flush = flush or (self._moving and not moving)
-        self._on, self._charging, self._moving = on, charging, moving
+        busy = on or st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF)
+        fresh = st.sensor_sets != self._sets
         self._sets = st.sensor_sets
-        if flush:
-            self.flushes += 1
-        return flush
+        self._on = on
+        self._quiet_min = 0 if fresh else self._quiet_min + 1
+        self._idle_min = 0 if busy else self._idle_min + 1
+        if busy and fresh:
+            self._session = True
+        if not self._session:
+            return False
+        if self._quiet_min == SETTLE_MIN:
+            self._session = False  # asleep: the values are final
+        elif self._idle_min != SETTLE_MIN:
+            return False
+        self.flushes += 1
+        return True
 
     def server_records(self, v, link):
         # notify's server pass with NTF_DATA_UPDATE and/or NTF_BATTERY_STATS set
