@@ -91,6 +91,7 @@ class PowerManager:
         self._bytes = 0
         self._busy_since = None
         self._stuck = False
+        self._tick_goal = 0  # the ticker's count once a sleep's ticks are caught up
         self._t_last = None
         self._log = log.get("power")
         if clock is not None:
@@ -133,7 +134,9 @@ class PowerManager:
             if not self._stuck:
                 self._stuck = True
                 self.stuck_work += 1
-                self._log.warning("work for %d s in a row: sleeping anyway", BUSY_MAX_MS // 1000)
+                self._log.warning(
+                    "work for %d s in a row: sleeping anyway (at %d ms)", BUSY_MAX_MS // 1000, now
+                )
             return False
         return True
 
@@ -144,7 +147,13 @@ class PowerManager:
         s = self.rules.state
         if s != PARKED_AWAKE and s != PARKED_ASLEEP or not self.sleeper.sleeps:
             return False
+        if self._catching_up():
+            return True  # the ticker runs a sleep's ticks back to back first
         return not self._stuck and self._has_work()
+
+    def _catching_up(self):
+        t = self.ticker
+        return t is not None and t.ticks < self._tick_goal
 
     def _events(self, now):
         m = self.modem
@@ -182,6 +191,9 @@ class PowerManager:
         busy = self._work(now)
         before = self.rules.state
         s = self.rules.update(now, car_on, charging, self.last_can_ms, busy)
+        t = self.ticker
+        if t is not None and t.catchup != 3 and s != PARKED_ASLEEP and not self._catching_up():
+            t.catchup = 3  # the ticker's own stall rule again
         if s != before:
             self.transitions.append((now, NAMES[s], self.rules.reason))
             if len(self.transitions) > 32:
@@ -214,8 +226,8 @@ class PowerManager:
         if pin is not None:
             pin.value(1 if s == DRIVING else 0)
         t = self.ticker
-        if t is not None:
-            t.catchup = SLEEP_CATCHUP if asleep else 3
+        if t is not None and asleep:
+            t.catchup = SLEEP_CATCHUP  # back to 3 once a sleep's ticks are caught up (look)
         if m is not None:
             if asleep:
                 if not await m.doze():
@@ -243,8 +255,12 @@ class PowerManager:
         ms = MINUTE_MS - now % MINUTE_MS
         if ms > self.sleep_max_ms:
             ms = self.sleep_max_ms
+        tk = self.ticker
+        n0 = tk.ticks if tk is not None else 0
         cause = await self.sleeper.sleep(ms)
         t = self._now()
+        if tk is not None:
+            self._tick_goal = n0 + ticks_diff(t, now) // tk.period_ms
         self._account(t, False)  # the MCU slept
         if cause == WAKE_CAN:
             self.last_can_ms = t
