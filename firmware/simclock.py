@@ -87,4 +87,4 @@ class VirtualClock:
             if self.speed:
                 ahead = self.now // self.speed - ticks_diff(ticks_ms(), t0)
                 if ahead > 0:
-                    await sleep_ms(ahead)
+                    await sleep_ms(int(ahead))  # a fractional speed (1.5) gives floats

@@ -140,3 +140,31 @@ def test_run_gives_status_2_and_no_traceback():
     finally:
         sim.OUT = print
     assert out[0].startswith("usage: python3 -m tools.sim")
+
+
+def test_sim_runs_the_virtual_twizy_at_a_fractional_speed():
+    # the whole firmware, 8 simulated seconds of the drive (key on at 00:01:00) at x1.5
+    from support import rmtree, tmpdir
+
+    d = tmpdir("simcli")
+    out = []
+    sim.OUT = out.append
+    try:
+        status = sim.run(
+            ["--scenario", "drive", "--from", "58", "--seconds", "8", "--speed", "1.5"],
+            CFG_PATH=d + "/ovms.cfg",
+            BOOT_LOG_PATH=d + "/boot.json",
+            SIM_SMS=(),
+        )
+    finally:
+        sim.OUT = print
+        rmtree(d)
+    text = "\n".join(out)
+    assert status == 0, text
+    assert "scenario drive seed 1 from 00:00:58, speed x1.5" in text
+    assert "car: key on (scenario 00:01:00)" in text
+    line = [x for x in out if x.startswith("summary: ") and "frames decoded" in x][0]
+    decoded = int(line.split()[1])
+    filtered = int(line.split(", ")[1].split()[0])
+    assert decoded > 500 and filtered > 500 and "task crashes 0" in line
+    assert "summary: heap: " in text

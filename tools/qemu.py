@@ -48,6 +48,8 @@ SKIPS = {
     "test_app_boot": "needs sockets and the host board (app in safe mode / crash report)",
     "test_app_boards": "needs the host board (host-only, not frozen) and loopback sockets",
     "test_app_supervision": "needs sockets and the host board (every task killed in the app)",
+    "test_vtwizy": "host tool (tools/vtwizy, not frozen): hundreds of thousands of frames",
+    "test_sim_cli": "needs sockets and the host board (tools/sim.py runs the whole app)",
     "test_lowpower_sim800": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_lowpower_app": "needs sockets and the host board (parked app, emulated modem, server)",
 }
