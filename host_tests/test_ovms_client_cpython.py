@@ -180,41 +180,17 @@ def test_history_and_commands_from_the_firmware_car():
         support.rmtree(tmp)
 
 
-async def _scripted_car(port, lines):
-    # a car that logs in and sends clear lines; returns its writer
-    from ovms.v2 import codec
-
-    r, w = await asyncio.open_connection("127.0.0.1", port)
-    ct = codec.make_token(os.urandom)
-    w.write((codec.car_welcome(ct, NETPASS, VID) + "\r\n").encode())
-    st = codec.check_server_welcome((await r.readline()).decode().strip(), ct, NETPASS)
-    sess = codec.Session(codec.session_key(NETPASS, st, ct))
-    for i in range(0, len(lines), 100):
-        w.write(sess.encode_lines(lines[i : i + 100]))
-        await w.drain()
-    return w
-
-
 def test_a_month_of_history_to_pictures():
     # car (h records stamped in the past) -> server -> client (32: every
     # type, one CSV) -> tools.plot
-    import test_plot_cpython as month
+    from tools import history, history_demo
 
-    rows = month.month_of_history()
-    from tools import history
-
-    recs = history.parse_rows(rows)
-    end = recs[-1].t
-    lines = []
-    for k, r in enumerate(recs):
-        # S: as a server with "[log] history" keeps the status messages of a
-        # month (one a minute at most: sent at once they would share a key)
-        lines.append("MP-0 h%d,%d,%s,%d,86400,%s" % (k, r.t - end, r.type, r.recno,
-                                                    ",".join(r.fields)))  # fmt: skip
+    rows = history_demo.month_of_history()
+    lines = history_demo.car_lines(rows)
     rig = Rig()
     tmp = support.tmpdir("chain")
     try:
-        w = rig.call(_scripted_car(rig.srv.port, lines))
+        w = rig.call(history_demo.send_as_car(rig.srv.port, lines, VID, NETPASS))
         assert rig.call(rig.srv.wait_for(lambda: len(rig.srv.history) == len(lines), 60000))
         w.close()
         rc, out, err = client(rig.srv.port, "32")
@@ -230,7 +206,7 @@ def test_a_month_of_history_to_pictures():
         assert len(p.stdout.split()) == 4
         # the same numbers as from the generated file: nothing lost on the way
         cell, mean = plot.drifting_cell(plot.cell_deviations(got))
-        assert cell == month.DRIFT_CELL
+        assert cell == history_demo.DRIFT_CELL
     finally:
         rig.stop()
         support.rmtree(tmp)

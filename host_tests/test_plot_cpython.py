@@ -11,14 +11,16 @@ import xml.etree.ElementTree as ET
 import support
 
 from tools import gpx, history, plot
+from tools.history_demo import (
+    CHG_W,
+    DAY,
+    DRIFT_CELL,
+    PACK_V,
+    T0,
+    TRIP_WH,
+    month_of_history,
+)
 
-T0 = 1793577600  # 2026-11-02 00:00:00 UTC
-DAY = 86400
-DRIFT_CELL = 9
-DRIFT_MV_PER_DAY = 2.0
-CHG_W = 2000.0  # charging power in the generated charge
-PACK_V = 55.0
-TRIP_WH = ((120, 15, 40, 9, 25, 6), (200, 30, 60, 11, 30, 9), (80, 10, 20, 5, 12, 3))
 GPX_NS = "{http://www.topografix.com/GPX/1/1}"
 
 
@@ -26,56 +28,6 @@ def _ts(t):
     import time
 
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
-
-
-def _usage(t, vals):
-    return ["RT-PWR-UsageStats", _ts(t), "0"] + ["%d" % v for v in vals]
-
-
-def month_of_history():
-    rows = []
-    # cells: 30 days, 4 times a day, cell 9 sinking 2 mV a day, the others +-3 mV noise
-    for i in range(30 * 4):
-        t = T0 + i * DAY // 4
-        for c in range(1, 15):
-            mv = 4050 + (c * 37 + i * 11) % 7 - 3
-            if c == DRIFT_CELL:
-                mv -= round(DRIFT_MV_PER_DAY * i / 4.0)
-            rows.append(["RT-PWR-BattCell", _ts(t), str(c), "1", "1", "1", str(mv), str(mv),
-                         str(mv), "0", "20", "20", "20", "0"])  # fmt: skip
-    # three trips on day 29 (counters restart at each switch-on), then a charge
-    t = T0 + 29 * DAY
-    for trip in TRIP_WH:
-        rows.append(["RT-PWR-BattPack", _ts(t), "1", "14", "1", "1", "1", "8000", "8000", "8000",
-                     "5600", "400", "5600", "400", "5600", "400", "18", "17", "19"])  # fmt: skip
-        for k in range(1, 21):
-            f = k / 20.0
-            cu, cr, au, ar, du, dr = [round(w * f * history.WH) for w in trip]
-            vals = [k * 3000, cu, cr, k * 1000, au, ar, k * 1000, du, dr,
-                    5 * k, cu // 2, 0, 4 * k, 0, cr // 2]  # fmt: skip
-            rows.append(_usage(t, vals))
-            t += 60
-        t += 3600
-    # constant current up to 94 %, then tapering (CV): 125 units of 16 W every 10 ms
-    rec = 0
-    soc_c = 2000
-    for k in range(0, 181):
-        rows.append(_usage(t, [k * 6000, 0, rec] + [0] * 12))
-        w = CHG_W if soc_c < 9400 else CHG_W * (10000 - soc_c) / 600.0
-        rec += int(6000 * w / 16.0)
-        if k:
-            soc_c = min(10000, soc_c + int(44 * w / CHG_W))
-        rows.append(["RT-PWR-BattPack", _ts(t), "1", "14", "1", "1", "1", str(soc_c), "2000",
-                     str(soc_c), "%d" % (PACK_V * 100), "393", "5400", "385", "5600", "400",
-                     "18", "17", "19"])  # fmt: skip
-        t += 60
-    # status messages kept as history: range against SOC
-    for k in range(50):
-        soc = 20 + k * 1.5
-        rows.append(["S", _ts(t + k * 600), "0", "%d" % soc, "K", "230", "10", "done",
-                     "standard", "%d" % (soc * 0.9), "%d" % (soc * 0.8), "0", "0", "0", "0",
-                     "0", "4", "0", "0", "0", "-1"])  # fmt: skip
-    return rows
 
 
 def _write(rows, path):
