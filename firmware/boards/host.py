@@ -2,15 +2,17 @@
 # Licence: MIT (this project).
 #
 # CAN comes from FakeCan replaying candump traces (CAN_TRACES: the paths are given by
-# the simulation or the test, tools/sim.py; this board names none); the SIM800 is the
-# in-process emulator (tools/sim800emu.py) on loopback TCP, the GPS its NMEA port.
+# the simulation or the test, tools/sim.py; this board names none), or (CAN_DRIVER
+# "board", set by tools/sim.py) from the virtual Twizy's stream (tools/vtwizy); the
+# SIM800 is the in-process emulator (tools/sim800emu) on loopback TCP, the GPS its NMEA
+# port (fed from the virtual Twizy's route when it drives).
 # Time: a virtual clock (firmware/simclock.py) drives the fake CAN, the ticker and the
 # housekeeping, so the result does not depend on the machine's speed. `make sim` runs
 # tools/sim.py.
 
 NAME = "host"
 HARDWARE = "HOST"
-CAN_DRIVER = "fake"
+CAN_DRIVER = "fake"  # "board": the simulation's own controller (tools/sim.py open_can)
 CAN_BITRATE = 500_000
 CAN_TRACES = ()  # set by tools/sim.py (or a test)
 CAN_FIFO = 32  # frames the fake controller buffers
