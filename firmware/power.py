@@ -6,6 +6,10 @@
 #                     uplink=..., ticker=..., progress=..., pins=...)
 #   supervisor.add("power", pm.run)
 #   pm.text()      the owner's line: "Power: PARKED-ASLEEP, 24h avg 0.7 mA, 0.21 Wh/day"
+#                  D88: it is a line of DIAG (SMS and the DIAG console), not a command of
+#                  its own: "POWER?" already answers the Twizy's power statistics (the
+#                  vehicle's commands match by prefix, twizy-vehicle.md §7) and the HELP
+#                  text is byte-exact (ovms-v2-sms.md)
 #   pm.summary()   a dict for the simulation's summary
 #
 # Every period_ms (250) while awake: book the time since the last look to the state it
@@ -25,7 +29,7 @@
 # (rule 4) and they go out; none is lost across a sleep (test_lowpower_app.py).
 # Work ("busy"): the modem has work (not READY, SMS to read or send, RI not served), the
 # SMS outbox has alerts and the modem is READY, the server outbox has entries and the
-# uplink is logged in. D88: work that lasts over BUSY_MAX_MS in a row (a server that never
+# uplink is logged in. D85: work that lasts over BUSY_MAX_MS in a row (a server that never
 # acknowledges) stops counting: the module sleeps anyway (stuck_work counts it), and the
 # outbox keeps its entries for the next wake.
 # On the host the virtual clock holds (clock.busy) while that work runs: the emulated
@@ -39,7 +43,7 @@ from ovms.powerstate import DRIVING, NAMES, PARKED_ASLEEP, PARKED_AWAKE, PowerRu
 
 PERIOD_MS = 250  # the look while awake (a key-on reaches DRIVING within 2 frames of 0x597)
 MINUTE_MS = 60_000
-BUSY_MAX_MS = 120_000  # D88
+BUSY_MAX_MS = 120_000  # D85
 SLEEP_CATCHUP = 120  # ticks the ticker runs back to back after a sleep (<= 1 min + margin)
 
 
@@ -103,10 +107,6 @@ class PowerManager:
             self._wait = sleep_ms
 
     # ---- the facts ------------------------------------------------------------------
-    def _car(self):
-        s = self.st.status
-        return bool(s & 0x10), (s & 0x60) == 0x20  # switched on; charging
-
     def _has_work(self):
         # the modem or the link has work in hand (no side effects: the clock hook too)
         m = self.modem
@@ -123,7 +123,7 @@ class PowerManager:
         return ob is not None and up is not None and up.logged_in and ob.queued() > 0
 
     def _work(self, now):
-        # work, bounded by BUSY_MAX_MS in a row (D88)
+        # work, bounded by BUSY_MAX_MS in a row (D85)
         if not self._has_work():
             self._busy_since = None
             self._stuck = False
@@ -187,7 +187,9 @@ class PowerManager:
         now = self._now()
         self._account(now)
         self._events(now)
-        car_on, charging = self._car()
+        st = self.st.status  # 0x597: 0x10 switched on, 0x60 == 0x20 charging
+        car_on = st & 0x10 != 0
+        charging = st & 0x60 == 0x20
         busy = self._work(now)
         before = self.rules.state
         s = self.rules.update(now, car_on, charging, self.last_can_ms, busy)

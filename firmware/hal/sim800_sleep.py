@@ -15,13 +15,17 @@
 #                        True when the modem now sleeps
 #   modem.rouse()        DTR low (the power state left PARKED-ASLEEP)
 #   modem.ring()         RI fell (IRQ context: one flag). The next pass lists the SIM
-#                        (AT+CMGL): a +CMTI sent while the MCU slept may be lost
+#                        (AT+CMGL): a +CMTI sent while the MCU slept may be lost (D87)
 #   modem.busy()         work in hand: not READY yet, SMS to read or send, a command
 #                        running, RI not served -> the power state stays awake
 # Own traffic while asleep: every write to the modem first pulls DTR low and waits
 # DTR_WAKE_MS (the _write hook in sim800_at); the modem stays awake until doze() again.
 # While asleep the supervisor's polls (CSQ/CREG, the SIM sweep, GNSS) pause: only RI,
 # an SMS to send or a TCP send wakes the modem.
+# D87: asleep, the modem keeps its registration and the GPRS context with the server's
+# TCP session (no AT+CIPCLOSE): the server sees the car online, and the next record goes
+# out without a new login. UNTESTED ON HARDWARE: if a real SIM800 will not sleep with a
+# session open, doze() must close it first (the uplink reconnects when woken).
 
 from firmware.hal.sim800_at import READY, ModemError
 from ovms.aio import sleep_ms

@@ -16,6 +16,8 @@
 # the pin handlers set. The watchdog is fed right before and right after (D89).
 # UNTESTED ON HARDWARE: BoardSleep is the documented MicroPython API only.
 
+from ovms.aio import ticks_diff, ticks_ms
+
 WAKE_TIMER = 0
 WAKE_CAN = 1
 WAKE_RI = 2
@@ -123,11 +125,7 @@ class BoardSleep(_Counts):
         return cause
 
     def _ticks(self):
-        import time
-
-        return time.ticks_ms()
+        return ticks_ms()
 
     def _diff(self, a, b):
-        import time
-
-        return time.ticks_diff(a, b)
+        return ticks_diff(a, b)

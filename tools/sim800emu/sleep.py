@@ -11,7 +11,7 @@
 #                     ri.pulses counts them, ri.irq(handler) calls handler(ri) at the
 #                     falling edge (a board's pin interrupt)
 #   urc_asleep        False: a URC (+CMTI) that comes while the modem sleeps is lost on
-#                     its way to the host (the MCU slept through it, D88); the host must
+#                     its way to the host (the MCU slept through it, D87); the host must
 #                     rely on RI
 # .slept_ms: how long the modem slept (wall ms of the emulator); .sleeps: times it fell
 # asleep.
