@@ -34,7 +34,8 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
               --no-install-recommends
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
-        deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean
+        deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
+        history-demo plots
 
 all: test
 
@@ -145,6 +146,16 @@ fuzz: $(STAMP)
 ## replay-big: 1,000,000 generated frames through the replay tool, unix port and CPython
 replay-big: $(STAMP)
 	REPLAY_BIG_FRAMES=$(or $(REPLAY_BIG_FRAMES),1000000) $(PY) -m pytest -q -s host_tests/test_replay_cpython.py -k big_log
+
+## history-demo: a made-up month through car -> test server -> client -> GPX and charts
+## (build/history)
+history-demo: $(STAMP)
+	$(PY) -m tools.history_demo --out build/history
+
+## plots: the four history charts of HISTORY=file.csv (from tools.ovms_client 32) into
+## build/plots
+plots: $(STAMP)
+	$(PY) -m tools.plot $(or $(HISTORY),build/history/HISTORY.csv) --out build/plots
 
 ## sim: the app on the unix port with the host board: the bundled traces replayed on the
 ## asyncio clock (SIM_SPEED x), the SIM800 emulator in-process, for SIM_SECONDS seconds
