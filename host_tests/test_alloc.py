@@ -4,7 +4,7 @@
 from support import MICROPYTHON
 from twizy_helpers import fresh
 
-from ovms.twizy import simulator
+from ovms.twizy import debug_chunks
 
 try:
     import micropython
@@ -13,8 +13,8 @@ except ImportError:
 
 # one frame of every used ID, with realistic data, plus unknown and short ones
 _STREAM = (
-    [(i, d) for i, d in simulator.frames(0)]
-    + [(i, d) for i, d in simulator.frames(10)]
+    [(i, d) for i, d in debug_chunks.frames(0)]
+    + [(i, d) for i, d in debug_chunks.frames(10)]
     + [
         (0x5D7, bytes.fromhex("00000406768000")),
         (0x556, bytes.fromhex("335333333333333A")),  # 10 Hz repeat

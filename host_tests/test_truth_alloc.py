@@ -4,7 +4,7 @@
 from support import MICROPYTHON, frame
 
 from ovms.config import Config
-from ovms.twizy import simulator
+from ovms.twizy import debug_chunks
 from ovms.twizy.vehicle import Twizy
 
 try:
@@ -21,7 +21,7 @@ _RANGE = frame("00 00 0D 80 FF 46 00 00")  # 70 km
 
 def _battery_frames():
     out = []
-    for can_id, data in simulator.frames(10):
+    for can_id, data in debug_chunks.frames(10):
         slot = bytearray(8)
         slot[: len(data)] = data
         out.append((can_id, slot, len(data)))

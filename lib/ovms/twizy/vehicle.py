@@ -25,7 +25,7 @@ from ovms.config import (
     FEATURE_SUFFRANGE,
     FEATURE_SUFFSOC,
 )
-from ovms.twizy import battery, cadence, charge, notify, power, records, simulator, texts
+from ovms.twizy import battery, cadence, charge, notify, power, records, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
     DOORS1_CARON,
@@ -221,9 +221,12 @@ class Twizy:
         return self.st.notify | self._pend_ip | self._pend_sms
 
     def inject(self, chunk):
-        # simulator chunk through the normal decoders, no tick (D22)
+        # a canned chunk through the normal decoders, no tick (D22); the table is
+        # imported only when the owner asks for it
+        from ovms.twizy import debug_chunks
+
         slot = self._slot
-        for can_id, data in simulator.frames(chunk):
+        for can_id, data in debug_chunks.frames(chunk):
             n = len(data)
             slot[:n] = data
             decode(self.st, can_id, slot, n)

@@ -1,4 +1,5 @@
-# Canned frame chunks for DEBUG n / MSG 200,n (spec appendix A, D22).
+# Canned frame chunks for DEBUG n / MSG 200,n (spec appendix A, D22): a diagnostic the
+# owner can trigger, imported only when used (ovms.twizy.vehicle.Twizy.inject).
 # Licence: MIT (this project).
 
 
