@@ -15,13 +15,17 @@ OFFLINE_597 = bytes.fromhex("20E403D12F00014E")
 
 
 class Collect:
-    # a link that is always up; keeps (tick, line) and (tick, sms)
+    # a link that is always up; keeps (tick, line) and (tick, sms). trail: for each
+    # tick (the replay dispatches once per tick) (charge state, CHG rec, requests)
     def __init__(self, vehicle):
         self.v = vehicle
         self.lines = []
         self.sms = []
+        self.trail = {}
 
     def server_ready(self):
+        st = self.v.st
+        self.trail[st.tick] = (st.car_chargestate, st.speedpwr[2], st.requests)
         return True
 
     def sms_ready(self):
