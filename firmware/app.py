@@ -149,6 +149,8 @@ class App:
             sup.add("modem", self.modem.run)  # reader + supervisor (firmware/hal/sim800)
         if self.uplink is not None:
             sup.add("uplink", self.uplink.run)
+        if getattr(self, "mqtt", None) is not None:
+            sup.add("mqtt", self.mqtt.run)  # firmware/tasks/mqtt.py
         self.progress = parts.progress(self)
         self.house = Housekeeping(
             self.wdt,
@@ -264,6 +266,8 @@ class App:
             self.can.stop()
         if self.uplink is not None:
             self.uplink.stop()
+        if getattr(self, "mqtt", None) is not None:
+            self.mqtt.stop()
         if self.modem is not None:
             await self.modem.stop()
         w = getattr(self, "gps_writer", None)  # host: the emulator's NMEA connection
@@ -316,6 +320,13 @@ async def _uplink(app):
         from firmware.hal.netstream import open_tcp as open_stream
     else:
         return None
+    from firmware.tasks import mqtt_wiring
+    from ovms.twizy import v3metrics
+
+    # the MQTT uplink (parameters 18-22, issue 12): v2, MQTT or both (parameter 21)
+    run_v2, app.mqtt = mqtt_wiring.build(app, open_stream, _outbox, v3metrics)
+    if not run_v2:
+        return None
     port = getattr(b, "SERVER_PORT", 6867)
     if getattr(b, "SERVER", None) == "fake":
         port = await b.open_server(app)  # the simulation's hook (tools/sim.py)
@@ -366,7 +377,12 @@ def _link(app):
     sms = getattr(app, "sms_outbox", None)
     if sms is None:
         sms = app.sms_outbox = _outbox(app.board, "sms")
-    link = Link(app.cfg, app.modem, app.uplink, sms_outbox=sms)
+    if getattr(app, "mqtt", None) is not None:
+        from firmware.tasks.mqtt_wiring import make_link
+
+        link = make_link(app, sms)  # MQTT's own outbox (both: each uplink its own)
+    else:
+        link = Link(app.cfg, app.modem, app.uplink, sms_outbox=sms)
     app.outbox = link  # flush() before a planned reset (the supervisor's escalation)
     if link.outbox is not None:
         # the SMS framework's push alerts ("SMS FROM: ...") join the one server outbox

@@ -54,6 +54,10 @@ class Broker:
                 "persistence_location %s/\nlog_dest file %s/mosquitto.log\n"
                 % (self.port, self.dir, self.dir)
             )
+            # started as root, mosquitto drops to the user "mosquitto", which could
+            # neither write the persistence file nor the log in our folder
+            if os.geteuid() == 0:
+                f.write("user root\n")
         self.proc = None
 
     def start(self):
@@ -125,8 +129,13 @@ def _module(port, path=None, **params):
     for k in params:
         p[int(k[1:])] = params[k]
     v = fresh(params=p)
-    v.st.soc = 8550
-    v.st.car_doors1 = 0x80
+    st = v.st
+    st.frames = st.sensor_sets = 1  # the car has sent data (v3metrics: no placeholders)
+    st.stale_gps = 120
+    st.v12_dv = 127
+    st.net_sq = 20
+    st.soc = 8550
+    st.car_doors1 = 0x80
     fw = Framework(v.cfg, v)
     ob = Outbox(path, lambda: int(time.time()))
     t = Timing(tick_ms=20, connect_timeout_ms=5000, backoff_min_ms=50, backoff_max_ms=200,
@@ -231,13 +240,17 @@ def test_commands_and_responses(broker):
 
 
 def test_alerts_qos1_across_a_broker_restart(broker):
+    # alerts made while the broker is down wait in the durable outbox, survive a module
+    # reboot, and reach a phone that is offline itself when they are published (its
+    # persistent session on the broker, kept across the broker's restart)
     path = tmpdir("mqob") + "/ob"
     up, v, fw, ob = _module(broker.port, path=path)
-    w = Watcher(broker.port, [PRE + "/notify/#"], client_id="owner-phone", clean=False)
+    phone = [PRE + "/notify/#"]
+    w = Watcher(broker.port, phone, client_id="owner-phone", clean=False)
     alerts = ["MP-0 PAALERT!!! CRITICAL SOC LEVEL APPROACHED (%d%% SOC)" % n for n in (9, 8)]
     alerts += ["MP-0 PAVolts: !C%d:+60mV Temps: OK " % c for c in (1, 2, 3)]
 
-    async def main():
+    async def before():
         task = asyncio.create_task(up.run())
         await _until(lambda: up.logged_in, "connect")
         await _until(w.subscribed.is_set, "the subscriber")
@@ -250,16 +263,27 @@ def test_alerts_qos1_across_a_broker_restart(broker):
             ob.put("P", a)
         ob.put("R", "MP-0 HRT-GPS-Log,1234,86400,48.1,11.5,520,90,0,1,120,20")
         assert ob.queued() >= 4
-        broker.start()
-        await _until(lambda: up.logged_in and ob.queued() == 0, "the outbox delivered")
-        await _until(lambda: len(w.got()) >= len(alerts) + 1, "the subscriber's messages")
         await _stop(up, task)
+        up.flush()  # a planned reboot (the app flushes before it resets)
 
+    run_async(before())
+    w.close()  # the phone goes offline too
+    broker.start()
+    up2, v2, fw2, ob2 = _module(broker.port, path=path)  # the module after its reboot
+    assert ob2.queued() >= 4
+
+    async def after():
+        task = asyncio.create_task(up2.run())
+        await _until(lambda: up2.logged_in and ob2.queued() == 0, "the outbox delivered")
+        await _stop(up2, task)
+
+    run_async(after())
+    w3 = Watcher(broker.port, phone, client_id="owner-phone", clean=False)  # phone back
     try:
-        run_async(main())
-        got = w.got()
+        _wait(lambda: len(w.got()) + len(w3.got()) >= len(alerts) + 1, "the phone's messages")
+        got = w.got() + w3.got()
     finally:
-        w.close()
+        w3.close()
     texts = [m[1] for m in got]
     for a in alerts:
         assert a[7:] in texts, a  # no loss
@@ -269,8 +293,17 @@ def test_alerts_qos1_across_a_broker_restart(broker):
         PRE + "/notify/data/rt.gps.log",
     }
     assert all(m[3] == 1 and not m[2] for m in got)  # QoS 1, not retained
-    assert up.logins >= 2 and up.sender.acked >= len(alerts) + 1
-    assert ob.queued() == 0 and ob.dropped == 0
+    assert len(w3.got()) >= 4  # what went out while the phone was away came from its session
+    assert up.logins == 1 and up2.logins == 1 and up.sender.acked + up2.sender.acked >= 6
+    assert ob2.queued() == 0 and ob2.dropped == 0
+    assert os.path.exists(broker.dir + "/mosquitto.db")  # the restart kept the sessions
+    # the retained metrics survived the restart in the broker's persistence file
+    w2 = Watcher(broker.port, [PRE + "/metric/v/b/soc"])
+    try:
+        _wait(lambda: w2.got(), "the retained SOC after the restart")
+        assert w2.got()[0][1:3] == ("85.50", True)
+    finally:
+        w2.close()
 
 
 def test_last_will_on_a_killed_link(broker):
@@ -323,3 +356,56 @@ def test_over_the_sim800_gprs_stream(broker):
         w.close()
     assert got[0][1] == "85.50"
     assert up.connects == 1 and up.errors == 0
+
+
+def _app(broker, d, **over):
+    from firmware import app as app_mod
+    from tools import sim
+
+    lines = []
+    sim.OUT = lines.append
+    w = Watcher(broker.port, ["ovms/#"])
+    try:
+        board = sim.host_board(8, CFG_PATH=d + "/ovms.cfg", BOOT_LOG_PATH=d + "/boot.json",
+                               MQTT="127.0.0.1:%d" % broker.port, **over)  # fmt: skip
+
+        def until(a):
+            got = {m[0] for m in w.got()}
+            cells = "ovms/car/metric/v/b/c/voltage" in got  # after the first sensor set
+            return cells and any("/notify/" in t for t in got)
+
+        asyncio.new_event_loop()
+        a = app_mod.main(board, 4, until)
+        _wait(lambda: any(m[1] == "no" for m in w.got("ovms/car/metric/s/v3/connected")), "no")
+        return a, w.got(), lines
+    finally:
+        sim.OUT = print
+        w.close()
+
+
+def test_app_mqtt_only_over_the_emulated_sim800(broker):
+    # the whole firmware (tools/sim's host board, --mqtt): MQTT through the SIM800's GPRS
+    d = tmpdir("mqapp")
+    a, got, lines = _app(broker, d, MQTT_PREFIX="ovms/car")
+    topics_ = {m[0] for m in got}
+    assert a.crashes == 0 and a.sup.failure is None
+    assert a.uplink is None and a.server is None  # parameter 21 "mqtt": no v2 server
+    assert a.mqtt.logins >= 1 and a.mqtt.parser.bad == 0
+    assert "ovms/car/metric/v/b/c/voltage" in topics_
+    assert "ovms/car/notify/info/charge.status" in topics_  # the traces' charge alert
+    assert any("MQTT connected, prefix ovms/car" in x for x in lines)
+    assert a.mqtt.outbox.queued() == 0 or a.mqtt.sender.inflight
+
+
+def test_app_both_uplinks_on_native_ip(broker):
+    # parameter 21 "both" on a board with its own IP stack: v2 server and broker each get
+    # every alert and record from their own outbox
+    d = tmpdir("mqboth")
+    a, got, lines = _app(broker, d, MQTT_PREFIX="ovms/car", MQTT_UPLINK="both", NET="native")
+    assert a.crashes == 0 and a.uplink is not None and a.mqtt is not None
+    assert a.uplink.outbox is not a.mqtt.outbox
+    assert a.uplink.logins >= 1 and a.mqtt.logins >= 1
+    srv = [x for x in a.server.received if x.startswith("MP-0 PA")]
+    mq = [m[1] for m in got if "/notify/info/" in m[0] or "/notify/alert/" in m[0]]
+    assert srv and mq
+    assert mq[0] == srv[0][7:].replace("\r", "\n")  # the same first alert on both

@@ -217,6 +217,14 @@ def test_sender_window_acks_dup_and_lost_report():
 def test_v3_metrics_names_units_and_format():
     v = fresh(params={8: "T1"})
     st = v.st
+    # nothing from the car yet: no placeholders (D79)
+    assert [n for n, _t in v3metrics.values(v)] == ["v.c.limit.soc", "v.p.gpslock", "v.type"]
+    st.frames = 1
+    names = [n for n, _t in v3metrics.values(v)]
+    assert "v.b.soc" in names and "v.b.voltage" not in names and "v.p.latitude" not in names
+    st.sensor_sets = 1
+    st.stale_gps = 120
+    st.v12_dv = 128
     st.soc = 8550
     st.range_km = 61
     st.pack_act = 576  # 57.6 V
@@ -239,7 +247,7 @@ def test_v3_metrics_names_units_and_format():
     assert d["v.b.c.temp"].split(",")[6] == "-5"
     assert d["v.p.latitude"] == "-1.234567"
     assert d["v.p.odometer"] == "12345.67"
-    assert d["m.net.sq"] == "-73"
+    assert d["m.net.sq"] == "-73" and d["v.b.12v.voltage"] == "12.8"
     assert d["v.e.on"] == "yes" and d["v.c.charging"] == "no"
     assert d["v.c.state"] == "done" and d["v.type"] == "RT"
     assert v3metrics.fixed(-5, 2) == "-0.05" and v3metrics.fixed(7, 0) == "7"
@@ -262,3 +270,19 @@ def test_home_assistant_discovery_configs():
     assert on["payload_on"] == "yes" and on["payload_off"] == "no"
     _t, cells = by["ovms/u/T1/metric/v/b/c/voltage"]
     assert "unit_of_measurement" not in cells and "state_class" not in cells
+
+
+def test_mqtt_settings_are_checked():
+    from ovms.config import check_param
+
+    good = ((18, "broker.lan"), (18, "10.0.0.2:8883"), (18, ""), (19, "home/twizy"),
+            (20, "anna"), (21, "MQTT"), (21, "both"), (21, ""), (22, "on"), (22, ""))  # fmt: skip
+    for n, text in good:
+        assert check_param(n, text) is None, (n, text)
+    for n, text in ((18, "h:0"), (18, "h:99999"), (18, ":1883"), (18, 'h"x'), (18, "h/x"),
+                    (18, "h:1a"), (19, "a/+/b"), (19, "a/#"), (19, "/abs"), (19, "a b"),
+                    (20, "a/b"), (20, "x+"), (21, "v3"), (22, "yes please")):  # fmt: skip
+        assert check_param(n, text) is not None, (n, text)
+    # the broker host goes into AT+CIPSTART: quotes and control characters never stored
+    cfg = Config({18: 'h"\x01ost:1883'})
+    assert cfg.params[18] == "host:1883"

@@ -185,6 +185,7 @@ def test_params_set_stops_at_slot_31_and_sets_features():
     # slots 16 and 17 are checked (data profile and budget, ovms.datause D70/D74)
     vals = ["a%d" % n for n in range(2, 24)]
     vals[16 - 2 : 18 - 2] = ["economy", "500"]
+    vals[21 - 2 : 23 - 2] = ["both", "on"]  # checked too (MQTT uplink, config._check_mqtt)
     args = " ".join(vals + ["1"] * 8 + ["x", "y"])
     assert fw.handle(OWNER, "PARAMS " + args) == ["Parameters have been set."]
     assert cfg.params[16:18] == ["economy", "500"]

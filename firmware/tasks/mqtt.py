@@ -3,10 +3,10 @@
 # Licence: MIT (this project).
 #
 #   m = MqttUplink(open_stream, config, vehicle, framework, metrics=values, outbox=ob)
-#   asyncio.create_task(m.run())          # forever, like firmware/tasks/uplink.py
-# open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (read/write/drain/
-# close, see firmware/hal/netstream.py). Packets: lib/ovms/mqtt/codec.py; topics:
-# lib/ovms/mqtt/topics.py; the outbox on the wire: lib/ovms/mqtt/sender.py.
+#   asyncio.create_task(m.run())   # forever, like firmware/tasks/uplink.py (wiring:
+#                                  # firmware/tasks/mqtt_wiring.py)
+# open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (netstream.py).
+# Packets: ovms/mqtt/codec.py; topics: topics.py; the outbox on the wire: sender.py.
 # D77: not micropython-lib's umqtt.simple: it opens its own socket (socket.socket() +
 # connect, so it cannot ride the SIM800's AT-command GPRS stream) and blocks on reads
 # (wait_msg(), and publish() at QoS 1 loops until the PUBACK), which would stop the
@@ -22,54 +22,26 @@
 # keep-alive. Ends on: a stream error, a malformed length (codec ProtocolError), no
 # PINGRESP within pong_timeout_ms, entries in flight without a PUBACK for ack_timeout_ms,
 # the broker settings changed. Then back-off exactly as the v2 uplink (D42).
-# D77 (cadence): keep-alive and publish intervals follow the data profile (parameter 16,
-# issue 10): "economy" keep-alive 600 s, changed metrics every 60 s, cell lists every
-# 600 s; anything else (the 2013 "rt25" cadence) keep-alive 120 s, metrics 10 s, cell
-# lists 60 s. Alerts and records go at once in both (they are what the owner waits for).
+# D79 (cadence per data profile): lib/ovms/mqtt/timing.py.
 # D78 (commands): "<prefix>/client/<id>/command/<n>" runs its payload through the SMS
 # interpreter as the registered phone with the authority of the v2 server's command 7
 # (the broker's login and ACLs guard the topic, as on OVMS v3); replies joined by LF go to
 # ".../response/<n>" (QoS 0, not retained: a live answer, like the v2 c7 line). A
-# retained command (left on the broker) is never run: it would run again at every
-# connect; it is dropped and counted. At most
-# CMD_QUEUE commands wait; more are dropped and counted.
+# retained command (left on the broker) would run at every connect: never run, counted.
+# At most CMD_QUEUE commands wait; more are dropped and counted.
 
 import asyncio
 
-from firmware.tasks.link import Link
 from ovms import log
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms
-from ovms.config import PARAM_REGPHONE, PARAM_SERVERPASS
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms.config import PARAM_MQTT_HOST, PARAM_MQTT_USER, PARAM_REGPHONE, PARAM_SERVERPASS
 from ovms.mqtt import codec, topics
+from ovms.mqtt.metrics import MetricCache
 from ovms.mqtt.sender import Sender
+from ovms.mqtt.timing import PARAM_PROFILE, Timing  # noqa: F401 (Timing: public here)
 from ovms.outbox import Outbox
-from ovms.v2.server import UNKNOWN_COMMAND
 
-PARAM_PROFILE = 16  # the data profile (issue 10): "economy" or "rt25"
 CMD_QUEUE = 4
-PROFILES = {  # keep-alive s, metrics s, cell lists s (D77)
-    "economy": (600, 60, 600),
-    "rt25": (120, 10, 60),
-}
-
-
-class Timing:
-    def __init__(self, **kw):
-        self.port = 1883
-        self.connect_timeout_ms = 30000
-        self.tick_ms = 1000
-        self.pong_timeout_ms = 30000
-        self.backoff_min_ms = 2000
-        self.backoff_max_ms = 300000
-        self.stable_ms = 60000
-        self.window = 8
-        self.ack_timeout_ms = 60000
-        self.read_size = 512
-        self.profiles = PROFILES
-        for k in kw:
-            if not hasattr(self, k):
-                raise ValueError("unknown timing " + k)
-            setattr(self, k, kw[k])
 
 
 class MqttUplink:
@@ -84,10 +56,11 @@ class MqttUplink:
         self.cfg = config
         self.vehicle = vehicle
         self.fw = framework
-        self.metrics = metrics  # f(vehicle) -> [(name, text)] (ovms/twizy/v3metrics.py)
         self.table = table  # (name, unit, device class, slow, label): slow + discovery
         self.booleans = booleans
-        self.slow = [e[0] for e in table if e[3]]
+        self.metrics = None  # values: f(vehicle) -> [(name, text)] (ovms/twizy/v3metrics)
+        if metrics is not None:
+            self.metrics = MetricCache(metrics, [e[0] for e in table if e[3]])
         self.t = timing or Timing()
         self.clock = clock or ticks_ms
         self.randbytes = randbytes
@@ -110,8 +83,6 @@ class MqttUplink:
         self._login_at = 0
         self._conn = None  # (host param, prefix, user, password) of this session
         self._pre = ""
-        self._sent = {}  # metric name -> text last published
-        self._fast_at = self._slow_at = 0
         self._tx_at = 0  # ticks of the last packet written
         self._ping_at = None
         self._ack_at = 0
@@ -141,8 +112,7 @@ class MqttUplink:
     def ready(self):
         return self.logged_in
 
-    def send(self, lines):
-        # live v2 lines (S, D ...): MQTT publishes the state itself as metrics
+    def send(self, lines):  # live v2 lines (S, D ...): MQTT publishes metrics instead
         return True
 
     def reconnect(self):
@@ -173,10 +143,7 @@ class MqttUplink:
                 self.last_backoff_ms = delay
                 self.progress += 1
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), delay / 1000)
-                except asyncio.TimeoutError:  # noqa: UP041 (MicroPython)
-                    pass
+                await wait_event(self._wake, delay)
                 if self._fatal is not None:
                     raise self._fatal
         finally:
@@ -200,7 +167,7 @@ class MqttUplink:
     # ---- one connection -------------------------------------------------------------
     def _settings(self):
         p = self.cfg.params
-        return (p[topics.PARAM_MQTT_HOST], topics.prefix(p), p[topics.PARAM_MQTT_USER],
+        return (p[PARAM_MQTT_HOST], topics.prefix(p), p[PARAM_MQTT_USER],
                 p[PARAM_SERVERPASS])  # fmt: skip
 
     async def connect_once(self):
@@ -227,9 +194,7 @@ class MqttUplink:
             cid = topics.client_id(self.cfg.params)
             await self._write(codec.connect(cid, keepalive, conn[2], conn[3], will))
             reader = asyncio.create_task(self._reader(stream))
-            try:
-                await asyncio.wait_for(self._connack_ev.wait(), self.t.connect_timeout_ms / 1000)
-            except asyncio.TimeoutError:  # noqa: UP041
+            if not await wait_event(self._connack_ev, self.t.connect_timeout_ms):
                 raise OSError("no CONNACK")
             if self._err is not None:
                 raise self._err
@@ -244,8 +209,8 @@ class MqttUplink:
             self._conn = conn
             self._pre = pre
             self._ping_at = None
-            self._sent = {}
-            self._fast_at = self._slow_at = self._login_at
+            if self.metrics is not None:
+                self.metrics.reset(ticks_diff(self._login_at, self._t0))
             self._set_online(True)
             self.log.info("MQTT connected to %s:%d as %s, prefix %s", hp[0], hp[1], cid, pre)
             await self._publish(pre + "/" + topics.CONNECTED, b"yes", 0, True)
@@ -254,7 +219,7 @@ class MqttUplink:
                 await self._discovery(pre, cid)
             self.sender.window = self.t.window
             self.sender.login(report_sms=self.status)
-            await self._publish_metrics(True)
+            await self._publish_metrics()
             await self._wake.wait()
             if self._err is not None:
                 raise self._err
@@ -383,25 +348,13 @@ class MqttUplink:
     async def _publish(self, topic, payload, qos=0, retain=False, pid=0, dup=False):
         await self._write(codec.publish(topic, payload, qos, retain, pid, dup))
 
-    async def _publish_metrics(self, everything=False):
+    async def _publish_metrics(self):
         if self.metrics is None:
             return
-        now = self.clock()
         ka, fast_s, slow_s = self.cadence()
-        fast = everything or ticks_diff(now, self._fast_at) >= fast_s * 1000
-        slow = everything or ticks_diff(now, self._slow_at) >= slow_s * 1000
-        if not fast and not slow:
-            return
-        if fast:
-            self._fast_at = now
-        if slow:
-            self._slow_at = now
-        sent = self._sent
-        for name, text in self.metrics(self.vehicle):
-            if not (slow if name in self.slow else fast) or sent.get(name) == text:
-                continue
+        now = ticks_diff(self.clock(), self._t0)
+        for name, text in self.metrics.due(self.vehicle, now, fast_s, slow_s):
             await self._publish(topics.metric(self._pre, name), text, 0, True)
-            sent[name] = text
             self.metrics_out += 1
 
     # ---- the ticker -----------------------------------------------------------------
@@ -441,37 +394,7 @@ class MqttUplink:
             raise OSError("no PINGRESP")
 
     async def _command(self, resp, text):
-        fw = self.fw
         self.commands += 1
-        if fw is None:
-            replies = ["Error: no command interpreter"]
-        elif not self._is_command(text):  # as the v2 C7: never forwarded as "SMS FROM"
-            replies = [UNKNOWN_COMMAND]
-        else:
-            owner = self.cfg.params[PARAM_REGPHONE]
-            replies = fw.handle(owner, text, self.now_s(), trusted=True)
-        body = "\n".join(replies).replace("\r\n", "\n").replace("\r", "\n")
+        owner = self.cfg.params[PARAM_REGPHONE]
+        body = topics.run_command(self.fw, self.vehicle, owner, text, self.now_s())
         await self._publish(resp, body, 0, False)
-
-    def _is_command(self, text):
-        from ovms.sms import TABLE, upper
-
-        words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
-        if not words:
-            return False
-        word = upper(words[0])
-        line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
-        for e in TABLE:
-            if line.startswith(e[0]):
-                return True
-        v = self.vehicle
-        return v is not None and v.match(word) is not None
-
-
-class MqttLink(Link):
-    # the vehicle's channels when MQTT is on: the server channel is ready when either
-    # uplink is configured (v2: parameters 4 and 8; MQTT: parameter 18)
-    def server_ready(self):
-        if self.outbox is not None and topics.host_port(self.cfg.params[topics.PARAM_MQTT_HOST]):
-            return True
-        return Link.server_ready(self)

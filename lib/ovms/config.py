@@ -61,13 +61,21 @@ FEATURE_CANWRITE = 15
 CARBITS_NO_DENIED_SMS = 0x02
 CARBITS_NO_SMS = 0x04
 
+# MQTT uplink (issue 12: lib/ovms/mqtt/topics.py, firmware/tasks/mqtt.py)
+PARAM_MQTT_HOST = 18  # broker "host[:port]" (port 1883 when left out)
+PARAM_MQTT_PREFIX = 19  # topic prefix; empty: "ovms/<user>/<vehicle id>" (D76)
+PARAM_MQTT_USER = 20  # broker user (its password: parameter 9, as on OVMS v3)
+PARAM_UPLINK = 21  # "v2" (or empty), "mqtt" or "both"
+PARAM_MQTT_DISCOVERY = 22  # Home Assistant discovery "on" ("off" or empty: none)
+
 DEFAULTS = {PARAM_REGPHONE: "NOPHONE", PARAM_MODULEPASS: "", PARAM_MILESKM: "K"}  # D35
 LEGACY_PASSWORD = "OVMS"  # the 2013 factory password, never accepted (D35)
 
 # D39: feature caps (inclusive maximum per slot; minimum 0)
 FEATURE_MAX = (127,) * 9 + (100, 100, 500, 500, 127, 127, 127)
 # parameters that go into quoted AT commands or the server login line
-AT_PARAMS = (PARAM_SERVERIP, PARAM_GPRSAPN, PARAM_GPRSUSER, PARAM_GPRSPASS, PARAM_VEHICLEID, 13)
+AT_PARAMS = (PARAM_SERVERIP, PARAM_GPRSAPN, PARAM_GPRSUSER, PARAM_GPRSPASS, PARAM_VEHICLEID, 13,
+             PARAM_MQTT_HOST)  # fmt: skip
 _HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
 
 ERR_TOO_LONG = "Error: parameter %d is longer than %d characters"
@@ -138,8 +146,10 @@ def check_param(n, text):
     for ch in text:
         if ch < " " or "\x7f" <= ch <= "\x9f" or (at and (ch == '"' or ch > "~")):
             return ERR_BAD_CHARS % n
-        if n == PARAM_SERVERIP and ch not in _HOST_CHARS:
+        if (n == PARAM_SERVERIP or n == PARAM_MQTT_HOST) and ch not in _HOST_CHARS:
             return ERR_BAD_CHARS % n
+    if PARAM_MQTT_HOST <= n <= PARAM_MQTT_DISCOVERY:
+        return _check_mqtt(n, text)
     if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
         return check_feature(n - PARAM_FEATURE_BASE, text)
     if n == PARAM_DATAPROFILE and text.lower() not in ("", "rt25", "economy"):
@@ -181,3 +191,27 @@ def _clean(n, text):
 def _feature_value(text):
     v = atoi(text)
     return v if v > 0 else 0
+
+
+_MQTT_CHOICES = {21: ("", "v2", "mqtt", "both"), 22: ("", "on", "off")}
+
+
+def _check_mqtt(n, text):
+    # parameters 18-22 (the MQTT uplink) -> None or the error reply
+    if n in _MQTT_CHOICES:
+        if text.lower() not in _MQTT_CHOICES[n]:
+            return "Error: parameter %d must be one of %s" % (n, "/".join(_MQTT_CHOICES[n][1:]))
+        return None
+    if n == PARAM_MQTT_HOST:
+        i = text.rfind(":")
+        port = text[i + 1 :] if i >= 0 else "1883"
+        if text and (i == 0 or not port or len(port) > 5 or min(port) < "0" or max(port) > "9"
+                     or not 0 < int(port) < 65536):  # fmt: skip
+            return "Error: parameter 18 must be host or host:port"
+        return None
+    for ch in text:  # 19 prefix, 20 user: no MQTT wildcards, no blanks, ASCII
+        if ch in "+# " or ch > "~" or (n == PARAM_MQTT_USER and ch == "/"):
+            return ERR_BAD_CHARS % n
+    if text.startswith("/"):
+        return ERR_BAD_CHARS % n
+    return None

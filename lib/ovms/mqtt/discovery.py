@@ -10,11 +10,11 @@
 # and device class of the vehicle's metric table, state_class "measurement" for the
 # numbers, availability on <prefix>/metric/s/v3/connected ("yes"/"no", which the
 # broker's will keeps true when the module drops off), one device per car.
-# D79: lists (cell voltages, module temperatures) and texts (charge state, vehicle type)
-# get neither a unit nor a state class (Home Assistant would refuse their values as
-# numbers); booleans ("yes"/"no") are binary sensors. Switching parameter 22 off stops
-# the config topics being sent; entities already known to Home Assistant stay until
-# deleted there (the module does not clear them on every connect: mobile data).
+# D79 (Home Assistant): lists (cell voltages, module temperatures) and texts (charge
+# state, vehicle type) get neither a unit nor a state class (Home Assistant would refuse
+# their values as numbers); booleans ("yes"/"no") are binary sensors. Switching
+# parameter 22 off stops the config topics being sent; entities already known to Home
+# Assistant stay until deleted there (no clearing on every connect: mobile data).
 
 import json
 

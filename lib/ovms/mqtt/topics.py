@@ -9,12 +9,12 @@
 #   <prefix>/client/<id>/command/<n>               an SMS-style command (we subscribe)
 #   <prefix>/client/<id>/response/<n>              its reply, QoS 1
 #
-# D75 (prefix): parameter 19 when set (trailing "/" dropped), else "ovms/<user>/<vehicle
+# D76 (topics) prefix: parameter 19 when set (trailing "/" dropped), else "ovms/<user>/<vehicle
 # id>" as OVMS v3 makes it: user = parameter 20, vehicle id = parameter 8; an empty user
 # gives "ovms/<vehicle id>", an empty vehicle id "twizy". The client id is
 # "ovms-<vehicle id>" (one connection per car: a second module with the same id would
 # take over the broker session, as MQTT wants).
-# D76 (notifications): our alerts are "MP-0 PA<text>" lines (the v2 push); their subtype
+# D76 notifications: our alerts are "MP-0 PA<text>" lines (the v2 push); their subtype
 # comes from what the text is: "ALERT!!! CRITICAL SOC..." alert/batt.soc.critical, the
 # battery monitor's "Volts: ... Temps: ..." alert/batt.alert, a charge text ("Charging
 # ...", "Charging Done", "Charging Stopped", "Not charging") info/charge.status, the
@@ -26,13 +26,14 @@
 # no message time: a record delivered after a link loss arrives with its recno and
 # contents unchanged but without its original time (the v2 uplink keeps it, D41).
 
-from ovms.config import PARAM_VEHICLEID
-
-PARAM_MQTT_HOST = 18
-PARAM_MQTT_PREFIX = 19
-PARAM_MQTT_USER = 20
-PARAM_UPLINK = 21
-PARAM_MQTT_DISCOVERY = 22
+from ovms.config import (
+    PARAM_MQTT_DISCOVERY,
+    PARAM_MQTT_PREFIX,
+    PARAM_MQTT_USER,
+    PARAM_UPLINK,
+    PARAM_VEHICLEID,
+)
+from ovms.v2.server import UNKNOWN_COMMAND
 
 CONNECTED = "metric/s/v3/connected"
 COMMAND_FILTER = "client/+/command/+"
@@ -122,3 +123,31 @@ def command(pre, topic):
     if len(rest) != 3 or rest[1] != "command" or not rest[0] or not rest[2]:
         return None
     return "%s%s/response/%s" % (head, rest[0], rest[2])
+
+
+def is_command(text, vehicle=None):
+    # the text starts with an SMS command (the framework's or the vehicle's): the same
+    # test as the v2 server's command 7 (anything else would be forwarded as "SMS FROM")
+    from ovms.sms import TABLE, upper
+
+    words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
+    if not words:
+        return False
+    word = upper(words[0])
+    line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
+    for e in TABLE:
+        if line.startswith(e[0]):
+            return True
+    return vehicle is not None and vehicle.match(word) is not None
+
+
+def run_command(fw, vehicle, owner, text, now_s):
+    # a command's text -> the response payload (D78): the SMS interpreter as the owner
+    # with command 7's authority; anything that is no command: "Unknown command" (never
+    # forwarded as "SMS FROM"); several replies joined by LF
+    if fw is None:
+        return "Error: no command interpreter"
+    if not is_command(text, vehicle):
+        return UNKNOWN_COMMAND
+    replies = fw.handle(owner, text, now_s, trusted=True)
+    return "\n".join(replies).replace("\r\n", "\n").replace("\r", "\n")

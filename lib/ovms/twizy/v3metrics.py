@@ -10,12 +10,12 @@
 # Numbers are formatted from integers (no float: the same text on every runtime).
 # TABLE: (name, unit, Home Assistant device_class or "", slow, label). slow = 1: values
 # that jitter (cell voltages and temperatures) go at the slow cadence.
-# D76: what the Twizy has no sensor for is left out, not published as 0 (no v.b.soh, no
-# v.c.voltage/current of the mains side: the S record's "230 V, 10 A" are the 2013
-# constants, not measurements). v.b.range.est is the car's own estimate (CAN), ideal is
-# the range at full charge scaled by SOC (twizy-vehicle.md), both in km whatever the
-# owner's units (OVMS v3's metrics are in base units; apps convert). v.c.state is the
-# v2 S record's state text ("charging", "topoff", "done", "stopped").
+# D79 (what is published): what the Twizy has no sensor for is left out, not sent as 0
+# (no v.b.soh; no v.c.voltage/current of the mains side: the S record's "230 V, 10 A"
+# are the 2013 constants, not measurements). v.b.range.est is the car's own estimate
+# (CAN), ideal the range at full charge scaled by SOC (twizy-vehicle.md), both in km
+# whatever the owner's units (OVMS v3's metrics are in base units; apps convert).
+# v.c.state is the v2 S record's state text ("charging", "topoff", "done", "stopped").
 
 from ovms.twizy.state import (
     CHG_CHARGING,
@@ -79,40 +79,60 @@ def _yes(b):
 
 
 def values(v):
-    # -> [(name, text)] in TABLE order
+    # -> [(name, text)] in TABLE order; D79: a value the car has not sent yet is left out
+    # (no retained 0 V or 50 % placeholders on the broker): the CAN values after the
+    # first decoded frame, the battery pack, cells and current after the first complete
+    # sensor set, the position after the first GPS fix, 12 V and the GSM signal once
+    # measured
     st = v.st
-    pack_dv = st.pack_act  # 1/10 V
-    power_w = st.power * 16  # units of 16 W, + = drawn from the battery
-    current_da = tdiv(power_w * 100, pack_dv) if pack_dv else 0  # 1/10 A, toward 0
-    cells = ",".join([fixed(st.cell_act[c] * 5, 3) for c in range(N_CELLS)])  # 1/200 V
-    temps = ",".join(["%d" % (st.temp_act[m] - 40) for m in range(N_MODULES)])
-    sq = st.net_sq
+    out = []
+    if st.frames:
+        _car(v, st, out)
+    if st.stale_gps != -1:
+        out.append(("v.p.latitude", fixed(st.lat_e6, 6)))
+        out.append(("v.p.longitude", fixed(st.lon_e6, 6)))
+        out.append(("v.p.altitude", "%d" % st.altitude))
+        out.append(("v.p.direction", "%d" % st.direction))
+    out.append(("v.p.gpslock", _yes(st.gpslock)))
+    if st.v12_dv:
+        out.append(("v.b.12v.voltage", fixed(st.v12_dv, 1)))
+    out.append(("v.c.limit.soc", "%d" % v.cfg.features[10]))
+    out.append(("v.type", TYPE))
+    if 0 < st.net_sq < 32:
+        out.append(("m.net.sq", "%d" % (-113 + 2 * st.net_sq)))
+    order = _ORDER
+    out.sort(key=lambda e: order[e[0]])
+    return out
+
+
+def _car(v, st, out):
     doors = st.car_doors1
-    return [
-        ("v.b.soc", fixed(st.soc, 2)),
-        ("v.b.range.est", "%d" % st.range_km),
-        ("v.b.range.ideal", "%d" % mi2km(st.car_idealrange)),
-        ("v.b.voltage", fixed(pack_dv, 1)),
-        ("v.b.current", fixed(current_da, 1)),
-        ("v.b.power", fixed(power_w, 3)),
-        ("v.b.temp", "%d" % st.car_tbattery),
-        ("v.b.12v.voltage", fixed(st.v12_dv, 1)),
-        ("v.b.c.voltage", cells),
-        ("v.b.c.temp", temps),
-        ("v.c.charging", _yes(st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF))),
-        ("v.c.state", _STATE.get(st.car_chargestate, "stopped")),
-        ("v.c.pilot", _yes(doors & (DOORS1_PORT | DOORS1_CHARGING))),
-        ("v.c.limit.soc", "%d" % v.cfg.features[10]),
-        ("v.p.latitude", fixed(st.lat_e6, 6)),
-        ("v.p.longitude", fixed(st.lon_e6, 6)),
-        ("v.p.altitude", "%d" % st.altitude),
-        ("v.p.direction", "%d" % st.direction),
-        ("v.p.gpslock", _yes(st.gpslock)),
-        ("v.p.speed", fixed(st.speed, 2)),
-        ("v.p.odometer", fixed(st.odo, 2)),
-        ("v.m.temp", "%d" % st.car_tmotor),
-        ("v.i.temp", "%d" % st.car_tpem),
-        ("v.e.on", _yes(doors & DOORS1_CARON)),
-        ("v.type", TYPE),
-        ("m.net.sq", "%d" % (-113 + 2 * sq) if 0 < sq < 32 else "-113"),
-    ]
+    out.append(("v.b.soc", fixed(st.soc, 2)))
+    out.append(("v.b.range.est", "%d" % st.range_km))
+    out.append(("v.b.range.ideal", "%d" % mi2km(st.car_idealrange)))
+    if st.sensor_sets:
+        pack_dv = st.pack_act  # 1/10 V
+        power_w = st.power * 16  # units of 16 W, + = drawn from the battery
+        current_da = tdiv(power_w * 100, pack_dv) if pack_dv else 0  # 1/10 A, toward 0
+        out.append(("v.b.voltage", fixed(pack_dv, 1)))
+        out.append(("v.b.current", fixed(current_da, 1)))
+        out.append(("v.b.power", fixed(power_w, 3)))
+        cells = ",".join([fixed(st.cell_act[c] * 5, 3) for c in range(N_CELLS)])  # 1/200 V
+        out.append(("v.b.c.voltage", cells))
+        out.append(
+            ("v.b.c.temp", ",".join(["%d" % (st.temp_act[m] - 40) for m in range(N_MODULES)]))
+        )
+    out.append(("v.b.temp", "%d" % st.car_tbattery))
+    out.append(("v.c.charging", _yes(st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF))))
+    out.append(("v.c.state", _STATE.get(st.car_chargestate, "stopped")))
+    out.append(("v.c.pilot", _yes(doors & (DOORS1_PORT | DOORS1_CHARGING))))
+    out.append(("v.p.speed", fixed(st.speed, 2)))
+    out.append(("v.p.odometer", fixed(st.odo, 2)))
+    out.append(("v.m.temp", "%d" % st.car_tmotor))
+    out.append(("v.i.temp", "%d" % st.car_tpem))
+    out.append(("v.e.on", _yes(doors & DOORS1_CARON)))
+
+
+_ORDER = {}
+for _i in range(len(TABLE)):
+    _ORDER[TABLE[_i][0]] = _i
