@@ -23,6 +23,7 @@
 import argparse
 import os
 import random
+import signal
 import sys
 import time
 import traceback
@@ -86,6 +87,7 @@ class Result:
         self.invalid = 0
         self.failures = []  # (index, exception text, arguments text)
         self.seconds = 0.0
+        self.stopped = False  # interrupted (Ctrl-C, SIGTERM) before N examples
 
     def rate(self):
         return self.examples / self.seconds if self.seconds > 0 else 0.0
@@ -131,6 +133,8 @@ def run_test(test, examples, seed=0, name="test", out=None, first=0, max_failure
     t0 = time.monotonic()
     try:
         while res.examples < examples:
+            if STOP[0]:
+                raise KeyboardInterrupt
             last[0] = None
             try:
                 used = target(buffer(seed, index))
@@ -159,6 +163,9 @@ def run_test(test, examples, seed=0, name="test", out=None, first=0, max_failure
                         )
                         out.flush()
             index += 1
+    except KeyboardInterrupt:
+        res.stopped = True
+        out.write("%s: stopped after %d examples\n" % (name, res.examples))
     finally:
         res.seconds = time.monotonic() - t0
     return res
@@ -202,10 +209,11 @@ HEADER = "| parser (test) | examples | invalid | seconds | examples/s | failures
 
 def row(name, res):
     _mod, testname, what, _setup = PARSERS[name]
-    return "| %s (`%s`) | %s | %s | %s | %s | %d |" % (
+    return "| %s (`%s`) | %s%s | %s | %s | %s | %d |" % (
         what,
         testname,
         "{:,}".format(res.examples),
+        " (stopped)" if res.stopped else "",
         "{:,}".format(res.invalid),
         "{:,}".format(round(res.seconds)),
         "{:,}".format(round(res.rate())),
@@ -232,6 +240,15 @@ def replay(name, seed, index, out):
     return 2 if used is None else 0
 
 
+STOP = [False]  # set by SIGTERM: the run ends after the example in progress
+
+
+def _interrupt(_signum, _frame):
+    # a flag, not an exception: raised here it could land in a gc callback of
+    # hypothesis' and be swallowed ("Exception ignored in ...")
+    STOP[0] = True
+
+
 def _quiet_logs():
     # the parsers log every refused input (a million lines): formatted, then
     # discarded (a broken format string still shows as "--- Logging error ---")
@@ -250,6 +267,8 @@ def main(argv=None, out=None):
     ap.add_argument("--max-failures", type=int, default=MAX_FAILURES)
     ap.add_argument("--log", action="store_true", help="show the parsers' log lines")
     a = ap.parse_args(argv)
+    if argv is None:  # the command line: SIGTERM ends a run like Ctrl-C, with its summary
+        signal.signal(signal.SIGTERM, _interrupt)
     if not a.log:
         _quiet_logs()
     seed = a.seed if a.seed is not None else random.SystemRandom().getrandbits(31)
@@ -269,13 +288,24 @@ def main(argv=None, out=None):
             res = run_test(test, a.examples, seed, name, out, max_failures=a.max_failures)
         finally:
             cleanup()
-        failed = failed or bool(res.failures)
+        failed = failed or bool(res.failures) or res.stopped
         rows.append(row(name, res))
         out.write(
-            "%s: %d examples, %d invalid, %.1f s, %.0f examples/s, %d failures (seed %d)\n"
-            % (name, res.examples, res.invalid, res.seconds, res.rate(), len(res.failures), seed)
+            "%s: %d examples%s, %d invalid, %.1f s, %.0f examples/s, %d failures (seed %d)\n"
+            % (
+                name,
+                res.examples,
+                " (stopped)" if res.stopped else "",
+                res.invalid,
+                res.seconds,
+                res.rate(),
+                len(res.failures),
+                seed,
+            )
         )
         out.flush()
+        if res.stopped:
+            break
     out.write(HEADER + "\n|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
     return 1 if failed else 0
 
