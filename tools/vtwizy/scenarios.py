@@ -164,7 +164,8 @@ class Scenario:
             return on_ms >= ms
 
         yield from self._session(enc.TOPUP, control)
-        m.topup = False
+        if not self.stopped:  # truth_at(): the state as of the stop, untouched
+            m.topup = False
 
     def _drive(self):
         m = self.model
@@ -196,8 +197,9 @@ class Scenario:
             return False
 
         yield from self._session(enc.DRIVE, control)
-        m.key_on = False
-        self.pos_m = float(self.route.length_m)
+        if not self.stopped:
+            m.key_on = False
+            self.pos_m = float(self.route.length_m)
 
     def _charge(self, unplug_after_ms, unplug_ms):
         m = self.model
@@ -226,7 +228,8 @@ class Scenario:
             self._park(unplug_ms * 1000)
             if self.stopped:
                 return
-        m.plugged = m.charge_done  # done: it stays plugged in (top-ups)
+        if not self.stopped:
+            m.plugged = m.charge_done  # done: it stays plugged in (top-ups)
 
     # ---- GPS and truth ---------------------------------------------------------------
     def _gps(self, force=False):
