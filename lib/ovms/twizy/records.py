@@ -4,7 +4,7 @@
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
 from ovms.twizy import texts
-from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF
+from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, REQ_STAT, soc_known
 from ovms.units import degrees
 
 _STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
@@ -26,6 +26,16 @@ def gps_log(st):
         st.stale_gps,
         st.net_sq,
     )
+
+
+def announce(st):
+    # D68, once a tick: the first status with a valid SOC goes to the server at once,
+    # when the car is past its switch-on phase (0x597 b1 with 0xC0 set: offline; the
+    # car always sets 0x80, so 0x40 alone = no 0x597 yet). No S record before.
+    if not st.soc_announced and soc_known(st) and st.status & 0xC0 != 0xC0:
+        st.soc_announced = True
+        if not st.exact:
+            st.requests |= REQ_STAT
 
 
 def status_ready(st):

@@ -146,13 +146,7 @@ class Twizy:
         # 7. streaming
         if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
             st.notify |= NTF_STREAM_UPDATE
-        if not st.soc_announced and soc_known(st) and st.status & 0xC0 != 0xC0:
-            # D68: the first status with a valid SOC goes to the server at once, once
-            # the car is past its switch-on phase (0x597 b1 0xC0 set: offline; 0x80 is
-            # always set by the car, so 0x40 alone = no 0x597 yet); no S before
-            st.soc_announced = True
-            if not st.exact:
-                st.requests |= REQ_STAT
+        records.announce(st)  # D68: the first real status
         if st.tick % 60 == 0:
             self._minute(f[FEATURE_MINSOC])
 
