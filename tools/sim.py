@@ -81,8 +81,9 @@ async def open_server(app):
 
 async def open_gps(app):
     # the emulator's NMEA port as the board's standalone GPS UART -> StreamReader
+    # one fix per simulated second, but at most 20 a wall second (unpaced runs)
     sp = app.board.SPEED
-    port = await app.emu.start_nmea(period_ms=int(1000 // sp) if sp < 1000 else 1)
+    port = await app.emu.start_nmea(period_ms=int(1000 // sp) if sp <= 20 else 50)
     r, w = await asyncio.open_connection("127.0.0.1", port)
     app.gps_writer = w
     return r
