@@ -65,7 +65,7 @@ def build(opts):
         cfg = Config()
     if opts["units"]:
         cfg.set_param(2, opts["units"].upper(), save=False)
-    return Framework(cfg, Twizy(cfg))
+    return Framework(cfg, Twizy(cfg, exact=False))  # what the module says (D65-D68)
 
 
 def run_line(fw, line, sender=None, now_s=None):
