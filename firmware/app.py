@@ -103,7 +103,9 @@ class App:
     def _core(self):
         b = self.board
         cfg = self.cfg = parts.settings(b)
-        v = self.vehicle = Twizy(cfg)
+        # the owner's view (issue 10 §3: D65-D68, e.g. no status record before real
+        # data); a board's VEHICLE_EXACT = True: the 2013 module byte for byte (D69)
+        v = self.vehicle = Twizy(cfg, exact=getattr(b, "VEHICLE_EXACT", False))
         self.fw = Framework(cfg, v, net=NetStatus(), hardware=b.HARDWARE)
         self._crash_report(self.fw.net)
         self.feed = Feed(v)
@@ -163,9 +165,9 @@ class App:
             clock=c,
         )
         sup.add("house", self.house.run)
+        self._power_job()  # issue 13: power states, sleep, the power model
         self._console_job()
         await self._gps_job()
-        self._power_job()  # issue 13: power states, sleep, the power model
         jobs = getattr(self.board, "jobs", None)  # a simulation's own jobs (tools/sim.py)
         if jobs is not None:
             for name, job in jobs(self):
@@ -201,8 +203,6 @@ class App:
                 return
             await wait_event(done, 20)
 
-    def _console_job(self):
-        s = parts.console_stream(self.board)
     def _power_job(self):
         from firmware.power import build
 
@@ -211,6 +211,8 @@ class App:
             self.sup.add("power", p.run)
             self.fw.net.power_line = p.text  # DIAG's "Power:" line (ovms/sms_cmds.py)
 
+    def _console_job(self):
+        s = parts.console_stream(self.board)
         if s is not None:
             self.console = Console(s, self.fw)
             self.sup.add("console", self.console.run)
@@ -296,11 +298,11 @@ class App:
             "sms_out": m.get("sms_out", 0),
             "crashes": self.crashes,
             "watchdog_starved": self.house.starved,
+            "power": self.power.summary() if self.power is not None else None,
         }
 
 
 async def _uplink(app):
-            "power": self.power.summary() if self.power is not None else None,
     # the OVMS v2 server session (firmware/tasks/uplink.py) over the board's IP path:
     # NET "modem" = GPRS through the SIM800, "native" = the board's own IP stack
     # (asyncio.open_connection), None = no server connection. It idles while no
