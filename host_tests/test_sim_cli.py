@@ -168,3 +168,19 @@ def test_sim_runs_the_virtual_twizy_at_a_fractional_speed():
     filtered = int(line.split(", ")[1].split()[0])
     assert decoded > 500 and filtered > 500 and "task crashes 0" in line
     assert "summary: heap: " in text
+
+
+def test_wire_bytes_model():
+    # D64: 40 B IPv4+TCP per segment, one pure ACK per data segment the other way,
+    # SYN/SYN-ACK/ACK and FIN+ACK each way; segments of at most 1460 B
+    from tools.sim800emu.tcp import Wire
+
+    w = Wire()
+    w.connects += 1
+    w.up(100)  # one CIPSEND
+    w.up(1461)  # two segments
+    w.down(50)
+    w.closes += 1
+    assert (w.segments_up, w.segments_down) == (3, 1)
+    assert w.wire_up() == 1561 + 40 * (3 + 1 + 2 + 2)  # data, ACKs of theirs, SYN+ACK, FIN+ACK
+    assert w.wire_down() == 50 + 40 * (1 + 3 + 1 + 2)  # data, ACKs of ours, SYN-ACK, FIN+ACK
