@@ -1,127 +1,33 @@
 # The MQTT uplink (firmware/tasks/mqtt.py) against a REAL mosquitto broker, watched by a
 # paho-mqtt subscriber. CPython only (paho). Licence: MIT (this project).
 #
-# The broker (/usr/sbin/mosquitto, Debian package "mosquitto") is started by the tests on
-# 127.0.0.1 with a free port and a temporary config (persistence on, for the restart
-# test). Timeouts only bound a hang: nothing here depends on the machine's speed.
+# The broker: host_tests/mqtt_broker.py (mosquitto on 127.0.0.1, a free port, a temporary
+# config with persistence). Timeouts only bound a hang, never measure speed. The whole
+# firmware with MQTT: test_mqtt_app_cpython.py.
 import asyncio
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import threading
 import time
 
 import pytest
-from support import modem_on_emu, run_async, stop_modem, tmpdir
-from twizy_helpers import fresh
 
-from firmware.hal.netstream import open_tcp
-from firmware.tasks.mqtt import MqttUplink, Timing
-from ovms.outbox import Outbox
-from ovms.sms import Framework
-from ovms.twizy import v3metrics
+pytest.importorskip("paho.mqtt.client")
+from mqtt_broker import HANG_S, MOSQUITTO, Broker, Watcher, wait  # noqa: E402
+from support import modem_on_emu, run_async, stop_modem, tmpdir  # noqa: E402
+from twizy_helpers import fresh  # noqa: E402
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-paho = pytest.importorskip("paho.mqtt.client")
+from firmware.hal.netstream import open_tcp  # noqa: E402
+from firmware.tasks.mqtt import MqttUplink, Timing  # noqa: E402
+from ovms.outbox import Outbox  # noqa: E402
+from ovms.sms import Framework  # noqa: E402
+from ovms.twizy import v3metrics  # noqa: E402
+
 pytestmark = pytest.mark.skipif(
     not os.path.exists(MOSQUITTO), reason="mosquitto not installed (apt-get install mosquitto)"
 )
 VID = "TWIZYMQ"
 OWNER = "+4917000000001"
 PRE = "ovms/anna/" + VID
-HANG_S = 30  # bounds a hang only
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Broker:
-    def __init__(self):
-        self.dir = tmpdir("mosq")
-        self.port = _free_port()
-        self.conf = self.dir + "/mosquitto.conf"
-        with open(self.conf, "w") as f:
-            f.write(
-                "listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                "persistence_location %s/\nlog_dest file %s/mosquitto.log\n"
-                % (self.port, self.dir, self.dir)
-            )
-            # started as root, mosquitto drops to the user "mosquitto", which could
-            # neither write the persistence file nor the log in our folder
-            if os.geteuid() == 0:
-                f.write("user root\n")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)  # fmt: skip
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < HANG_S:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("mosquitto exited: " + self.log())
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not listen")
-
-    def stop(self):
-        # SIGTERM: mosquitto writes its persistence file on the way out
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(HANG_S)
-        self.proc = None
-
-    def log(self):
-        try:
-            with open(self.dir + "/mosquitto.log") as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-
-class Watcher:
-    # a paho-mqtt subscriber in its own thread; messages as (topic, text, retain, qos)
-    def __init__(self, port, topics_, client_id=None, clean=True):
-        self.msgs = []
-        self.lock = threading.Lock()
-        self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or "",
-                             clean_session=clean)  # fmt: skip
-        self.c.reconnect_delay_set(0.05, 0.5)
-        self.topics = topics_
-        self.subscribed = threading.Event()
-        self.c.on_connect = self._on_connect
-        self.c.on_subscribe = lambda *a: self.subscribed.set()
-        self.c.on_message = self._on_message
-        self.c.connect("127.0.0.1", port, keepalive=30)
-        self.c.loop_start()
-
-    def _on_connect(self, client, userdata, flags, rc, props=None):
-        client.subscribe([(t, 1) for t in self.topics])
-
-    def _on_message(self, client, userdata, m):
-        with self.lock:
-            self.msgs.append((m.topic, m.payload.decode(), bool(m.retain), m.qos))
-
-    def got(self, topic=None):
-        with self.lock:
-            return [m for m in self.msgs if topic is None or m[0] == topic]
-
-    def publish(self, topic, text, retain=False):
-        self.c.publish(topic, text, qos=1, retain=retain).wait_for_publish(HANG_S)
-
-    def close(self):
-        self.c.loop_stop()
-        self.c.disconnect()
 
 
 def _module(port, path=None, **params):
@@ -158,14 +64,6 @@ async def _stop(up, task):
     await _until(lambda: task.done(), "the uplink to stop")
 
 
-def _wait(cond, what, s=HANG_S):
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > s:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def broker():
     b = Broker()
@@ -191,7 +89,7 @@ def test_metrics_retained_connected_and_discovery(broker):
     # a subscriber arriving later gets the retained values (the broker keeps them)
     w = Watcher(broker.port, [PRE + "/metric/#", "homeassistant/#"])
     try:
-        _wait(lambda: len(w.got()) >= 2 * len(v3metrics.TABLE) + 1, "retained messages")
+        wait(lambda: len(w.got()) >= 2 * len(v3metrics.TABLE) + 1, "retained messages")
         retained = {m[0]: m[1] for m in w.got() if m[2]}
         assert retained[PRE + "/metric/v/b/soc"] == "80.00"
         assert retained[PRE + "/metric/v/e/on"] == "yes"
@@ -280,7 +178,7 @@ def test_alerts_qos1_across_a_broker_restart(broker):
     run_async(after())
     w3 = Watcher(broker.port, phone, client_id="owner-phone", clean=False)  # phone back
     try:
-        _wait(lambda: len(w.got()) + len(w3.got()) >= len(alerts) + 1, "the phone's messages")
+        wait(lambda: len(w.got()) + len(w3.got()) >= len(alerts) + 1, "the phone's messages")
         got = w.got() + w3.got()
     finally:
         w3.close()
@@ -300,7 +198,7 @@ def test_alerts_qos1_across_a_broker_restart(broker):
     # the retained metrics survived the restart in the broker's persistence file
     w2 = Watcher(broker.port, [PRE + "/metric/v/b/soc"])
     try:
-        _wait(lambda: w2.got(), "the retained SOC after the restart")
+        wait(lambda: w2.got(), "the retained SOC after the restart")
         assert w2.got()[0][1:3] == ("85.50", True)
     finally:
         w2.close()
@@ -356,56 +254,3 @@ def test_over_the_sim800_gprs_stream(broker):
         w.close()
     assert got[0][1] == "85.50"
     assert up.connects == 1 and up.errors == 0
-
-
-def _app(broker, d, **over):
-    from firmware import app as app_mod
-    from tools import sim
-
-    lines = []
-    sim.OUT = lines.append
-    w = Watcher(broker.port, ["ovms/#"])
-    try:
-        board = sim.host_board(8, CFG_PATH=d + "/ovms.cfg", BOOT_LOG_PATH=d + "/boot.json",
-                               MQTT="127.0.0.1:%d" % broker.port, **over)  # fmt: skip
-
-        def until(a):
-            got = {m[0] for m in w.got()}
-            cells = "ovms/car/metric/v/b/c/voltage" in got  # after the first sensor set
-            return cells and any("/notify/" in t for t in got)
-
-        asyncio.new_event_loop()
-        a = app_mod.main(board, 4, until)
-        _wait(lambda: any(m[1] == "no" for m in w.got("ovms/car/metric/s/v3/connected")), "no")
-        return a, w.got(), lines
-    finally:
-        sim.OUT = print
-        w.close()
-
-
-def test_app_mqtt_only_over_the_emulated_sim800(broker):
-    # the whole firmware (tools/sim's host board, --mqtt): MQTT through the SIM800's GPRS
-    d = tmpdir("mqapp")
-    a, got, lines = _app(broker, d, MQTT_PREFIX="ovms/car")
-    topics_ = {m[0] for m in got}
-    assert a.crashes == 0 and a.sup.failure is None
-    assert a.uplink is None and a.server is None  # parameter 21 "mqtt": no v2 server
-    assert a.mqtt.logins >= 1 and a.mqtt.parser.bad == 0
-    assert "ovms/car/metric/v/b/c/voltage" in topics_
-    assert "ovms/car/notify/info/charge.status" in topics_  # the traces' charge alert
-    assert any("MQTT connected, prefix ovms/car" in x for x in lines)
-    assert a.mqtt.outbox.queued() == 0 or a.mqtt.sender.inflight
-
-
-def test_app_both_uplinks_on_native_ip(broker):
-    # parameter 21 "both" on a board with its own IP stack: v2 server and broker each get
-    # every alert and record from their own outbox
-    d = tmpdir("mqboth")
-    a, got, lines = _app(broker, d, MQTT_PREFIX="ovms/car", MQTT_UPLINK="both", NET="native")
-    assert a.crashes == 0 and a.uplink is not None and a.mqtt is not None
-    assert a.uplink.outbox is not a.mqtt.outbox
-    assert a.uplink.logins >= 1 and a.mqtt.logins >= 1
-    srv = [x for x in a.server.received if x.startswith("MP-0 PA")]
-    mq = [m[1] for m in got if "/notify/info/" in m[0] or "/notify/alert/" in m[0]]
-    assert srv and mq
-    assert mq[0] == srv[0][7:].replace("\r", "\n")  # the same first alert on both

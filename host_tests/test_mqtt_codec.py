@@ -95,16 +95,24 @@ def test_malformed_packets_dropped_and_counted():
     assert p.too_big == 1 and len(p._buf) == 0
 
 
+def _raises(p, data):
+    try:
+        p.feed(data)
+        return False
+    except codec.ProtocolError:
+        return True
+
+
 def test_malformed_length_ends_the_stream():
     p = codec.Parser()
-    try:
-        p.feed(b"\x30\xff\xff\xff\xff\x01")
-        raised = False
-    except codec.ProtocolError:
-        raised = True
-    assert raised and p.bad == 1
+    assert _raises(p, b"\x30\xff\xff\xff\xff\x01") and p.bad == 1
     p.reset()
     assert p.feed(codec.puback(3)) == [(codec.PUBACK, 3)]
+    # the packets before it in the same chunk still count; the error comes next time
+    assert p.feed(codec.puback(4) + b"\x30\x80\x80\x80\x80\x01") == [(codec.PUBACK, 4)]
+    assert _raises(p, codec.puback(5)) and p.bad == 2
+    p.reset()
+    assert p.feed(codec.puback(6)) == [(codec.PUBACK, 6)]
 
 
 def test_random_bytes_never_raise_anything_else():

@@ -93,8 +93,7 @@ class MqttUplink:
         self.last_backoff_ms = 0
         self.connects = self.logins = self.auth_failures = self.errors = 0
         self.lines_out = self.bytes_out = self.bytes_in = 0  # lines_out: packets
-        self.commands = self.commands_dropped = self.retained_cmds = 0
-        self.metrics_out = 0
+        self.commands = self.commands_dropped = self.retained_cmds = self.metrics_out = 0
 
     # ---- public -------------------------------------------------------------------
     def now_s(self):
@@ -251,9 +250,8 @@ class MqttUplink:
     async def _discovery(self, pre, cid):
         from ovms.mqtt.discovery import configs
 
-        vid = self.cfg.params[8] or "Twizy"
-        for topic, payload in configs(pre, cid, self.table, self.booleans, "Twizy " + vid,
-                                      self.version):  # fmt: skip
+        name = "Twizy " + (self.cfg.params[8] or "")
+        for topic, payload in configs(pre, cid, self.table, self.booleans, name, self.version):
             await self._publish(topic, payload, 0, True)
 
     def _set_online(self, on):
@@ -287,6 +285,8 @@ class MqttUplink:
                 self.progress += 1
                 for pkt in self.parser.feed(data):
                     await self._packet(pkt)
+                if self.parser.broken:  # the packets before a malformed length went first
+                    raise codec.ProtocolError("malformed remaining length")
         except (OSError, codec.ProtocolError) as e:
             self._end(e)
         except Exception as e:  # a bug: run() raises it

@@ -17,7 +17,9 @@
 # .bad; a packet longer than max_packet is skipped byte by byte as it arrives (never
 # buffered) and counted in .too_big. Only a remaining length of more than 4 bytes
 # (§2.2.3: malformed) cannot be skipped, since the next packet cannot be found: feed()
-# raises ProtocolError then (the caller ends the connection; also counted in .bad).
+# raises ProtocolError then (the caller ends the connection; also counted in .bad);
+# packets decoded before it in the same chunk are returned first, the error comes with
+# the next feed().
 # Allocation: one receive bytearray (at most max_packet + 5 bytes plus the last chunk),
 # cut once per feed(); one bytes object per decoded packet body, topic and payload.
 
@@ -133,14 +135,18 @@ class Parser:
         self.packets = 0  # packets decoded
         self._buf = bytearray()
         self._skip = 0  # bytes of an oversized packet still to skip
+        self.broken = False  # a malformed length was seen: the stream is lost
 
     def reset(self):
         # a new connection: nothing carried over
         self._buf = bytearray()
         self._skip = 0
+        self.broken = False
 
     def feed(self, data):
         # bytes from the broker -> list of decoded packets (see the top)
+        if self.broken:
+            raise ProtocolError("malformed remaining length")
         out = []
         if self._skip:
             n = min(self._skip, len(data))
@@ -151,7 +157,13 @@ class Parser:
         i = 0
         n = len(buf)
         while i < n:
-            head = self._header(buf, i, n)
+            try:
+                head = self._header(buf, i, n)
+            except ProtocolError:
+                if not out:
+                    raise
+                self.broken = True  # the packets before it first; raise next time
+                return out
             if head is None:
                 break
             first, hlen, rl = head
