@@ -52,6 +52,7 @@ SKIPS = {
     "test_sim_cli": "needs sockets and the host board (tools/sim.py runs the whole app)",
     "test_lowpower_sim800": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_lowpower_app": "needs sockets and the host board (parked app, emulated modem, server)",
+    "test_mqtt_task": "needs sockets (MQTT uplink against a scripted broker on loopback TCP)",
 }
 
 _PTY = re.compile(rb"char device redirected to (/dev/pts/\d+)")
