@@ -196,7 +196,7 @@ class Twizy:
         self._move(dt_ms)
         self._temps(dt, p_w)
         self._dcdc()
-        if not self.plugged and not self.charging:
+        if not self.charging:
             self.range_km = self._range_now()  # the car holds it while charging
 
     def _drive(self, dt):
