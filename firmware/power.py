@@ -190,7 +190,12 @@ class PowerManager:
         st = self.st.status  # 0x597: 0x10 switched on, 0x60 == 0x20 charging
         car_on = st & 0x10 != 0
         charging = st & 0x60 == 0x20
-        busy = self._work(now)
+        if car_on or charging:  # the car's state rules: work does not count (nor stick)
+            busy = False
+            self._busy_since = None
+            self._stuck = False
+        else:
+            busy = self._work(now)
         before = self.rules.state
         s = self.rules.update(now, car_on, charging, self.last_can_ms, busy)
         t = self.ticker
@@ -211,12 +216,17 @@ class PowerManager:
         self._t_last = now
         while True:
             s = self.look()
-            if s != self.applied:
-                await self._apply(s)
+            if s != self.applied or (s == PARKED_ASLEEP and self._modem_awake()):
+                await self._apply(s)  # (the modem woke for its own traffic: doze again)
             if s == PARKED_ASLEEP and self.applied == PARKED_ASLEEP:
                 await self._sleep_once()
             else:
                 await self._wait(self.period_ms)
+
+    def _modem_awake(self):
+        # a modem with sleep mode (a DTR line) that is not asleep now
+        m = self.modem
+        return m is not None and getattr(m, "dtr", 1) is not None and not m.asleep
 
     async def _apply(self, s):
         m = self.modem
@@ -232,8 +242,8 @@ class PowerManager:
             t.catchup = SLEEP_CATCHUP  # back to 3 once a sleep's ticks are caught up (look)
         if m is not None:
             if asleep:
-                if not await m.doze():
-                    return  # not now (work came in, or no DTR): looked at again next time
+                if not await m.doze() and getattr(m, "dtr", 1) is not None:
+                    return  # not now (work came in): looked at again next time
             else:
                 m.rouse()
             await self._gnss(s)

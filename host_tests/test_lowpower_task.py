@@ -354,3 +354,40 @@ def test_board_sleep_arms_the_pins_and_feeds_the_watchdog():
 
         run_async(body())
         assert wdt.fed == 6  # before and after each sleep (D89)
+
+
+def test_a_modem_without_dtr_does_not_keep_the_mcu_awake():
+    pm, c = _pm()
+    m = pm.modem
+    m.dtr = None  # no sleep mode wired: the modem stays idle, the MCU still sleeps
+
+    async def no_doze():
+        return False
+
+    m.doze = no_doze
+
+    async def body():
+        c.advance(QUIET_MS + 1)
+        assert pm.look() == PARKED_ASLEEP
+        await pm._apply(PARKED_ASLEEP)
+        assert pm.applied == PARKED_ASLEEP and not pm._modem_awake()
+
+    run_async(body())
+
+
+def test_a_modem_woken_for_its_own_traffic_dozes_again():
+    pm, c = _pm()
+    m = pm.modem
+    m.dtr = _Pin()
+
+    async def body():
+        c.advance(QUIET_MS + 1)
+        pm.look()
+        await pm._apply(PARKED_ASLEEP)
+        assert m.asleep and not pm._modem_awake()
+        m.asleep = False  # DTR pulled low by the driver to send (a TCP ping)
+        assert pm._modem_awake()  # the loop applies the state again
+        await pm._apply(PARKED_ASLEEP)
+        assert m.asleep
+
+    run_async(body())

@@ -28,7 +28,7 @@ import sys
 from firmware import app as app_mod
 from firmware.hal.can_fake import FakeCan, StreamCan, read_trace
 from ovms.powermodel import HOUR_MS, PowerModel, fixed, share_text
-from ovms.powerstate import DRIVING, NAMES
+from ovms.powerstate import DRIVING, NAMES, PARKED_AWAKE
 from tools import sim
 
 OUT = print
@@ -116,15 +116,19 @@ def run_app(board, seconds, app_ref, hooks, until=None):
 
 
 def _wall_work(app):
-    # the emulated modem and the server answer on wall time: while they work (the boot,
-    # an SMS, records to the server) the simulated time holds, so the booked time does
-    # not depend on the machine's speed (the clock still steps after MAX_SETTLE yields)
+    # the emulated modem and the server answer on wall time: while they work parked (the
+    # boot, an SMS, alerts and records to the server) the simulated time holds, so the
+    # booked PARKED-AWAKE time does not depend on the machine's speed (the clock still
+    # steps after MAX_SETTLE yields). Driving or charging it runs: the state is the car's
     if app.modem is None or app.modem.state != "READY":
         return True
     up = app.uplink
     if up is not None and not up.logins:
         return True
-    return app.power is not None and app.power._has_work()
+    pm = app.power
+    if pm is None or pm.rules.state < PARKED_AWAKE:
+        return False  # driving or charging: the bus sets the pace, the uplink catches up
+    return pm._has_work()
 
 
 def drained(app):
