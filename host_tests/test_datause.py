@@ -62,22 +62,28 @@ def test_parameters_16_17_checked():
 
 
 def test_overhead_model_counts_segments_acks_and_handshakes():
+    # D73: 40 bytes of IPv4 + TCP per segment; the server's delayed ACKs (one per two of
+    # our segments), the last riding on its reply; our pure ACK for each of its segments
     du = datause.DataUse(_cfg(), None, Clock(NOV_2))
     du.opened()
     assert du.total() == 128 and du.connects == 1
-    du.sent(100)  # one segment: 40 header up, the server's pure ACK 40 down
-    assert (du.up, du.oh_up, du.oh_down) == (100, 64 + 40, 64 + 40)
-    du.sent(3000)  # three segments of at most 1460
-    assert du.up == 3100 and du.oh_up == 104 + 120 and du.oh_down == 104 + 120
-    du.received(14)  # one segment down, our ACK up
-    assert du.down == 14 and du.oh_down == 224 + 40 and du.oh_up == 224 + 40
+    du.sent(100)  # one segment; the server's ACK still owed (counted as pending)
+    assert (du.up, du.oh_up) == (100, 64 + 40) and du.total() == 128 + 100 + 40 + 40
+    du.sent(3000)  # three segments of at most 1460: two more delayed ACKs owed
+    assert du.oh_up == 104 + 120 and du.total() == 308 + 3000 + 120 + 80
+    du.received(14)  # the reply carries one of the 3 owed ACKs; our ACK for it
+    assert du.down == 14 and du.total() == 3508 + 14 + 40 + 40 - 40
     du.closed()
-    assert du.total() == 3100 + 14 + 128 + 160 + 80 + 3 * 80 + 80
+    assert du.total() == 3562 + 160
+    assert du.oh_up + du.oh_down == du.total() - du.up - du.down
+    du.sent(50)
+    du.sent(50)  # no reply in between: both ACKs stay owed and counted
+    assert du.total() == 3722 + 100 + 2 * 40 + 2 * 40
 
 
 def test_ping_plan_and_parked_link():
     assert datause.ping_s(600) == 540
-    assert datause.ping_s(3600) == 840  # the server's 900 s ping rule decides
+    assert datause.ping_s(3600) == datause.ping_s() == 840  # the server's 900 s rule
     assert datause.ping_s(30) == 60
     assert not datause.keep_parked(_cfg())  # no budget: economy drops a parked link
     # a month of pings at 540 s: 4800 cycles x 180 B = 864 KB: fits half of 2 MB
@@ -159,7 +165,7 @@ def test_data_reply_and_help_unchanged():
     fw.net.datause = du
     (text,) = fw.handle(OWNER, "data?")
     assert text == (
-        "DATA 2026-11: 130 KB (TCP/IP est. 7 KB), budget 500 KB (25%), economy, "
+        "DATA 2026-11: 128 KB (TCP/IP est. 5 KB), budget 500 KB (25%), economy, "
         "cadence slowed (over pace)"
     ), text
     assert len(text) <= 160
@@ -202,7 +208,7 @@ def test_counting_stream_counts_every_byte():
 
     run_async(go())
     assert du.up == 14 and du.down == 25 and s.closed and du.connects == 1
-    assert du.oh_up + du.oh_down == 128 + 160 + 3 * 80
+    assert du.total() - du.up - du.down == 128 + 160 + 40 + 2 * 80
 
 
 class _T:
@@ -255,7 +261,7 @@ def _plan(profile, budget=""):
 
 def test_economy_parks_the_link_and_wakes_it():
     v, up, plan = _plan("economy")
-    assert up.t.ping_ms == 540000 and up.sender.window == 24
+    assert up.t.ping_ms == 540000 and up.sender.window == 24  # a 600 s NAT board
     for _ in range(datause.PARK_LINGER_S - 1):
         plan.tick()
     assert up.reconnects == 0  # still lingering

@@ -13,9 +13,11 @@
 # server that acknowledges each write's h records in one segment (Nagle), answers pings
 # and pings a car it sent nothing to for 900 s. Wire bytes are exact (base64 of the clear
 # line + CR LF; no paranoid mode); TCP/IP overhead is ovms.datause's model (D73).
-# Reference month (issue 10 §4): 1 h drive + 1 charge a day. The `day` scenario has one
-# ~25 min commute and one charge: its day is taken as it is plus the drive phase (key on
-# .. two minutes after key off, bytes as measured) scaled to 60 minutes; x 30.
+# Reference month (issue 10 §4): 1 h drive + 1 charge a day. Measured: day 2 of a
+# two-day run (day 1 warms the module up): the `day` scenario (the ~25 min commute, the
+# charge with its unplug, two 12 V top-ups) plus the evening trip home (the `drive`
+# scenario at 17:00): ~50 min of driving, then topped up to 60 minutes at the measured
+# bytes per driving second (key on .. key off); x 30.
 # The last line: "data-report: rt25 <MB> MB/month, economy <MB> MB/month" (10^6 bytes).
 
 import sys
@@ -32,7 +34,7 @@ EPOCH = 1793577600  # 2026-11-02 00:00 UTC: scenario time 0 (a Monday)
 VEHICLE = "TWIZYSIM"
 LOGIN_UP = 7 + 22 + 1 + 24 + 1 + len(VEHICLE) + 2  # "MP-C 0 <token> <digest> <id>" CR LF
 LOGIN_DOWN = 7 + 22 + 1 + 24 + 2  # "MP-S 0 <token> <digest>" CR LF
-_ALIVE_S = 120  # after key off: the drive phase still includes the switch-off records
+TRIP_S = 17 * 3600  # day 2's evening trip home starts at 17:00
 
 
 def wire(clear):
@@ -117,6 +119,8 @@ class Car:
         self.plan = DataPlan(self.du, self.v, self, nat_s)
         self.types = {}  # kind -> [lines, payload bytes, bytes incl. TCP/IP]
         self.server = {}  # (type, recno) -> last record data the server stored
+        self.last = {}  # type -> (recno, data) of the newest record of that type
+        self.writes = []  # lines per TCP send
         self.alerts = []  # P texts the server got
         self.sessions = 0
         self._retry = 0  # scenario second of the next connection attempt
@@ -144,6 +148,7 @@ class Car:
     def _write(self, lines, kinds=None):
         # one TCP send of clear lines; the segments' overhead shared by bytes
         sizes = [wire(x) for x in lines]
+        self.writes.append(len(lines))
         n = sum(sizes)
         before = self.du.total()
         self.du.sent(n)
@@ -218,6 +223,7 @@ class Car:
                 p = line[6:].split(",", 5)
                 if len(p) == 6:
                     self.server[(p[2], p[3])] = p[5]
+                    self.last[p[2]] = (p[3], p[5])
             elif c == "P":
                 self.alerts.append(line[6:])
             elif c in "SDLWVF":
@@ -236,7 +242,7 @@ def run(frames, profiles=("rt25", "economy"), gps=None, until_s=None, budget="",
         on_second=None):  # fmt: skip
     # frames: (t_us, can_id, data) in time order; gps(t_s) -> new fixes to feed, or None;
     # on_second(t_s, cars) after every second. -> the cars (one per profile) after
-    # ticking up to the last frame (or until_s) + 5 min
+    # ticking up to the last frame (or until_s) + 20 min
     nat_s = datause.NAT_TIMEOUT_S if nat_s is None else nat_s
     cars = [Car(p, budget, nat_s) for p in profiles]
     cars[0].on_second = on_second
@@ -252,7 +258,7 @@ def run(frames, profiles=("rt25", "economy"), gps=None, until_s=None, budget="",
         slot[:n] = data
         for c in cars:
             c.v.frame(can_id, slot, n)
-    end = (t_next or 0) // 1000000 + 300
+    end = (t_next or 0) // 1000000 + 1200
     end_us = getattr(frames, "end_us", None)  # a scenario's end (parked after its last frame)
     if end_us is not None and end_us // 1000000 > end:
         end = end_us // 1000000
@@ -294,70 +300,87 @@ class GpsFeed:
 
 
 class TwoDays:
-    # the scenario twice: day 1 (seed) warms the module up (first values, first login),
-    # day 2 (seed + 1, 86400 s later) is measured. Frames, GPS rows and events on one clock
+    # day 1 (the scenario, seed) warms the module up (first values, first login); day 2,
+    # 86400 s later, is measured: the scenario again (seed + 1) and, for `day`, the
+    # evening trip home (the `drive` scenario, seed + 2, at 17:00): two commutes and one
+    # charge. Frames, GPS rows and events on one clock.
     def __init__(self, name, seed):
         from tools import vtwizy
 
-        self.days = [vtwizy.scenario(name, seed), vtwizy.scenario(name, seed + 1)]
+        day = 86400_000000
+        self.segments = [(0, vtwizy.scenario(name, seed)), (day, vtwizy.scenario(name, seed + 1))]
+        if name == "day":
+            self.segments.append((day + TRIP_S * 1000000, vtwizy.scenario("drive", seed + 2)))
         self.gps_rows = []
         self.events = []
         self.end_us = None
-        self._seen = [0, 0]  # GPS rows of each day mirrored
-        self._ev = [0, 0]  # events of each day mirrored
+        self._seen = [0] * len(self.segments)  # GPS rows of each segment mirrored
+        self._ev = [0] * len(self.segments)  # events of each segment mirrored
 
     def __iter__(self):
-        for d in range(2):
-            sc = self.days[d]
-            shift = d * 86400_000000
+        for k in range(len(self.segments)):
+            shift, sc = self.segments[k]
             for t_us, can_id, data in sc:
-                self._mirror(d, sc)
+                self._mirror(k)
                 yield t_us + shift, can_id, data
-            self._mirror(d, sc)
-            self.end_us = (d + 1) * 86400_000000
+            self._mirror(k)
+        self.end_us = 2 * 86400_000000
 
-    def _mirror(self, d, sc):
-        # the day's new GPS rows and events, shifted onto the two-day clock
-        shift_ms = d * 86400_000
+    def _mirror(self, k):
+        # the segment's new GPS rows (in time order; the day's parked rows give way to
+        # the trip's for its hour) and events, shifted onto the two-day clock
+        shift, sc = self.segments[k]
+        shift_ms = shift // 1000
         rows = sc.gps_rows
-        while self._seen[d] < len(rows):
-            r = rows[self._seen[d]]
-            self.gps_rows.append((r[0] + shift_ms,) + tuple(r[1:]))
-            self._seen[d] += 1
-        while self._ev[d] < len(sc.events):
-            t, what = sc.events[self._ev[d]]
+        trip_ms = 86400_000 + TRIP_S * 1000
+        out = self.gps_rows
+        while self._seen[k] < len(rows):
+            r = rows[self._seen[k]]
+            self._seen[k] += 1
+            t = r[0] + shift_ms
+            if k == 1 and len(self.segments) > 2 and trip_ms <= t < trip_ms + 3600_000:
+                continue
+            i = len(out)
+            while i > 0 and out[i - 1][0] > t:
+                i -= 1
+            out.insert(i, (t,) + tuple(r[1:]))
+        while self._ev[k] < len(sc.events):
+            t, what = sc.events[self._ev[k]]
             self.events.append((t + shift_ms, what))
-            self._ev[d] += 1
+            self._ev[k] += 1
 
 
 class Meter:
-    # what each car used from from_s on, and in its drive phase (key on .. key off +
-    # _ALIVE_S of the first drive after from_s)
+    # what each car used from from_s on, and while driving (key on .. key off, every
+    # drive after from_s: bytes and seconds)
     def __init__(self, events, from_s=0):
         self.events = events
         self.from_s = from_s
         self.base = None  # [(total, types copy)] per car at from_s
-        self.start = self.end_s = None
         self.drive_s = 0
-        self.at_on = None
-        self.drive = None  # bytes per car
+        self.drive = None  # bytes per car while driving
+        self._on = None  # (t_s, totals) of the key on being measured
+        self._done = 0  # events looked at
 
     def __call__(self, t_s, cars):
         if self.base is None and t_s >= self.from_s:
             self.base = [(c.du.total(), _copy(c.types)) for c in cars]
-        if self.base is None or self.drive is not None:
+            self.drive = [0] * len(cars)
+        if self.base is None:
             return
-        for t_ms, what in self.events:
-            if t_ms < self.from_s * 1000 or t_ms > t_s * 1000:
+        ev = self.events
+        while self._done < len(ev) and ev[self._done][0] <= t_s * 1000:
+            t_ms, what = ev[self._done]
+            self._done += 1
+            if t_ms < self.from_s * 1000:
                 continue
-            if what == "key on" and self.start is None:
-                self.start = t_ms // 1000
-                self.at_on = [c.du.total() for c in cars]
-            if what == "key off" and self.start is not None and self.end_s is None:
-                self.end_s = t_ms // 1000
-                self.drive_s = self.end_s - self.start
-        if self.end_s is not None and t_s >= self.end_s + _ALIVE_S:
-            self.drive = [cars[k].du.total() - self.at_on[k] for k in range(len(cars))]
+            if what == "key on":
+                self._on = (t_s, [c.du.total() for c in cars])
+            elif what == "key off" and self._on is not None:
+                self.drive_s += t_s - self._on[0]
+                for k in range(len(cars)):
+                    self.drive[k] += cars[k].du.total() - self._on[1][k]
+                self._on = None
 
     def used(self, k, car):
         # bytes and per-type table of car k since from_s
@@ -393,7 +416,8 @@ def records(car):
 
 
 def month_mb(day_bytes, drive_bytes, drive_s):
-    # the reference month: the day with its drive scaled to 60 minutes, x 30, in MB
+    # the reference month: the day with its driving topped up to 60 minutes at the
+    # measured bytes per driving second, x 30, in MB
     extra = drive_bytes * (3600 - drive_s) // drive_s if 0 < drive_s < 3600 else 0
     return (day_bytes + extra) * 30 / 1e6
 
@@ -447,8 +471,9 @@ def main(argv):
     print("data-report: %s; %d s measured; NAT timeout %s s; budget %s" % (
         name, span_s, opts["nat"], budget))  # fmt: skip
     drive_s = meter.drive_s if meter.drive is not None else 0
-    print("drive phase (key on .. key off + %d s): %d s; reference day: 1 h drive + 1 charge"
-          % (_ALIVE_S, drive_s))  # fmt: skip
+    print("measured day: driving (key on .. key off) %d s; reference day: 1 h drive + 1 "
+          "charge (the remaining drive time at the measured bytes per driving second)"
+          % drive_s)  # fmt: skip
     res = []
     for k, c in enumerate(cars):
         day, types = meter.used(k, c)
@@ -461,7 +486,7 @@ def main(argv):
             print("profile %s (whole run: records %d, alerts %d server / %d SMS, sessions %d)"
                   % (prof, records(c), len(c.alerts), len(c.link.sms), c.sessions))  # fmt: skip
             print_table(types)
-        print("%s: measured day %d B; its drive phase %d B; reference day %.1f KB; "
+        print("%s: measured day %d B; while driving %d B; reference day %.1f KB; "
               "30-day month %.3f MB" % (prof, day, db, mb * 1e3 / 30, mb))  # fmt: skip
     print("data-report: rt25 %.2f MB/month, economy %.2f MB/month" % (res[0], res[1]))
     return 0

@@ -22,16 +22,21 @@
 # rt25 (~280 KB a day) about 12, never more than 48 a day. A crash loses at most the
 # unsaved part (counted low, never high).
 # D73 overhead model (what a carrier bills is IP bytes): every write is
-# ceil(n / MSS) segments, every read one segment at least; each data segment costs its
-# IPv4 + TCP header (40 bytes, no options) plus the peer's pure ACK (40 bytes, no
-# piggyback assumed: conservative); a connection costs SYN, SYN-ACK (44 each: MSS
-# option), ACK (40) and the close 4 x 40.
+# ceil(n / MSS) segments, every read one segment at least, each with its IPv4 + TCP
+# header (40 bytes, no options). ACKs: the server acknowledges our segments with delayed
+# ACKs (one per two segments, RFC 1122/5681) and the last of them rides on its reply
+# when one comes before our next write (a record's acknowledgement line, a pong); the
+# SIM800 is assumed to acknowledge every segment it receives with a pure ACK (40
+# bytes). A connection costs SYN, SYN-ACK (44 each: MSS option), ACK (40) and the
+# close 4 x 40.
 # D72 the link plan: the server drops a car silent for 960 s and pings one it sent
 # nothing to for 900 s; a carrier NAT forgets an idle TCP mapping after NAT_TIMEOUT_S
-# (many mobile carriers: minutes, RFC 5382's 2 h 4 min is often not met; 600 s assumed,
-# a board may set NAT_TIMEOUT_S). The car's ping: ping_s() = min(NAT, 900) - 60 s.
+# (carriers differ widely: one French mobile network was seen dropping idle TCP after
+# less than 270 s (wirelessmoves.com, 2020), Twilio's Super SIM core keeps it 6 h;
+# RFC 5382 asks for 2 h 4 min). Assumed 900 s; a board whose carrier drops sooner sets
+# NAT_TIMEOUT_S. The car's ping: ping_s() = min(NAT, 900) - 60 s = 840 s.
 # Parked (car off, not charging) the kept link costs 86400 / ping_s x PING_CYCLE bytes a
-# day (at 540 s: 22 KB/day = 0.67 MB/month, more than the whole economy promise), so
+# day (at 840 s: 18.5 KB/day = 0.56 MB/month, more than the whole economy promise), so
 # economy keeps it only if that fits half of a set budget; otherwise the link goes down
 # PARK_LINGER_S after the car went quiet and the outbox is empty, and comes up again on
 # key on, plug in, any entry in the outbox (alerts) or a server/SMS reconnect request.
@@ -57,10 +62,10 @@ CLOSE = 4 * 40  # FIN, ACK, FIN, ACK
 
 SERVER_TIMEOUT_S = 960  # ovms-v2-protocol.md §5
 SERVER_PING_S = 900
-NAT_TIMEOUT_S = 600  # assumed carrier NAT idle timeout (D72)
+NAT_TIMEOUT_S = 900  # assumed carrier NAT idle timeout (D72)
 PING_MARGIN_S = 60
 PING_CYCLE = 2 * (HEADER + 10) + ACK + ACK  # "MP-0 A" up, "MP-0 a" down, both ACKed
-PARK_LINGER_S = 420  # economy: link down this long after the last reason to be up
+PARK_LINGER_S = 660  # economy: link down this long after the last reason to be up
 RECORD_WAIT_S = 6 * 3600  # economy: records alone wait at most this long for a link
 
 SAVE_BYTES = 16384
@@ -74,7 +79,9 @@ _LEVEL_TEXT = ("normal", "slowed (over pace)", "minimal (90% of budget)")
 def profile(cfg):
     # the data profile of parameter 16; anything but "economy" (checked on input) = rt25
     p = cfg.params[PARAM_DATAPROFILE]
-    return ECONOMY if p == ECONOMY or (p and p.lower() == ECONOMY) else RT25
+    if p == ECONOMY or not p or p == RT25:  # no allocation: called every second
+        return ECONOMY if p == ECONOMY else RT25
+    return ECONOMY if p.lower() == ECONOMY else RT25
 
 
 def budget_bytes(cfg):
@@ -125,6 +132,7 @@ class DataUse:
         self.writes = 0  # counter file writes this boot (flash wear)
         self.bad_files = 0  # counter slots that did not verify at boot
         self._seq = 0
+        self._acks = 0  # ACKs the server owes for our segments (delayed ACK, D73)
         self._unsaved = 0
         now = int(clock_s())
         self._saved_at = now
@@ -138,21 +146,30 @@ class DataUse:
         self._handshake(CONNECT)
 
     def closed(self):
+        self._settle()
         self._handshake(CLOSE)
 
     def sent(self, n):
         seg = (n + MSS - 1) // MSS
         self.up += n
         self.oh_up += seg * HEADER
-        self.oh_down += seg * ACK
-        self._unsaved += n + seg * (HEADER + ACK)
+        self._acks += (seg + 1) // 2  # the server's delayed ACKs, counted once known
+        self._unsaved += n + seg * HEADER
 
     def received(self, n):
         seg = (n + MSS - 1) // MSS if n > MSS else 1
         self.down += n
         self.oh_down += seg * HEADER
-        self.oh_up += seg * ACK
+        self.oh_up += seg * ACK  # ours: one per segment (the SIM800's stack: assumed)
+        if self._acks:
+            self._acks -= 1  # the server's reply carries its last ACK
+            self._settle()
         self._unsaved += n + seg * (HEADER + ACK)
+
+    def _settle(self):
+        self.oh_down += self._acks * ACK
+        self._unsaved += self._acks * ACK
+        self._acks = 0
 
     def _handshake(self, n):
         # connection set-up / tear-down: overhead only, about half each way
@@ -161,7 +178,7 @@ class DataUse:
         self._unsaved += n
 
     def total(self):
-        return self.up + self.down + self.oh_up + self.oh_down
+        return self.up + self.down + self.oh_up + self.oh_down + self._acks * ACK
 
     # ---- budget (D74) ---------------------------------------------------------------------
     def level(self, now_s=None):
@@ -188,7 +205,7 @@ class DataUse:
             self.month[0],
             self.month[1],
             (used + 500) // 1000,
-            (self.oh_up + self.oh_down + 500) // 1000,
+            (used - self.up - self.down + 500) // 1000,
             ("%d KB (%d%%)" % (b // 1000, used * 100 // b)) if b else "none",
             profile(self.cfg),
             _LEVEL_TEXT[self.level(now)],
@@ -232,6 +249,7 @@ class DataUse:
 
     def save(self):
         # -> True when written; an OSError is counted, the next try comes later
+        self._settle()
         self._unsaved = 0
         if self.path is None:
             return False

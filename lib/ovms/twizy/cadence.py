@@ -10,14 +10,15 @@
 #     send-on-change) once a drive or a charge has ended: the car neither on nor
 #     charging, or no new battery sensor set, for SETTLE_MIN minute evaluations in a row
 #     after the car was on or charging (switch-off and charge end take effect when the
-#     values are final; a stop of a few minutes or a short unplug is no end). The last
+#     values are final; a stop or an unplug under 10 minutes is no end: a drive and the
+#     charge right after it are one). The last
 #     values on the server are then rt25's. A bus session without key or charge (a 12 V
 #     top-up) makes no flush: its values go only by the rules below;
 #   - a battery record whose alert/watch status field changed (at once: the battery
 #     monitor's alert raises NTF_BATTERY_STATS with its NTF_BATTERY_ALERT);
 #   - a battery record whose dead-band field moved since it was last sent: pack SOC by
-#     20 %, pack/module temperature by 8 C, a cell's max deviation by 20 mV, a module's
-#     max temperature deviation by 3 C (cell voltages follow the SOC: they go with the
+#     50 %, pack/module temperature by 10 C, a cell's max deviation by 30 mV, a module's
+#     max temperature deviation by 5 C (cell voltages follow the SOC: they go with the
 #     flush);
 #   - RT-GPS-Log every GPS_S while the car is on and its position fields changed (the
 #     GPS staleness and GSM signal fields alone never make it due), and with the flush;
@@ -40,10 +41,11 @@ from ovms.twizy.state import (
 )
 
 GPS_S = 900  # economy RT-GPS-Log interval while the car is on
-SETTLE_MIN = 4  # minute evaluations without drive/charge (or new values): the end
+SETTLE_MIN = 10  # minute evaluations without drive/charge (or new values): the end
 # (field index in text.split(","), dead band; 0 = any change); units as in the record
-_PACK_BANDS = ((5, 0), (6, 0), (7, 2000), (16, 8))  # status V/T, SOC 1/100 %, temp C
-_CELL_BANDS = ((4, 0), (5, 0), (9, 20), (10, 8), (13, 3))  # status, maxdev mV, C, dev C
+_PACK_BANDS = ((5, 0), (6, 0), (7, 5000), (16, 10))  # status V/T, SOC 1/100 %, temp C
+_CELL_BANDS = ((4, 0), (5, 0), (9, 30), (10, 10), (13, 5))  # status, maxdev mV, C, dev C
+_BUSY = (CHG_CHARGING, CHG_TOPOFF)
 _GPS_POSITION = 9  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
 
 
@@ -54,6 +56,7 @@ class Cadence:
         self.flushes = 0  # flush events seen (switch-off, charge end, settled)
         self._fields = {}  # record kind -> its fields as last sent (dead bands)
         self._on = False  # the car was on at the last minute evaluation
+        self._busy_seen = False  # on or charging at some second since the last minute
         self._session = False  # on or charging since the last flush
         self._idle_min = 0  # minute evaluations in a row neither on nor charging
         self._quiet_min = 0  # minute evaluations in a row without a new sensor set
@@ -63,11 +66,17 @@ class Cadence:
     def economy(self):
         return self.level > 0 or profile(self.cfg) == ECONOMY
 
+    def watch(self, st):
+        # every second (notify's server pass): a drive or charge is going on
+        if st.car_doors1 & DOORS1_CARON or st.car_chargestate in _BUSY:
+            self._busy_seen = True
+
     def _events(self, st):
         # at the minute: -> True when the flush is due (the end of a drive or charge:
         # the bus asleep SETTLE_MIN minutes, or awake but neither on nor charging as long)
         on = bool(st.car_doors1 & DOORS1_CARON)
-        busy = on or st.car_chargestate in (CHG_CHARGING, CHG_TOPOFF)
+        busy = self._busy_seen or on or st.car_chargestate in _BUSY
+        self._busy_seen = False
         fresh = st.sensor_sets != self._sets
         self._sets = st.sensor_sets
         self._on = on

@@ -123,6 +123,7 @@ def _server_pass(v, link):
             keep |= NTF_POWER
     v._pend_ip = keep
     n = st.notify
+    v.cadence.watch(st)  # every second: was the car on or charging (allocation-free)
     if n & (NTF_BATTERY_STATS | NTF_DATA_UPDATE) and v.cadence.economy():
         v.cadence.server_records(v, link)  # economy data profile: ovms/twizy/cadence.py
         n = st.notify

@@ -11,7 +11,8 @@
 # latest of each code), not history: they never go through the outbox.
 # D70 economy data profile (the vehicle's cadence says so, ovms/twizy/cadence.py): with
 # no app watching the set is due every ECO_BUSY_S while busy and ECO_IDLE_S otherwise
-# (x3 at budget level 1 or 2, D74), still only what changed; an app watching gets the
+# (x3 at budget level 1 or 2, D74) and once a drive or charge has ended (the cadence's
+# flush: the final values), still only what changed; an app watching gets the
 # 2013 cadence (the owner is looking). No duplicate status on reconnect: the CRC memory
 # survives reconnects (both profiles) and economy sends the boot's *-OVM-DebugCrash
 # record after the first login of the boot only (crash_due; rt25 after every login).
@@ -130,7 +131,9 @@ class Periodic:
         cad = getattr(self.vehicle, "cadence", None)
         eco = cad is not None and cad.economy()
         level = cad.level if eco else 0
-        if periodic_due(now_s, self._last_set_s, self.apps, self.busy(), eco, level):
+        flushed = eco and cad.flushes != getattr(self, "_flushes_seen", 0)  # a drive or
+        if flushed or periodic_due(now_s, self._last_set_s, self.apps, self.busy(), eco, level):
+            self._flushes_seen = cad.flushes if eco else 0  # charge ended: the final set
             self._last_set_s = now_s
             for code in "SLWDV":
                 self._if_changed(code, out)
