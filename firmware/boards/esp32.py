@@ -60,6 +60,8 @@ SAFE_PIN = (0, 0)  # the BOOT button on GPIO 0: pull-up, reads 0 pressed
 WDT_MS = 30_000
 TICK_MS = 1000
 STRICT = False
+DATA_PROFILE = "economy"  # an empty parameter 16 means this (ovms.datause, D70)
+# NAT_TIMEOUT_S = 900  # the carrier's idle TCP timeout, if known to be shorter (D72)
 # ---- low power (issue 13; firmware/power.py, lib/ovms/powermodel.py) ---------------------
 # Pins: SIM800 DTR (GPIO 32, output), RI (GPIO 34, input only, an RTC GPIO: wakes light
 # sleep through Pin.irq(wake=machine.SLEEP)), the SN65HVD230's Rs pin (GPIO 23: high =

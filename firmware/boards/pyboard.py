@@ -25,6 +25,8 @@ SAFE_PIN = ("B3", 0)  # the USR button (board pin names X17 / SW = PB3; pull-up,
 WDT_MS = 20_000  # STM32 maximum is about 32 s
 TICK_MS = 1000
 STRICT = False  # production: log, count, restart (firmware/supervisor.py)
+DATA_PROFILE = "economy"  # an empty parameter 16 means this (ovms.datause, D70)
+# NAT_TIMEOUT_S = 900  # the carrier's idle TCP timeout, if known to be shorter (D72)
 # ---- low power (issue 13; firmware/power.py, lib/ovms/powermodel.py) ---------------------
 # Pins: SIM800 DTR (high = may sleep, AT+CSCLK=1) and RI (low 120 ms per SMS), the CAN
 # transceiver's standby input (an MCP2562: STBY high = standby), the GNSS enable (a
