@@ -321,3 +321,43 @@ def test_plan_tick_allocates_nothing():
         for _ in range(1000):
             tick()
     assert plan.quiet_s == 1001
+
+
+class _Board:
+    DATA_PROFILE = "economy"
+
+    def __init__(self, path):
+        self.CFG_PATH = path + "/ovms.cfg"
+
+
+class _App:
+    def __init__(self, path, uplink):
+        self.board = _Board(path)
+        self.cfg = _cfg()
+        self.vehicle = Twizy(self.cfg)
+        self.fw = Framework(self.cfg, self.vehicle, net=NetStatus())
+        self.uplink = uplink
+
+        class _Ticker:
+            on_tick = None
+
+        self.ticker = _Ticker()
+
+
+def test_install_wires_the_board_profile_counter_and_ticker():
+    from firmware.tasks.dataplan import install
+
+    d = tmpdir("dataplan")
+    app = _App(d, FakeUplink())
+    plan = install(app, Clock(_epoch(2026, 11, 2)))
+    assert app.cfg.params[16] == "economy" and app.vehicle.cadence.economy()
+    assert app.ticker.on_tick == plan.tick and app.fw.net.datause is plan.du
+    assert plan.du.path == d + "/datause"
+    assert app.uplink.gate == plan.may_connect
+    (text,) = app.fw.handle(OWNER, "DATA?")
+    assert text.startswith("DATA 2026-11: 0 KB") and "economy" in text
+    # an owner's choice in parameter 16 stays
+    app2 = _App(d, None)
+    app2.cfg.params[16] = "rt25"
+    install(app2, Clock(_epoch(2026, 11, 2)))
+    assert app2.cfg.params[16] == "rt25" and not app2.vehicle.cadence.economy()
