@@ -108,7 +108,7 @@ def test_sim_logs_in_to_a_server_process_as_a_car():
     pay_up, ip_up, pay_down, ip_down = int(f[4]), int(f[6]), int(f[11]), int(f[13])
     assert 0 < pay_up < ip_up and 0 < pay_down < ip_down
     assert "bytes out" in up and str(pay_up) in up  # the uplink wrote what the modem sent
-    assert "alerts by channel: SMS" in text and "heap: " in text
+    assert "alerts raised by channel: SMS" in text and "heap: " in text
     assert "SMS in 1 / out " in text and "task crashes 0" in text
 
 
@@ -142,3 +142,26 @@ def test_wrong_password_and_paranoid_mode():
     assert any("login refused" in x for x in got)
     assert any(x.startswith("MP-0 EM") for x in got), out[:2000]
     assert not any(x.startswith("MP-0 S") for x in got)  # no status in clear
+
+
+def test_real_traces_alerts_on_both_channels():
+    # SIM_TRACES=bundled: the real recordings looped; End-Chg ends a charge: a charge
+    # alert raised per loop on each channel (SMS to the owner, PA push; its text is made
+    # when it goes out, by then the loop has moved on to the next key-on)
+    d = tmpdir("simtr")
+    os.environ["SIM_TRACES"] = "bundled"
+    try:
+        status, lines = _sim(["40", "10"], d)
+    finally:
+        del os.environ["SIM_TRACES"]
+        rmtree(d)
+    text = "\n".join(lines)
+    assert status == 0, text
+    assert "CAN frames from 4 trace(s)" in text
+    al = _summary(lines, "alerts raised by channel:")
+    f = al.replace(",", " ").split()
+    sms, srv = int(f[6]), int(f[8])
+    assert sms >= 1 and sms == srv, al
+    out = [x for x in lines if "SMS out to" in x]
+    assert 2 <= len(out) <= sms + 1  # the STAT reply and the alerts that went out
+    assert "PA" in _summary(lines, "records sent by type:")

@@ -3,9 +3,11 @@
 # with TCP/IP overhead, counted in the SIM800 emulator: tools/sim800emu/tcp.py Wire),
 # and the heap after a collection. Licence: MIT (this project). Host tool.
 #
-# Counted on the module's side, so the numbers hold for any server (--server): every
-# clear line the uplink hands to the session (before encryption), and every alert the
-# vehicle hands to its link (firmware/tasks/ticker.Link). The counting wrappers are
+# Counted on the module's side, so the numbers hold for any server (--server): records
+# by type = every clear line the uplink wrote to the session (before encryption; also
+# what a previous run left in the durable outbox); alerts by channel = every alert the
+# vehicle raised in this run through its link (firmware/tasks/link.Link: SMS texts,
+# "MP-0 PA" pushes), whether or not it has gone out yet. The counting wrappers are
 # instance attributes set by install(app) once the app has built its parts.
 
 import gc
@@ -48,19 +50,25 @@ def install(app):
                     t = record_type(line)
                     n.records[t] = n.records.get(t, 0) + 1
                     n.server_lines += 1
-                    if t == "PA":
-                        n.alerts["server"] += 1
 
         up._send = counted
     link = getattr(app, "link", None)
     if link is not None and hasattr(link, "send_sms"):
         sms = link.send_sms
+        srv = link.send_server
 
         def counted_sms(text):
             n.alerts["SMS"] += 1
             return sms(text)
 
+        def counted_server(lines):
+            for line in lines:
+                if line.startswith("MP-0 PA"):
+                    n.alerts["server"] += 1
+            return srv(lines)
+
         link.send_sms = counted_sms
+        link.send_server = counted_server
     return n
 
 
@@ -88,7 +96,9 @@ def lines(app):
             + (", ".join(["%s %d" % kv for kv in recs]) if recs else "none")
             + " (%d lines)" % n.server_lines
         )
-        out.append("alerts by channel: SMS %d, server %d" % (n.alerts["SMS"], n.alerts["server"]))
+        out.append(
+            "alerts raised by channel: SMS %d, server %d" % (n.alerts["SMS"], n.alerts["server"])
+        )
     emu = getattr(app, "emu", None)
     if emu is not None and hasattr(emu, "wire"):
         w = emu.wire
