@@ -53,6 +53,8 @@ SKIPS = {
     "test_lowpower_sim800": "needs sockets (driver against the SIM800 emulator over loopback TCP)",
     "test_lowpower_app": "needs sockets and the host board (parked app, emulated modem, server)",
     "test_mqtt_task": "needs sockets (MQTT uplink against a scripted broker on loopback TCP)",
+    "test_data_app": "needs sockets and the host board (the app's data plan, modem, server)",
+    "test_data_profiles": "host tool (tools/data_report, tools/vtwizy): two modules side by side",
 }
 
 _PTY = re.compile(rb"char device redirected to (/dev/pts/\d+)")
