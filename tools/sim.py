@@ -184,8 +184,12 @@ async def _report(app):
                 OUT("%s server <- %s" % (_t(app), _one_line(line)[:120]))
             if cells:
                 OUT("%s server <- (%d RT-PWR-BattCell records)" % (_t(app), cells))
+        # the scenario's events once the simulated time reaches them (the stream
+        # reads one frame ahead: across a parked stretch that is hours ahead)
         while sc is not None and events < len(sc.events):
             t_ms, what = sc.events[events]
+            if t_ms > c.scenario_ms(app.clock.now):
+                break
             events += 1
             if t_ms >= c.from_ms:
                 OUT("%s car: %s (scenario %s)" % (_t(app), what, _hms(t_ms)))

@@ -25,6 +25,6 @@ class ScenarioCan(StreamCan):
                 continue
             yield (t_us - skip_us) // 1000, can_id, data
 
-    def scenario_ms(self, bus_ms):
-        # scenario time of a bus (virtual clock) time
-        return bus_ms + self.from_ms
+    def scenario_ms(self, clock_ms):
+        # scenario time of a virtual clock time (the bus started at clock time _t0)
+        return clock_ms - self._t0 + self.from_ms
