@@ -19,7 +19,7 @@
 # only the newest slot. Written when >= SAVE_BYTES are unsaved and SAVE_MIN_S passed
 # since the last write, or anything is unsaved after SAVE_MAX_S, at a month change and
 # before a planned reset (flush): economy (<= 20 KB a day) writes at most 4 times a day,
-# rt25 (~280 KB a day) about 12, never more than 48 a day. A crash loses at most the
+# rt25 (~330 KB a day) about 12, never more than 48 a day. A crash loses at most the
 # unsaved part (counted low, never high).
 # D73 overhead model (what a carrier bills is IP bytes): every write is
 # ceil(n / MSS) segments, every read one segment at least, each with its IPv4 + TCP
@@ -37,10 +37,11 @@
 # NAT_TIMEOUT_S. The car's ping: ping_s() = min(NAT, 900) - 60 s = 840 s.
 # Parked (car off, not charging) the kept link costs 86400 / ping_s x PING_CYCLE bytes a
 # day (at 840 s: 18.5 KB/day = 0.56 MB/month, more than the whole economy promise), so
-# economy keeps it only if that fits half of a set budget; otherwise the link goes down
-# PARK_LINGER_S after the car went quiet and the outbox is empty, and comes up again on
-# key on, plug in, any entry in the outbox (alerts) or a server/SMS reconnect request.
-# rt25 stays online (2013 behaviour).
+# economy keeps it only if that fits half of a set budget; otherwise the link is up
+# while the car is on, an app is connected, an alert waits in the outbox, or records
+# have waited RECORD_WAIT_S, and PARK_LINGER_S after the last of these (a charge alone
+# keeps no link: its alerts bring it; firmware/tasks/dataplan.py). rt25 stays online
+# (2013 behaviour).
 # D74 budget: level 1 ("slowed") when this month's bytes exceed the pace budget x
 # (elapsed days + 1) / days of the month: economy cadence with the intervals x3 and the
 # dead bands x2 (rt25 too); level 2 ("minimal") from 90 % of the budget: only alerts,
