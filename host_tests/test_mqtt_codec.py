@@ -35,15 +35,27 @@ def test_connect_bytes_exact():
 
 
 def test_publish_roundtrip_and_lengths():
-    p = codec.Parser(max_packet=20000)
-    for n in (0, 1, 100, 127, 128, 16383, 16384):
-        payload = bytes([i & 0xFF for i in range(n)])
+    # sizes up to the decoder's limit (MAX_PACKET, 4 KB: what the board buffers)
+    p = codec.Parser()
+    for n in (0, 1, 100, 120, 121, 122, 4000):
+        payload = (bytes(range(256)) * 16)[:n]  # no list of ints: the board's heap is small
         data = codec.publish("a/b", payload, qos=1, retain=True, pid=7)
         got = _feed_all(p, data, 1 if n < 200 else 997)
         assert got == [(codec.PUBLISH, "a/b", payload, 1, 7, 1)], n
-    # remaining length: 2 bytes from 128, 3 bytes from 16384 (+ topic and pid)
-    assert codec.publish("t", b"x" * 200)[1:3] == bytes((0xCB, 0x01))  # 203 bytes
     assert p.bad == 0 and p.too_big == 0
+    # remaining length: 1 byte to 127, 2 bytes from 128, 3 bytes from 16384
+    assert codec.publish("t", b"x" * 124)[:2] == b"\x30\x7f"
+    assert codec.publish("t", b"x" * 125)[:3] == b"\x30\x80\x01"
+    assert codec.publish("t", b"x" * 200)[1:3] == bytes((0xCB, 0x01))  # 203 bytes
+    assert codec._rl(16383) == b"\xff\x7f" and codec._rl(16384) == b"\x80\x80\x01"
+    # a 3-byte length is decoded too: a 16 KB packet is skipped as it streams in (never
+    # held whole: the board could not place 16 KB)
+    assert p.feed(b"\x30\x80\x80\x01") == []
+    chunk = bytes(1024)
+    for _ in range(16):
+        assert p.feed(chunk) == []
+    assert p.feed(codec.puback(2)) == [(codec.PUBACK, 2)]
+    assert p.too_big == 1 and len(p._buf) == 0
 
 
 def test_broker_packets_decoded():

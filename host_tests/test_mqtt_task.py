@@ -140,7 +140,7 @@ def test_malformed_broker_packets_are_dropped_and_counted_session_stays():
     up, v, fw = _module(0)
 
     async def body():
-        resp = codec.publish(PRE + "/client/a/response/1", b"")[2:]  # topic with its length
+        resp = bytes(codec.publish(PRE + "/client/a/response/1", b"")[2:])  # topic, length
         ok = await wait_until(lambda: [g for g in b.of(codec.PUBLISH) if g[3].startswith(resp)],
                               HANG_MS)  # fmt: skip
         assert ok

@@ -12,14 +12,13 @@
 # (wait_msg(), and publish() at QoS 1 loops until the PUBACK), which would stop the
 # ticker, the CAN reader and the modem for as long as the network takes (lib/VENDORED.md).
 #
-# Session: CONNECT (clean session, the will "<prefix>/metric/s/v3/connected" = "no",
-# retained, QoS 1; user parameter 20, password parameter 9 like OVMS v3's server
-# password), CONNACK within connect_timeout_ms, then "yes" retained on the same topic,
-# SUBSCRIBE <prefix>/client/+/command/+ (QoS 1), Home Assistant discovery (parameter 22),
-# every metric once (retained), then every tick: changed metrics (fast cadence; cell
-# lists at the slow cadence), outbox entries as QoS 1 PUBLISH (a window in flight,
-# removed on PUBACK), commands answered, PINGREQ when nothing was sent for 3/4 of the
-# keep-alive. Ends on: a stream error, a malformed length (codec ProtocolError), no
+# Session: CONNECT (clean session, will "<prefix>/metric/s/v3/connected" = "no" retained
+# QoS 1; user parameter 20, password 9 as on OVMS v3), CONNACK within connect_timeout_ms,
+# "yes" retained there, SUBSCRIBE <prefix>/client/+/command/+ (QoS 1), Home Assistant
+# discovery (parameter 22), every metric once (retained); then every tick: changed metrics
+# (fast cadence; cell lists slow), outbox entries as QoS 1 PUBLISH (a window in flight,
+# removed on PUBACK), commands answered, PINGREQ after 3/4 of the keep-alive without
+# sending. Ends on: a stream error, a malformed length (codec ProtocolError), no
 # PINGRESP within pong_timeout_ms, entries in flight without a PUBACK for ack_timeout_ms,
 # the broker settings changed. Then back-off exactly as the v2 uplink (D42).
 # D79 (cadence per data profile): lib/ovms/mqtt/timing.py.
@@ -34,11 +33,11 @@ import asyncio
 
 from ovms import log
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
-from ovms.config import PARAM_MQTT_HOST, PARAM_MQTT_USER, PARAM_REGPHONE, PARAM_SERVERPASS
+from ovms.config import PARAM_REGPHONE
 from ovms.mqtt import codec, topics
 from ovms.mqtt.metrics import MetricCache
 from ovms.mqtt.sender import Sender
-from ovms.mqtt.timing import PARAM_PROFILE, Timing  # noqa: F401 (Timing: public here)
+from ovms.mqtt.timing import PARAM_PROFILE, Timing, backoff_ms  # noqa: F401 (Timing: public)
 from ovms.outbox import Outbox
 
 CMD_QUEUE = 4
@@ -81,7 +80,8 @@ class MqttUplink:
         self._failures = 0
         self._good = False
         self._login_at = 0
-        self._conn = None  # (host param, prefix, user, password) of this session
+        self._conn = None  # the topics.SESSION_PARAMS values of this session
+        self._prof = (None, None)  # (parameter 16 text, its cadence)
         self._pre = ""
         self._tx_at = 0  # ticks of the last packet written
         self._ping_at = None
@@ -149,28 +149,25 @@ class MqttUplink:
             ticker.cancel()
 
     def backoff_ms(self, n):
-        t = self.t
-        d = t.backoff_min_ms
-        while n > 1 and d < t.backoff_max_ms:
-            d *= 2
-            n -= 1
-        if d > t.backoff_max_ms:
-            d = t.backoff_max_ms
-        r = self.randbytes(2)
-        return d // 2 + ((r[0] << 8) | r[1]) % (d // 2 + 1)
+        return backoff_ms(self.t, n, self.randbytes)
 
     def cadence(self):
-        p = self.cfg.params[PARAM_PROFILE].strip().lower()
-        return self.t.profiles.get(p) or self.t.profiles["rt25"]
+        # (keep-alive s, metrics s, cell lists s); recomputed only when parameter 16 changed
+        raw = self.cfg.params[PARAM_PROFILE]
+        if raw is not self._prof[0]:
+            p = self.t.profiles
+            self._prof = (raw, p.get(raw.strip().lower()) or p["rt25"])
+        return self._prof[1]
 
     # ---- one connection -------------------------------------------------------------
     def _settings(self):
+        # the parameters a session depends on (host, prefix, user, vehicle id, password)
         p = self.cfg.params
-        return (p[PARAM_MQTT_HOST], topics.prefix(p), p[PARAM_MQTT_USER],
-                p[PARAM_SERVERPASS])  # fmt: skip
+        return [p[n] for n in topics.SESSION_PARAMS]
 
     async def connect_once(self):
         conn = self._settings()
+        p = self.cfg.params
         hp = topics.host_port(conn[0], self.t.port)
         if hp is None:
             return False
@@ -182,7 +179,7 @@ class MqttUplink:
         logged = False
         stream = None
         reader = None
-        pre = conn[1]
+        pre = topics.prefix(p)
         try:
             stream = await self.open_stream(hp[0], hp[1])
             self.connects += 1
@@ -191,7 +188,7 @@ class MqttUplink:
             keepalive = self.cadence()[0]
             will = (pre + "/" + topics.CONNECTED, b"no", 1, True)
             cid = topics.client_id(self.cfg.params)
-            await self._write(codec.connect(cid, keepalive, conn[2], conn[3], will))
+            await self._write(codec.connect(cid, keepalive, conn[2], conn[4], will))
             reader = asyncio.create_task(self._reader(stream))
             if not await wait_event(self._connack_ev, self.t.connect_timeout_ms):
                 raise OSError("no CONNACK")
@@ -373,8 +370,11 @@ class MqttUplink:
         self.outbox.maybe_flush()
         if not self.logged_in:
             return
-        if self._settings() != self._conn:
-            raise OSError("broker settings changed")
+        p = self.cfg.params
+        c = self._conn
+        for i in range(len(topics.SESSION_PARAMS)):  # compared in place: no allocation
+            if p[topics.SESSION_PARAMS[i]] != c[i]:
+                raise OSError("broker settings changed")
         while self._cmds:
             resp, text = self._cmds.pop(0)
             await self._command(resp, text)

@@ -100,15 +100,32 @@ def connect(client_id, keepalive_s, user=None, password=None, will=None, clean=T
 
 
 def publish(topic, payload, qos=0, retain=False, pid=0, dup=False):
+    # -> bytearray of the whole packet, allocated once (metrics go out every few seconds)
+    t = topic.encode() if isinstance(topic, str) else topic
     if isinstance(payload, str):
         payload = payload.encode()
     first = 0x30 | (0x08 if dup and qos else 0) | (qos & 3) << 1 | (1 if retain else 0)
-    body = _str(topic)
+    if len(t) > 0xFFFF:
+        raise ValueError("MQTT string too long")
+    if qos and not 0 < pid <= 0xFFFF:
+        raise ValueError("packet id out of range")
+    n = 2 + len(t) + (2 if qos else 0) + len(payload)
+    rl = _rl(n)
+    out = bytearray(1 + len(rl) + n)
+    out[0] = first
+    i = 1 + len(rl)
+    out[1:i] = rl
+    out[i] = len(t) >> 8
+    out[i + 1] = len(t) & 0xFF
+    i += 2
+    out[i : i + len(t)] = t
+    i += len(t)
     if qos:
-        if not 0 < pid <= 0xFFFF:
-            raise ValueError("packet id out of range")
-        body += bytes((pid >> 8, pid & 0xFF))
-    return _packet(first, body + payload)
+        out[i] = pid >> 8
+        out[i + 1] = pid & 0xFF
+        i += 2
+    out[i:] = payload
+    return out
 
 
 def puback(pid):

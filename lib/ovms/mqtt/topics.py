@@ -28,14 +28,19 @@
 
 from ovms.config import (
     PARAM_MQTT_DISCOVERY,
+    PARAM_MQTT_HOST,
     PARAM_MQTT_PREFIX,
     PARAM_MQTT_USER,
+    PARAM_SERVERPASS,
     PARAM_UPLINK,
     PARAM_VEHICLEID,
 )
-from ovms.v2.server import UNKNOWN_COMMAND
 
+UNKNOWN_COMMAND = "Unknown command"  # the v2 server's command 7 says the same
 CONNECTED = "metric/s/v3/connected"
+# what a session depends on: host, prefix, user, vehicle id, password (a change ends it)
+SESSION_PARAMS = (PARAM_MQTT_HOST, PARAM_MQTT_PREFIX, PARAM_MQTT_USER, PARAM_VEHICLEID,
+                  PARAM_SERVERPASS)  # fmt: skip
 COMMAND_FILTER = "client/+/command/+"
 
 
