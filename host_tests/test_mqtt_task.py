@@ -214,3 +214,34 @@ def test_keepalive_follows_the_data_profile():
     assert (c[8] << 8 | c[9]) == 720
     will = b"\x00\x1d" + PRE.encode() + b"/metric/s/v3/connected\x00\x02no"
     assert will in c and c[7] & 0x2C == 0x2C  # will flag, QoS 1, retained
+
+
+def test_uplink_selection_and_diag_line():
+    # parameter 21 and the board's IP path (D75): "both" needs two connections at once
+    from firmware.tasks import mqtt_wiring
+    from ovms.sms import NetStatus
+
+    class App:
+        pass
+
+    def app(net, mode):
+        a = App()
+        a.board = type("B", (), {"NET": net})
+        a.vehicle = fresh(params={8: "TQ", 21: mode})
+        a.cfg = a.vehicle.cfg
+        a.fw = Framework(a.cfg, a.vehicle, net=NetStatus())
+        return a
+
+    sel = mqtt_wiring.selection
+    assert sel(app("modem", "")) == (True, False)
+    assert sel(app("modem", "mqtt")) == (False, True)
+    assert sel(app("native", "both")) == (True, True)
+    a = app("modem", "both")
+    assert sel(a) == (True, False)  # v2 only on the SIM800's one connection
+    diag = a.fw.handle("", "DIAG", 0, trusted=True)[0]
+    assert diag.endswith("\n " + mqtt_wiring.ONE_LINK)
+    # a running MQTT uplink's line
+    b = app("modem", "mqtt")
+    run_v2, m = mqtt_wiring.build(b, open_tcp, lambda board, name: None, v3metrics)
+    assert not run_v2 and m is not None
+    assert b.fw.handle("", "DIAG", 0, trusted=True)[0].endswith("\n MQTT:down s0 e0 a0 q0")

@@ -13,8 +13,8 @@
 # every CIPSEND/CIPRXGET/CIPCLOSE line, the +RECEIVE/CLOSED URCs, the recovery ladder and
 # the emulator: a driver project of its own, not done here. On a board whose IP path is
 # the SIM800 (NET "modem", one connection, CIPMUX=0) "both" therefore runs the v2 server
-# only and logs the warning ONE_LINK; "mqtt" runs MQTT only. Boards with their own IP
-# stack (NET "native") run both.
+# only, logs the warning ONE_LINK and DIAG shows it; "mqtt" runs MQTT only. Boards with
+# their own IP stack (NET "native") run both.
 # Outboxes: "mqtt" uses its own durable outbox (<OUTBOX_PATH>/mqtt); "both" gives each
 # uplink its own (lib/ovms/mqtt/tee.py), so neither peer waits for the other.
 # Mobile data: the MQTT connection is counted like the v2 one (ovms/datause.py, when
@@ -55,6 +55,7 @@ def selection(app):
         return False, True
     if getattr(app.board, "NET", "modem") == "modem":  # D75
         log.get("mqtt").warning(ONE_LINK)
+        app.fw.net.mqtt_line = lambda: ONE_LINK  # DIAG says why
         return True, False
     return True, True
 
@@ -78,7 +79,7 @@ def build(app, open_stream, make_outbox, metrics):
 
     if getattr(app, "sms_outbox", None) is None:
         app.sms_outbox = make_outbox(b, "sms")
-    return run_v2, MqttUplink(
+    m = MqttUplink(
         opened,
         app.cfg,
         app.vehicle,
@@ -91,6 +92,19 @@ def build(app, open_stream, make_outbox, metrics):
         timing=Timing(),
         version=app.fw.version,
         status=not run_v2,
+    )
+    app.fw.net.mqtt_line = lambda: diag_line(m)  # DIAG (ovms/sms_cmds.py)
+    return run_v2, m
+
+
+def diag_line(m):
+    # DIAG's short MQTT line (an SMS): state, sessions, link errors, refusals, queue
+    return "MQTT:%s s%d e%d a%d q%d" % (
+        "up" if m.logged_in else "down",
+        m.logins,
+        m.errors,
+        m.auth_failures,
+        m.outbox.queued(),
     )
 
 

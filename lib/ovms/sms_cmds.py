@@ -317,6 +317,9 @@ class Commands:
         power = getattr(net, "power_line", None)  # the module's own draw (D88, issue 13)
         if power is not None:
             out += "\n " + power()
+        mqtt = getattr(net, "mqtt_line", None)  # the MQTT uplink (firmware/tasks/mqtt.py)
+        if mqtt is not None:
+            out += "\n " + mqtt()
         return [out]
 
     def _data_q(self, sender, word, args):  # ovms.datause (the app sets net.datause)
