@@ -356,6 +356,23 @@ def test_install_wires_the_board_profile_counter_and_ticker():
     assert app.uplink.gate == plan.may_connect
     (text,) = app.fw.handle(OWNER, "DATA?")
     assert text.startswith("DATA 2026-11: 0 KB") and "economy" in text
+    # an MQTT uplink's streams are counted too
+    app3 = _App(d, FakeUplink())
+
+    class _Mqtt:
+        pass
+
+    m = app3.mqtt = _Mqtt()
+    m.open_stream = FakeUplink().open_stream
+    plan3 = install(app3, Clock(_epoch(2026, 11, 2)))
+
+    async def go():
+        s = await m.open_stream("127.0.0.1", 1883)
+        s.write(b"\x10\x0c")
+        await s.close()
+
+    run_async(go())
+    assert plan3.du.connects == 1 and plan3.du.up == 2
     # an owner's choice in parameter 16 stays
     app2 = _App(d, None)
     app2.cfg.params[16] = "rt25"

@@ -6,8 +6,8 @@
 #
 # Counting: every stream the uplink opens is wrapped (CountingStream): each write and
 # each read is counted with its TCP/IP overhead estimate (D73), each connection's
-# handshake and close. Only the OVMS server link is counted (the SIM800's SMS are no
-# mobile data); MQTT or other IP users would wrap their streams the same way.
+# handshake and close: the OVMS server link and the MQTT uplink when there is one (the
+# SIM800's SMS are no mobile data).
 # Link plan (D72): rt25 keeps the link up (2013 behaviour) with the car's ping after
 # Timing.ping_ms (10 min) of silence. Economy pings after datause.ping_s(NAT timeout)
 # and, unless the budget affords a parked link (datause.keep_parked), keeps the link up
@@ -40,6 +40,9 @@ def install(app, clock_s):
     du = app.fw.net.datause = datause.DataUse(cfg, folder + "/datause", clock_s)
     nat = getattr(b, "NAT_TIMEOUT_S", datause.NAT_TIMEOUT_S)
     plan = DataPlan(du, app.vehicle, app.uplink, nat)
+    m = getattr(app, "mqtt", None)  # the MQTT uplink's bytes count too (firmware/tasks/mqtt.py)
+    if m is not None:
+        m.open_stream = plan.counted(m.open_stream)
     app.ticker.on_tick = plan.tick
     return plan
 
@@ -85,12 +88,7 @@ class DataPlan:
         self._rt25 = (0, 8)  # the uplink's own ping_ms and window (rt25)
         if uplink is not None:
             self._rt25 = (uplink.t.ping_ms, uplink.t.window)
-            opener = uplink.open_stream
-
-            async def counted(host, port):
-                return CountingStream(await opener(host, port), du)
-
-            uplink.open_stream = counted
+            uplink.open_stream = self.counted(uplink.open_stream)
             uplink.gate = self.may_connect
             ob = uplink.outbox
             put = ob.put
@@ -102,6 +100,15 @@ class DataPlan:
 
             ob.put = watched
         self.minute()
+
+    def counted(self, opener):
+        # an open_stream(host, port) whose streams count every byte in the month counter
+        du = self.du
+
+        async def counted(host, port):
+            return CountingStream(await opener(host, port), du)
+
+        return counted
 
     def economy(self):
         return self.vehicle.cadence.economy()
