@@ -16,7 +16,7 @@ from hypothesis import settings
 
 DEFAULT_EXAMPLES = 2000
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", str(DEFAULT_EXAMPLES)))
-# CI=true (GitHub Actions, GitLab, ...) derandomises; CI=false or 0 does not
+# D59: CI=true (GitHub Actions, GitLab, ...) derandomises; CI=false, 0 or no does not
 _CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 DERANDOMIZE = "FUZZ_EXAMPLES" not in os.environ or _CI
 

@@ -85,7 +85,7 @@ _URC_EXACT = (
 )
 
 
-# MicroPython's str.strip() removes ASCII blanks only; CPython's also U+0085,
+# D58: MicroPython's str.strip() removes ASCII blanks only; CPython's also U+0085,
 # U+00A0 and U+001C..U+001F. Every strip here names the ASCII set, so "+IPD,\xa05:"
 # is unparsable in both runtimes (CPython read 5: found by the AT fuzz).
 _BLANKS = " \t\n\r\x0b\x0c"
