@@ -63,7 +63,7 @@ def test_alerts_queued_while_asleep_arrive_once_on_both_channels():
     r = _run()
     a = r["app"]
     assert r["alerts_sms_missing"] == [] and r["alerts_server_missing"] == []
-    assert r["outbox_left"] == 0
+    assert r["outbox_left"] == 0 and r["outbox_dropped"] == 0
     sent = [s[2] for s in r["watch"].sms]
     for k in (1, 2):
         assert sent.count("Test alert %d while parked" % k) == 1
@@ -83,6 +83,6 @@ def test_key_on_while_asleep_reaches_driving_within_2_s():
 def test_modelled_draw_under_2_wh_per_day_on_both_boards():
     r = _run()
     for name in pr.BOARDS:
-        ua, mwh = pr.price(r["ledger"], name)
+        ua, mwh = pr.price(r["row"], name)  # the parked stretch, up to the key-on
         assert 0 < mwh <= 2_000, (name, mwh)
         assert ua < 7_000
