@@ -34,10 +34,8 @@ def _cfg(profile="", budget=""):
 
 def _epoch(y, m, d):
     # seconds of the running port's epoch (1970, or 2000 on MicroPython boards), UTC
-    import time
-
     days = 0
-    for yy in range(time.gmtime(0)[0], y):
+    for yy in range(datause.epoch_year(), y):
         days += 366 if datause.days_in(yy, 2) == 29 else 365
     for mm in range(1, m):
         days += datause.days_in(y, mm)
@@ -128,6 +126,21 @@ def test_flash_writes_per_day_stay_few():
             du.maybe_save(clock.t)
         assert 1 <= du.writes <= most, (chunk, du.writes)
         assert datause.DataUse(_cfg(), d + "/datause", clock).total() <= du.total()
+
+
+def test_calendar_without_gmtime():
+    assert datause.ymd(_epoch(2026, 11, 2) + 3600) == (2026, 11, 2)
+    assert datause.ymd(_epoch(2028, 2, 29) + 86399) == (2028, 2, 29)
+    assert datause.ymd(_epoch(2028, 3, 1)) == (2028, 3, 1)
+    assert datause.ymd(_epoch(2100, 3, 1)) == (2100, 3, 1)  # 2100: no leap year
+    assert datause.ymd(-5) == (datause.epoch_year(), 1, 1)
+    try:
+        import time
+
+        g = time.gmtime(_epoch(2031, 12, 31) + 7)
+        assert datause.ymd(_epoch(2031, 12, 31) + 7) == (g[0], g[1], g[2]) == (2031, 12, 31)
+    except AttributeError:  # a port without gmtime
+        pass
 
 
 def test_roll_resets_the_month_once():

@@ -103,11 +103,37 @@ def keep_parked(cfg, nat_timeout_s=NAT_TIMEOUT_S):
     return b > 0 and 30 * 86400 // ping_s(nat_timeout_s) * PING_CYCLE <= b // 2
 
 
-def month_of(now_s):
-    # (year, month) of the board clock's seconds (MicroPython: the port's epoch)
+def epoch_year():
+    # the board clock's epoch: 1970 (CPython, unix port) or 2000 (MicroPython boards);
+    # a port without time.gmtime (the emulated Cortex-M) counts from 2000
     import time
 
-    t = time.gmtime(int(now_s))
+    try:
+        return time.gmtime(0)[0]
+    except AttributeError:
+        return 2000
+
+
+def ymd(now_s):
+    # (year, month, day) of the board clock's seconds, UTC (no time.gmtime needed)
+    days = int(now_s) // 86400 if now_s > 0 else 0
+    y = epoch_year()
+    while True:
+        n = 366 if days_in(y, 2) == 29 else 365
+        if days < n:
+            break
+        days -= n
+        y += 1
+    m = 1
+    while days >= days_in(y, m):
+        days -= days_in(y, m)
+        m += 1
+    return y, m, days + 1
+
+
+def month_of(now_s):
+    # (year, month) of the board clock's seconds
+    t = ymd(now_s)
     return t[0], t[1]
 
 
@@ -191,9 +217,7 @@ class DataUse:
             return 2
         if now_s is None:
             now_s = self.clock_s()
-        import time
-
-        t = time.gmtime(int(now_s))
+        t = ymd(now_s)
         pace = b * t[2] // days_in(t[0], t[1])  # day of month t[2]: elapsed days + 1
         return 1 if used > pace else 0
 
