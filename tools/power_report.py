@@ -271,7 +271,7 @@ def day(d, hours=24):
     board = _board(d, can_factory, sched, app_ref)
     a = run_app(board, hours * 3600, app_ref, (sched.hook, watch.hook))
     r = _result(a, sched, watch, [], [], None)
-    r["events"] = sc.events
+    r["events"] = [e for e in sc.events if e[0] <= hours * HOUR_MS]  # (read ahead)
     return r
 
 
