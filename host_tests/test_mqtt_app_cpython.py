@@ -59,6 +59,8 @@ def test_app_mqtt_only_over_the_emulated_sim800(broker):
     assert "ovms/car/metric/v/b/c/voltage" in topics_
     assert "ovms/car/notify/info/charge.status" in topics_  # the traces' charge alert
     assert any("MQTT connected, prefix ovms/car" in x for x in lines)
+    du = a.fw.net.datause  # the month counter counts the MQTT bytes, once (dataplan)
+    assert du.up == a.mqtt.bytes_out and du.down == a.mqtt.bytes_in > 0
     assert a.mqtt.outbox.queued() == 0 or a.mqtt.sender.inflight
 
 

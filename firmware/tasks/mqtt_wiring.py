@@ -17,9 +17,9 @@
 # their own IP stack (NET "native") run both.
 # Outboxes: "mqtt" uses its own durable outbox (<OUTBOX_PATH>/mqtt); "both" gives each
 # uplink its own (lib/ovms/mqtt/tee.py), so neither peer waits for the other.
-# Mobile data: the MQTT connection is counted like the v2 one (ovms/datause.py, when
-# the app installed it); the economy link plan (parked link down) is the v2 uplink's
-# only.
+# Mobile data: firmware/tasks/dataplan.install wraps app.mqtt.open_stream, so the MQTT
+# connection counts in the month counter like the v2 one; the economy link plan (parked
+# link down) is the v2 uplink's only.
 # A change of parameter 21 takes effect at the next boot; a change of 18, 19, 20, 9
 # ends the MQTT session at once and the next one uses the new values.
 
@@ -67,20 +67,10 @@ def build(app, open_stream, make_outbox, metrics):
     if not run_mqtt:
         return run_v2, None
     b = app.board
-
-    async def opened(host, port):
-        s = await open_stream(host, port)
-        du = getattr(app.fw.net, "datause", None)
-        if du is None:
-            return s
-        from firmware.tasks.dataplan import CountingStream
-
-        return CountingStream(s, du)
-
     if getattr(app, "sms_outbox", None) is None:
         app.sms_outbox = make_outbox(b, "sms")
     m = MqttUplink(
-        opened,
+        open_stream,
         app.cfg,
         app.vehicle,
         app.fw,
