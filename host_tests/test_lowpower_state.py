@@ -174,5 +174,5 @@ def test_texts_are_fixed_point():
     m = _model(_pyboard())
     row = _day(PARKED_ASLEEP)
     assert text(m, row, "PARKED-ASLEEP") == "Power: PARKED-ASLEEP, 24h avg 0.6 mA, 0.17 Wh/day"
-    assert share_text(row).endswith("PARKED-ASLEEP 24h00m")
+    assert share_text(row).endswith("PARKED-ASLEEP 24h00m00s")
     assert text(m, [0] * len(row), "PARKED-AWAKE").endswith("avg 0.0 mA, 0.00 Wh/day")

@@ -221,11 +221,11 @@ def fixed(v, div=1000, places=2):
 
 
 def share_text(row):
-    # "DRIVING 1h02m, CHARGING 0h00m, ..." time per state in a row
+    # "DRIVING 1h02m05s, CHARGING 0h00m00s, ..." time per state in a row
     out = []
     for s in range(N_STATES):
-        m = row[s] // 60_000
-        out.append("%s %dh%02dm" % (NAMES[s], m // 60, m % 60))
+        t = row[s] // 1000
+        out.append("%s %dh%02dm%02ds" % (NAMES[s], t // 3600, t // 60 % 60, t % 60))
     return ", ".join(out)
 
 
