@@ -306,3 +306,30 @@ def test_mqtt_settings_are_checked():
     # the broker host goes into AT+CIPSTART: quotes and control characters never stored
     cfg = Config({18: 'h"\x01ost:1883'})
     assert cfg.params[18] == "host:1883"
+
+
+def test_metric_cache_cadences_on_a_virtual_clock():
+    from ovms.mqtt.metrics import MetricCache
+    from ovms.mqtt.timing import PROFILES
+
+    vals = {"v.b.soc": "80", "v.b.c.voltage": None}
+
+    def values(_v):
+        return [(k, vals[k]) for k in ("v.b.soc", "v.b.c.voltage") if vals[k] is not None]
+
+    keep, fast, slow = PROFILES["economy"]
+    assert (keep, fast, slow) == (720, 60, 600) and PROFILES["rt25"] == (120, 10, 60)
+    mc = MetricCache(values, ("v.b.c.voltage",))
+    mc.reset(0)
+    assert mc.due(None, 0, fast, slow) == [("v.b.soc", "80")]  # everything once
+    vals["v.b.soc"] = "79"
+    vals["v.b.c.voltage"] = "4.1"
+    assert mc.due(None, 59999, fast, slow) == []  # not due yet
+    # the first cell list goes at the fast cadence, with the changed SOC
+    assert mc.due(None, 60000, fast, slow) == [("v.b.soc", "79"), ("v.b.c.voltage", "4.1")]
+    vals["v.b.c.voltage"] = "4.2"
+    assert mc.due(None, 120000, fast, slow) == []  # a known list waits for the slow one
+    assert mc.due(None, 600000, fast, slow) == [("v.b.c.voltage", "4.2")]
+    assert mc.due(None, 1200000, fast, slow) == []  # unchanged: nothing
+    mc.reset(1200001)  # a new connection: everything again
+    assert mc.due(None, 1200001, fast, slow) == [("v.b.soc", "79"), ("v.b.c.voltage", "4.2")]
