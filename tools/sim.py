@@ -81,9 +81,11 @@ async def open_server(app):
 
 async def open_gps(app):
     # the emulator's NMEA port as the board's standalone GPS UART -> StreamReader
-    # one fix per simulated second, but at most 20 a wall second (unpaced runs)
-    sp = app.board.SPEED
-    port = await app.emu.start_nmea(period_ms=int(1000 // sp) if sp <= 20 else 50)
+    # one fix per simulated second (the emulator sleeps on the virtual clock), as a GPS
+    # receiver sends them, whatever the speed
+    if app.clock is not None:
+        app.emu.nmea_sleep = app.clock.sleep_ms
+    port = await app.emu.start_nmea(period_ms=1000)
     r, w = await asyncio.open_connection("127.0.0.1", port)
     app.gps_writer = w
     return r

@@ -87,7 +87,9 @@ class EmuGnss:
                 for s in self.nmea_sentences():
                     writer.write(s.encode() + b"\r\n")
                 await writer.drain()
-                await sleep_ms(self.nmea_period_ms)
+                # nmea_sleep: the simulation's virtual clock (one fix per simulated
+                # second at any speed); else the wall clock
+                await (getattr(self, "nmea_sleep", None) or sleep_ms)(self.nmea_period_ms)
         except (Exception, asyncio.CancelledError):
             pass
         try:
