@@ -9,6 +9,7 @@ except ImportError:  # CPython
         return x
 
 
+from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
 from ovms.twizy import power
 from ovms.twizy.state import (
     CHG_CHARGING,
@@ -26,52 +27,56 @@ from ovms.twizy.state import (
 )
 from ovms.units import km2mi
 
+SOC_FULL = const(10000)  # 100.00 % (SOC in 1/100 %)
 _CV_SOC = const(9400)  # constant-voltage ("topping off") phase starts at 94.00 %
-_T_CC = const(180)  # minutes for 0 -> 94 %
-_T_CV = const(40)  # minutes for 94 -> 100 %
+_CC_SPAN = const(_CV_SOC)  # 9400: width of the constant-current phase, 0 -> 94 %
+_CV_SPAN = const(SOC_FULL - _CV_SOC)  # 600: width of the CV phase, 94 -> 100 %
+_T_CC = const(180)  # minutes for the CC phase (0 -> 94 %)
+_T_CV = const(40)  # minutes for the CV phase (94 -> 100 %)
 
 
 def chargetime(soc, dst):
     # minutes from soc to dst (both 1/100 %), each phase rounded half up
-    if dst > 10000:  # D12: clamp before use
-        dst = 10000
+    if dst > SOC_FULL:  # D12: clamp before use
+        dst = SOC_FULL
     if dst < 0:
         dst = 0
     if soc >= dst:
         return 0
     m = 0
+    # minutes = share of the phase's width x the phase's minutes, rounded half up
     if dst > _CV_SOC:
         if soc < _CV_SOC:
-            m += ((dst - _CV_SOC) * _T_CV + 300) // 600
+            m += ((dst - _CV_SOC) * _T_CV + _CV_SPAN // 2) // _CV_SPAN
         else:
-            m += ((dst - soc) * _T_CV + 300) // 600
+            m += ((dst - soc) * _T_CV + _CV_SPAN // 2) // _CV_SPAN
         dst = _CV_SOC
     if soc < dst:
-        m += ((dst - soc) * _T_CC + 4700) // 9400
+        m += ((dst - soc) * _T_CC + _CC_SPAN // 2) // _CC_SPAN
     return m
 
 
 def max_range_user(st, features, units):
     # maximum range at 100 % in user units (spec §4.2)
-    if features[12] > 0:
-        return features[12]
+    if features[FEATURE_MAXRANGE] > 0:
+        return features[FEATURE_MAXRANGE]
     if st.soc_min > 0 and st.soc_min_range > 0:
-        mr = (st.soc_min_range * 10000) // st.soc_min  # km (D1: integer)
+        mr = (st.soc_min_range * SOC_FULL) // st.soc_min  # km (D1: integer)
         return km2mi(mr) if units == "M" else mr
     return 0
 
 
 def etr_soc(st, features):
-    f10 = features[10]
-    return chargetime(st.soc, f10 * 100) if f10 > 0 else 0
+    suff_soc = features[FEATURE_SUFFSOC]  # %
+    return chargetime(st.soc, suff_soc * 100) if suff_soc > 0 else 0
 
 
 def etr_range(st, features, units):
-    f11 = features[11]
-    if f11 <= 0:
+    suff_range = features[FEATURE_SUFFRANGE]  # user units
+    if suff_range <= 0:
         return 0
     mr = max_range_user(st, features, units)
-    return chargetime(st.soc, (f11 * 10000) // mr) if mr > 0 else 0
+    return chargetime(st.soc, (suff_range * SOC_FULL) // mr) if mr > 0 else 0
 
 
 def tick(st, suff_soc, suff_range_mi, max_range_mi):
@@ -131,7 +136,7 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             if not exact:
                 _changed(st)
                 st.chg_state_before = st.car_chargestate
-            st.car_chargestate = CHG_DONE if st.soc_max >= 10000 else CHG_STOPPED
+            st.car_chargestate = CHG_DONE if st.soc_max >= SOC_FULL else CHG_STOPPED
             st.requests |= REQ_CHARGE | REQ_STAT
         elif st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING | DOORS1_PORT) == (
             DOORS1_CARON | DOORS1_PORT
@@ -155,6 +160,6 @@ def _changed(st):
 
 def _ideal(st, max_range_mi):
     if max_range_mi > 0:
-        st.car_idealrange = (max_range_mi * st.soc) // 10000
+        st.car_idealrange = (max_range_mi * st.soc) // SOC_FULL
     else:
         st.car_idealrange = st.car_estrange

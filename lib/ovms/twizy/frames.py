@@ -17,6 +17,7 @@ except ImportError:  # CPython
 
 from ovms.twizy.state import (
     ACCEL,
+    CNT,
     CONST,
     DECEL,
     DROP_GROUP_INVALID,
@@ -24,11 +25,15 @@ from ovms.twizy.state import (
     DROP_SHORT,
     N_CELLS,
     N_MODULES,
+    REC,
     SENSORS_GOT55E,
     SENSORS_GOT554,
     SENSORS_GOT556,
     SENSORS_GOT557,
     SENSORS_READY,
+    SLOTS,
+    STATUS_CHG_MASK,
+    USE,
 )
 
 # acceptance filter list for the CAN controller (spec §1.1)
@@ -92,13 +97,13 @@ def _energy_155(st, data, dlc):
         st.power = power
         # every valid reading counts into the current speed section (spec §6.2)
         sp = st.speedpwr
-        i = st.speed_state * 3
-        sp[i] += 1
+        i = st.speed_state * SLOTS
+        sp[i + CNT] += 1
         if power > 0:
-            sp[i + 1] += power
+            sp[i + USE] += power
             st.level_use += power
         else:
-            sp[i + 2] -= power
+            sp[i + REC] -= power
             st.level_rec -= power
 
 
@@ -123,7 +128,7 @@ def _driving_599(st, data, dlc):
         st.dropped[DROP_SHORT] += 1
         return
     r = data[5]
-    if st.status & 0x60 == 0 and r != 0xFF and r > 0:
+    if st.status & STATUS_CHG_MASK == 0 and r != 0xFF and r > 0:  # online, not charging
         st.range_km = r
     v = (data[6] << 8) | data[7]
     if v != 0xFFFF:

@@ -12,7 +12,21 @@ except ImportError:  # CPython
         return x
 
 
-from ovms.twizy.state import CONST, DOWN, UP
+from ovms.twizy.state import (
+    ACCEL,
+    CNT,
+    CONST,
+    DECEL,
+    DOWN,
+    HSUM,
+    N_LEVEL,
+    N_SPEED,
+    REC,
+    SLOTS,
+    STATUS_KEYON,
+    UP,
+    USE,
+)
 from ovms.units import tdiv
 
 WH = const(22500)  # accumulator units per Wh
@@ -22,9 +36,9 @@ _GRADE_PCT = const(1)  # level threshold, %
 
 def reset(st):
     # at switch-on and at charge start (spec §6.1)
-    for i in range(9):
+    for i in range(N_SPEED * SLOTS):
         st.speedpwr[i] = 0
-    for i in range(6):
+    for i in range(N_LEVEL * SLOTS):
         st.levelpwr[i] = 0
     st.level_use = 0
     st.level_rec = 0
@@ -33,13 +47,17 @@ def reset(st):
 
 
 def use_total(st):
-    sp = st.speedpwr
-    return sp[1] + sp[4] + sp[7]
+    return _sum(st.speedpwr, USE)
+
+
+def _sum(sp, slot):
+    # one slot (CNT, USE or REC) summed over the speed sections CONST, ACCEL, DECEL
+    return sp[CONST * SLOTS + slot] + sp[ACCEL * SLOTS + slot] + sp[DECEL * SLOTS + slot]
 
 
 def level_tick(st):
     # tick step 5 (spec §6.3): close a level section every >= 100 m driven
-    if not st.status & 0x10:  # key off
+    if not st.status & STATUS_KEYON:  # key off
         return
     if st.stale_gps <= 0:  # D11: never-fixed (-1) counts as stale
         st.level_ref = False
@@ -64,18 +82,19 @@ def level_tick(st):
     st.ref_alt = st.altitude
     lp = st.levelpwr
     if grade >= _GRADE_PCT:
-        i = UP * 3
-        lp[i] += alt_diff
+        i = UP * SLOTS
+        lp[i + HSUM] += alt_diff
     elif grade <= -_GRADE_PCT:
-        i = DOWN * 3
-        lp[i] -= alt_diff
+        i = DOWN * SLOTS
+        lp[i + HSUM] -= alt_diff
     else:
         return  # flat: the collected energy is discarded
-    lp[i + 1] += cu
-    lp[i + 2] += cr
+    lp[i + USE] += cu
+    lp[i + REC] += cr
 
 
-def _wh(x):
+def wh(x):
+    # accumulator units -> whole Wh, rounded half up
     return (x + WH // 2) // WH
 
 
@@ -83,15 +102,15 @@ def report_text(st, nl="\n"):
     # POWER reply / switch-off report; nl = "\r" for the server push
     sp = st.speedpwr
     lp = st.levelpwr
-    cnt_t = sp[0] + sp[3] + sp[6]
-    use_t = sp[1] + sp[4] + sp[7]
-    rec_t = sp[2] + sp[5] + sp[8]
-    out = "Power -%d +%d Wh" % (_wh(use_t), _wh(rec_t))
-    for name, s in (("Const", 0), ("Accel", 3), ("Decel", 6)):
-        pct = ((sp[s] * 1000) // cnt_t + 5) // 10 if cnt_t else 0
-        out += "%s %s %d%% -%d +%d Wh" % (nl, name, pct, _wh(sp[s + 1]), _wh(sp[s + 2]))
-    for name, s in (("Up", 0), ("Down", 3)):
-        out += "%s %s %dm -%d +%d Wh" % (nl, name, lp[s], _wh(lp[s + 1]), _wh(lp[s + 2]))
+    cnt_t = _sum(sp, CNT)
+    out = "Power -%d +%d Wh" % (wh(_sum(sp, USE)), wh(_sum(sp, REC)))
+    for name, k in (("Const", CONST), ("Accel", ACCEL), ("Decel", DECEL)):
+        s = k * SLOTS
+        pct = ((sp[s + CNT] * 1000) // cnt_t + 5) // 10 if cnt_t else 0
+        out += "%s %s %d%% -%d +%d Wh" % (nl, name, pct, wh(sp[s + USE]), wh(sp[s + REC]))
+    for name, k in (("Up", UP), ("Down", DOWN)):
+        s = k * SLOTS
+        out += "%s %s %dm -%d +%d Wh" % (nl, name, lp[s + HSUM], wh(lp[s + USE]), wh(lp[s + REC]))
     return out
 
 

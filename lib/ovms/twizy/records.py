@@ -4,7 +4,14 @@
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
 from ovms.twizy import texts
-from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, REQ_STAT, soc_known
+from ovms.twizy.state import (
+    CHG_CHARGING,
+    CHG_DONE,
+    CHG_TOPOFF,
+    REQ_STAT,
+    STATUS_PHASE,
+    soc_known,
+)
 from ovms.units import degrees
 
 _STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
@@ -32,7 +39,7 @@ def announce(st):
     # D68, once a tick: the first status with a valid SOC goes to the server at once,
     # when the car is past its switch-on phase (0x597 b1 with 0xC0 set: offline; the
     # car always sets 0x80, so 0x40 alone = no 0x597 yet). No S record before.
-    if not st.soc_announced and soc_known(st) and st.status & 0xC0 != 0xC0:
+    if not st.soc_announced and soc_known(st) and st.status & STATUS_PHASE != STATUS_PHASE:
         st.soc_announced = True
         if not st.exact:
             st.requests |= REQ_STAT
@@ -71,3 +78,15 @@ def environment_d(st):
         st.v12_dv // 10,
         st.v12_dv % 10,
     )
+
+
+def server_record(st, units, code):
+    # the vehicle's hook for the v2 protocol's status set (ovms/v2/periodic.py): the S,
+    # D and V texts, None when there is none now (D68: no S record of placeholders)
+    if code == "S":
+        return status_s(st, units) if status_ready(st) else None
+    if code == "D":
+        return environment_d(st)
+    if code == "V":
+        return CAPABILITIES
+    return None

@@ -8,6 +8,16 @@
 
 from array import array
 
+from ovms.car import (  # noqa: F401 (the car's generic codes, re-exported)
+    CHG_CHARGING,
+    CHG_DONE,
+    CHG_STOPPED,
+    CHG_TOPOFF,
+    DOORS1_CARON,
+    DOORS1_CHARGING,
+    DOORS1_PORT,
+)
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -23,13 +33,28 @@ N_MODULES = const(7)
 CONST = const(0)
 ACCEL = const(1)
 DECEL = const(2)
-# offsets inside one speed section of State.speedpwr ([cnt, use, rec] x 3)
-CNT = const(0)
-USE = const(1)
-REC = const(2)
-# level sections in State.levelpwr ([hsum, use, rec] x 2)
+N_SPEED = const(3)  # speed sections CONST, ACCEL, DECEL
+# offsets inside one section of State.speedpwr ([cnt, use, rec] x N_SPEED) and of
+# State.levelpwr ([hsum, use, rec] x N_LEVEL): section k, slot j = k * SLOTS + j
+CNT = const(0)  # speedpwr: valid 0x155 frames counted in the section
+HSUM = const(0)  # levelpwr: metres climbed (UP) or descended (DOWN)
+USE = const(1)  # energy drawn from the battery, 0.16 Ws units (power.WH per Wh)
+REC = const(2)  # energy recovered into the battery, same units
+SLOTS = const(3)  # slots per section
+# level sections in State.levelpwr
 UP = const(0)
 DOWN = const(1)
+N_LEVEL = const(2)
+
+# 0x597 b1 status flags (spec §1.4; stored whole in State.status)
+STATUS_KEYON = const(0x10)  # key on (switched on)
+STATUS_CHARGING = const(0x20)  # charger active
+STATUS_OFFLINE = const(0x40)  # no valid car data (power-on value)
+STATUS_ALWAYS = const(0x80)  # the car always sets it (0x40 alone: no 0x597 yet)
+# charging only when charging and not offline: status & STATUS_CHG_MASK == STATUS_CHARGING
+STATUS_CHG_MASK = const(STATUS_CHARGING | STATUS_OFFLINE)  # 0x60
+# 0x597 seen and in its switch-on/-off phase: status & STATUS_PHASE == STATUS_PHASE
+STATUS_PHASE = const(STATUS_ALWAYS | STATUS_OFFLINE)  # 0xC0
 
 # battery sensor group consistency state (spec §1.9)
 SENSORS_START = const(0)
@@ -51,16 +76,7 @@ REQ_CHARGE = const(0x01)  # charge alert text on every channel
 REQ_STAT = const(0x02)  # server S record if changed
 REQ_CRITICAL_SOC = const(0x04)  # "ALERT!!! CRITICAL SOC LEVEL APPROACHED"
 
-# car_doors1 bits
-DOORS1_PORT = const(0x04)
-DOORS1_CHARGING = const(0x10)
-DOORS1_CARON = const(0x80)
-
-# charge states
-CHG_CHARGING = const(1)
-CHG_TOPOFF = const(2)
-CHG_DONE = const(4)
-CHG_STOPPED = const(21)
+# car_doors1 bits and charge states: the framework's (ovms/car.py), imported above
 
 # dropped-frame counters, index into State.dropped
 DROP_SHORT = const(0)  # DLC shorter than the bytes the decoder reads (D15)
@@ -82,7 +98,7 @@ class State:
         # owner decisions D65-D68 (ovms.twizy.vehicle explains them).
         self.exact = exact
         # --- decoded from the bus (spec §0.2 power-on values) ---
-        self.status = 0x40  # 0x597 b1; 0x40 = offline
+        self.status = STATUS_OFFLINE  # 0x597 b1
         self.soc = 5000  # 1/100 %
         self.soc_min = 10000
         self.soc_max = 0  # > 0 from the first valid SOC frame on (soc_known())
@@ -164,8 +180,9 @@ class State:
         # 95 kWh, far above one trip or charge, as the 2013 32-bit counters).
         # Not "q": MicroPython boxes every 64-bit element it reads (allocates).
         # On a 32-bit board values above 2^30 are read as boxed ints (D21).
-        self.speedpwr = array("l", [0] * 9)  # [cnt, use, rec] x CONST/ACCEL/DECEL (D21)
-        self.levelpwr = array("l", [0] * 6)  # [hsum, use, rec] x UP/DOWN
+        # [cnt, use, rec] x CONST/ACCEL/DECEL (D21)
+        self.speedpwr = array("l", [0] * (N_SPEED * SLOTS))
+        self.levelpwr = array("l", [0] * (N_LEVEL * SLOTS))  # [hsum, use, rec] x UP/DOWN
         self.level_use = 0
         self.level_rec = 0
         self.level_ref = False  # a section reference is set

@@ -4,8 +4,18 @@
 # Texts are built with "\n" line breaks (the SMS form); the server forms use
 # "\r" (to_server()).
 
-from ovms.twizy import charge
-from ovms.twizy.state import CHG_CHARGING, CHG_DONE, CHG_TOPOFF, DOORS1_PORT, soc_known
+from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
+from ovms.twizy import charge, power
+from ovms.twizy.state import (
+    CHG_CHARGING,
+    CHG_DONE,
+    CHG_TOPOFF,
+    CONST,
+    DOORS1_PORT,
+    REC,
+    SLOTS,
+    soc_known,
+)
 from ovms.units import f2, mi2km
 
 # D68 (exact=False): what the owner reads before the car sent the value a text needs
@@ -43,15 +53,16 @@ def stat_text(st, units):
     # STAT / STAT? and the charge alert text (spec §7.1)
     if not st.exact and not soc_known(st):
         return NO_DATA
-    full = charge.chargetime(st.soc, 10000)
+    full = charge.chargetime(st.soc, charge.SOC_FULL)
     if st.car_doors1 & DOORS1_PORT:
         out = _CHARGE_LINES.get(st.car_chargestate, "Charging Stopped")
-        out += "\n CHG: %d Wh" % ((st.speedpwr[2] + 11250) // 22500)
+        # the charge's energy: recovered in the CONST section (speed 0)
+        out += "\n CHG: %d Wh" % power.wh(st.speedpwr[CONST * SLOTS + REC])
         if st.car_chargestate != CHG_DONE:
             out += "\n Full: %d min." % full
     else:
         out = "Not charging"
-        if st.soc < 10000:
+        if st.soc < charge.SOC_FULL:
             out += "\n Full charge: %d min." % full
     u = unit_name(units)
     if st.exact or st.car_estrange or st.car_idealrange:
@@ -69,15 +80,15 @@ def stat_text(st, units):
 
 def range_text(features, units):
     # RANGE / RANGE? reply (spec §7.2)
-    if features[12] == 0:
+    if features[FEATURE_MAXRANGE] == 0:
         return "Max ideal range: UNSET"
-    return "Max ideal range: %d %s" % (features[12], unit_name(units))
+    return "Max ideal range: %d %s" % (features[FEATURE_MAXRANGE], unit_name(units))
 
 
 def ca_text(st, features, units):
     # CA / CA? reply (spec §7.3, D4)
-    f10 = features[10]
-    f11 = features[11]
+    f10 = features[FEATURE_SUFFSOC]  # %
+    f11 = features[FEATURE_SUFFRANGE]  # user units
     out = "Charge Alert: "
     if f10 == 0 and f11 == 0:
         out += "OFF"
@@ -101,5 +112,5 @@ def ca_text(st, features, units):
         out += "\n Time: %d min." % t
     if not st.exact and not soc_known(st):
         return out + "\n " + NO_DATA
-    out += "\n Full charge: %d min." % charge.chargetime(st.soc, 10000)
+    out += "\n Full charge: %d min." % charge.chargetime(st.soc, charge.SOC_FULL)
     return out

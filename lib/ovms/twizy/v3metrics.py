@@ -17,6 +17,7 @@
 # whatever the owner's units (OVMS v3's metrics are in base units; apps convert).
 # v.c.state is the v2 S record's state text ("charging", "topoff", "done", "stopped").
 
+from ovms.config import FEATURE_SUFFSOC
 from ovms.twizy.state import (
     CHG_CHARGING,
     CHG_DONE,
@@ -96,7 +97,7 @@ def values(v):
     out.append(("v.p.gpslock", _yes(st.gpslock)))
     if st.v12_dv:
         out.append(("v.b.12v.voltage", fixed(st.v12_dv, 1)))
-    out.append(("v.c.limit.soc", "%d" % v.cfg.features[10]))
+    out.append(("v.c.limit.soc", "%d" % v.cfg.features[FEATURE_SUFFSOC]))
     out.append(("v.type", TYPE))
     if 0 < st.net_sq < 32:
         out.append(("m.net.sq", "%d" % (-113 + 2 * st.net_sq)))

@@ -39,6 +39,9 @@ from ovms.twizy.state import (
     REQ_CRITICAL_SOC,
     REQ_STAT,
     SENSORS_READY,
+    STATUS_CHARGING,
+    STATUS_CHG_MASK,
+    STATUS_KEYON,
     State,
     soc_known,
 )
@@ -122,12 +125,12 @@ class Twizy:
         st.car_odometer = km2mi(st.odo // 10)
         kmh = st.speed // 100
         st.car_speed = kmh if units == "K" else km2mi(kmh)
-        if st.status & 0x60 == 0x20:
+        if st.status & STATUS_CHG_MASK == STATUS_CHARGING:
             st.car_doors1 |= DOORS1_CHARGING | DOORS1_PORT
         else:
             st.car_doors1 &= ~DOORS1_CHARGING
         # 3. switch-on / switch-off
-        if st.status & 0x10:
+        if st.status & STATUS_KEYON:
             if not st.car_doors1 & DOORS1_CARON:
                 st.car_doors1 |= DOORS1_CARON
                 battery.reset(st, st.exact)  # D66: exact=False starts min/max afresh
@@ -351,7 +354,7 @@ class Twizy:
                     f[FEATURE_SUFFSOC],
                     charge.etr_range(st, f, units),
                     charge.etr_soc(st, f),
-                    charge.chargetime(st.soc, 10000),
+                    charge.chargetime(st.soc, charge.SOC_FULL),
                 )
             ]
         if code == 205:
@@ -373,6 +376,9 @@ class Twizy:
         if code == 208:
             return [self._remember("usage", power.usage_record(st)), "MP-0 c208,0"]
         return None
+
+    def server_record(self, code):  # the v2 status set's hook (ovms/v2/periodic.py)
+        return records.server_record(self.st, self.cfg.units(), code)
 
     # ---- send-on-change memory (moves forward only when accepted: ovms.twizy.notify) ----
     def _remember(self, kind, text):
