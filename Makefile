@@ -35,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
         deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
-        history-demo plots
+        history-demo plots deps-mqtt test-mqtt
 
 all: test
 
@@ -50,8 +50,20 @@ venv: $(STAMP)
 ## under the frozen firmware image on the emulated Cortex-M (qemu)
 test: $(STAMP) mpy test-cpython test-micropython test-qemu
 
-test-cpython: $(STAMP)
+test-cpython: $(STAMP) deps-mqtt
 	$(PY) -m pytest host_tests
+
+## deps-mqtt: the Debian mosquitto the MQTT tests start on 127.0.0.1 (a free port, own config)
+deps-mqtt:
+	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto \
+	  || $(APT_INSTALL) mosquitto)
+
+## test-mqtt: the MQTT uplink against a real mosquitto (CPython + paho) and on the unix port
+test-mqtt: $(STAMP) deps-mqtt
+	$(PY) -m pytest -q host_tests/test_mqtt_codec.py host_tests/test_mqtt_task.py \
+	  host_tests/test_mqtt_broker_cpython.py host_tests/test_mqtt_app_cpython.py \
+	  host_tests/test_mqtt_fuzz_cpython.py
+	$(MP) -X heapsize=8M host_tests/mprunner.py test_mqtt_codec test_mqtt_task
 
 test-micropython: $(STAMP)
 	$(MP) -X heapsize=8M host_tests/mprunner.py
