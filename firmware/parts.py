@@ -219,14 +219,18 @@ def progress(app):
     if app.modem is not None:
         m = app.modem
         p.watch("modem", ok=peer(m, "modem_ok"), window_ms=MODEM_STALL_MS)
-    if app.uplink is not None:
-        u = app.uplink
-        moved = peer(u, "progress")
+    for name in ("uplink", "mqtt"):  # each server link: logged in, or trying (back-off)
+        u = getattr(app, name, None)
+        moved = peer(u, "progress") if u is not None else None
         if moved is not None:
-            p.watch("uplink", counter=moved, ok=lambda: u.logged_in, window_ms=UPLINK_STALL_MS)
+            p.watch(name, counter=moved, ok=_logged_in(u), window_ms=UPLINK_STALL_MS)
     sup = app.sup
     p.watch("tasks", ok=lambda: not sup.done.is_set(), window_ms=0)
     return p
+
+
+def _logged_in(u):
+    return lambda: u.logged_in
 
 
 def peer(obj, what):
