@@ -35,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
         deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
-        history-demo plots deps-mqtt test-mqtt
+        history-demo plots deps-mqtt test-mqtt data-report
 
 all: test
 
@@ -158,6 +158,11 @@ fuzz: $(STAMP)
 ## replay-big: 1,000,000 generated frames through the replay tool, unix port and CPython
 replay-big: $(STAMP)
 	REPLAY_BIG_FRAMES=$(or $(REPLAY_BIG_FRAMES),1000000) $(PY) -m pytest -q -s host_tests/test_replay_cpython.py -k big_log
+
+## data-report: mobile data per record type, day and 30-day month, rt25 vs economy, on
+## the virtual Twizy's day (issue 10 §4); SEED=, BUDGET= (KB)
+data-report: $(STAMP)
+	$(PY) -m tools.data_report --seed $(or $(SEED),1) $(if $(BUDGET),--budget $(BUDGET))
 
 ## history-demo: a made-up month through car -> test server -> client -> GPX and charts
 ## (build/history)
