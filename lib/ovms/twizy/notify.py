@@ -62,9 +62,11 @@ def dispatch(v, link):
     route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
     if route | route_n and (ip or sms):
         if ip:
-            v._pend_ip |= (route << 8) | route_n
+            v._pend_ip_req |= route
+            v._pend_ip_ntf |= route_n
         if sms:
-            v._pend_sms |= (route << 8) | route_n
+            v._pend_sms_req |= route
+            v._pend_sms_ntf |= route_n
         st.requests &= ~route
         st.notify &= ~route_n
         if route & REQ_CHARGE:
@@ -79,7 +81,7 @@ def dispatch(v, link):
     server = link.server_ready()
     if server:
         _server_pass(v, link)
-    if v._pend_sms and link.sms_ready():
+    if (v._pend_sms_req or v._pend_sms_ntf) and link.sms_ready():
         _sms_pass(v, link)
     pump = getattr(link, "pump", None)  # the Link's outboxes (firmware/tasks/link.py)
     if pump is not None:
@@ -87,17 +89,19 @@ def dispatch(v, link):
 
 
 def _server_pass(v, link):
-    # each part leaves _pend_ip only when the link accepted it (frozen now)
+    # each part leaves _pend_ip_* only when the link accepted it (frozen now)
     st = v.st
-    p = v._pend_ip
+    req = v._pend_ip_req
+    p = v._pend_ip_ntf
+    keep_req = 0
     keep = 0
     # framework parts first: CHARGE alert, then STAT (S record if changed)
-    if p & (REQ_CHARGE << 8):
+    if req & REQ_CHARGE:
         if link.send_server(["MP-0 PA" + texts.to_server(v.stat_text())]) is False:
-            keep |= REQ_CHARGE << 8
-    if p & (REQ_CRITICAL_SOC << 8):
+            keep_req |= REQ_CHARGE
+    if req & REQ_CRITICAL_SOC:
         if link.send_server(["MP-0 PA" + v.critical_soc_text()]) is False:
-            keep |= REQ_CRITICAL_SOC << 8
+            keep_req |= REQ_CRITICAL_SOC
     if v._pend_req_stat:
         out = []
         crcs = []
@@ -121,7 +125,8 @@ def _server_pass(v, link):
     if p & NTF_POWER:
         if link.send_server(["MP-0 PA" + v.power_text("\r")]) is False:
             keep |= NTF_POWER
-    v._pend_ip = keep
+    v._pend_ip_req = keep_req
+    v._pend_ip_ntf = keep
     n = st.notify
     v.cadence.watch(st)  # every second: was the car on or charging (allocation-free)
     if n & (NTF_BATTERY_STATS | NTF_DATA_UPDATE) and v.cadence.economy():
@@ -156,13 +161,15 @@ def _server_pass(v, link):
 def _sms_pass(v, link):
     # texts are made now (the event's moment) and handed to the SMS channel
     st = v.st
-    p = v._pend_sms
-    v._pend_sms = 0
+    req = v._pend_sms_req
+    p = v._pend_sms_ntf
+    v._pend_sms_req = 0
+    v._pend_sms_ntf = 0
     quiet = v.cfg.features[FEATURE_CARBITS] & CARBITS_NO_SMS
     texts_out = []
-    if p & (REQ_CHARGE << 8):
+    if req & REQ_CHARGE:
         texts_out.append(v.stat_text())
-    if p & (REQ_CRITICAL_SOC << 8):
+    if req & REQ_CRITICAL_SOC:
         texts_out.append(v.critical_soc_text())
     if p & NTF_BATTERY_ALERT:
         texts_out.extend(battery.alert_texts(st))

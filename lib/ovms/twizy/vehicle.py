@@ -57,6 +57,7 @@ _CRITICAL_SOC_PCT = 5
 _CRITICAL_SOC_REPEAT_S = 12 * 3600
 _GPS_FRESH_S = 120
 _WH = power.WH
+_REQ_SHIFT = 8  # pending_flags(): REQ_* bits above the NTF_* byte
 
 
 class NetInfo:
@@ -81,9 +82,12 @@ class Twizy:
         self.cadence = cadence.Cadence(config)  # when records go out (data profile, D70)
         self._alert_pushed = None  # crc32 of the last battery alert pushed
         # pending notification parts per channel (spec §3.4, §3.7): a part
-        # stays pending until its channel is available
-        self._pend_ip = 0  # REQ_CHARGE/REQ_CRITICAL_SOC, NTF_BATTERY_ALERT/NTF_POWER
-        self._pend_sms = 0
+        # stays pending until its channel is available; framework requests and
+        # module flags in separate fields (their bit values overlap)
+        self._pend_ip_req = 0  # REQ_CHARGE | REQ_CRITICAL_SOC for the server
+        self._pend_ip_ntf = 0  # NTF_BATTERY_ALERT | NTF_POWER for the server
+        self._pend_sms_req = 0  # the same two kinds for the owner's SMS
+        self._pend_sms_ntf = 0
         self._pend_req_stat = False
 
     # ---- inputs -------------------------------------------------------------
@@ -215,7 +219,10 @@ class Twizy:
         )
 
     def pending_flags(self):
-        return self.st.notify | self._pend_ip | self._pend_sms
+        # DEBUG's NTF=: module flags in the low byte, pending framework requests
+        # shifted into the high byte (as the 2013 module packed them)
+        req = self._pend_ip_req | self._pend_sms_req
+        return self.st.notify | (req << _REQ_SHIFT) | self._pend_ip_ntf | self._pend_sms_ntf
 
     def inject(self, chunk):
         # a canned chunk through the normal decoders, no tick (D22); the table is
