@@ -277,13 +277,15 @@ class Uplink:
 
     def _set_online(self, on):
         self.logged_in = on
-        v = self.vehicle
-        if v is not None:
-            v.net.server_ok = 1 if on else 0
+        # the one network status (ovms/net.py, D93): the interpreter's, which its
+        # vehicle shares; without an interpreter the vehicle's own
+        net = self.fw.net if self.fw is not None else None
+        if net is None and self.vehicle is not None:
+            net = self.vehicle.net
+        if net is not None:
+            net.server_ok = on
             if not on:
-                v.net.apps = 0
-        if self.fw is not None:
-            self.fw.net.server_ok = on
+                net.apps = 0
 
     def _end(self, err):
         if self._err is None:

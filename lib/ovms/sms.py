@@ -63,6 +63,7 @@ from ovms.config import (
     PARAM_MODULEPASS,
     PARAM_REGPHONE,
 )
+from ovms.net import NetStatus  # noqa: F401 (re-exported: ovms.sms.NetStatus)
 from ovms.sms_auth import Guard, is_owner, normal_number, password_ok, sender_key
 from ovms.sms_cmds import (  # noqa: F401 (re-exported: ovms.sms is the public name)
     ERR_NOT_SAVED,
@@ -112,21 +113,6 @@ def save_or_rollback(cfg, undo):
         return False
 
 
-class NetStatus:
-    # What the modem/network task knows; the interpreter only reads it.
-    def __init__(self):
-        self.operator = ""  # current GSM operator (short name), "" = none
-        self.state = 0  # network state machine code, shown as 0xNNNN
-        self.gprs_ok = False  # GSM registered (and GPRS up if an APN is set)
-        self.server_ok = False  # logged in to the OVMS server
-        self.crashes = 0  # crash resets counted by the firmware
-        self.reset_causes = ()  # last reset cause names: "BOR" "POR" "PD" "TO" ...
-        self.v12_dv = 0  # 12 V line in 1/10 V, 0 = not measured
-        self.red_led = 0  # LED codes as shown by DIAG
-        self.grn_led = 0
-        self.outbox_dropped = 0  # entries the full outboxes dropped (uplink keeps it)
-
-
 class _NoState:
     # stands in for vehicle.st without a vehicle: every value 0
     def __getattr__(self, name):
@@ -151,7 +137,11 @@ class Framework(Commands):
     ):
         self.cfg = config
         self.vehicle = vehicle
-        self.net = net if net is not None else NetStatus()
+        if net is None:
+            net = getattr(vehicle, "net", None) or NetStatus()
+        self.net = net  # what the tasks know of the network; read only here
+        if hasattr(vehicle, "net"):
+            vehicle.net = net  # D93: one network status, the vehicle reads the same
         self.version = version
         self.hardware = hardware
         # hooks into the wiring (each a callable without arguments, or None)

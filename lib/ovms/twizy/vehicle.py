@@ -25,6 +25,7 @@ from ovms.config import (
     FEATURE_SUFFRANGE,
     FEATURE_SUFFSOC,
 )
+from ovms.net import NetStatus
 from ovms.twizy import battery, cadence, charge, notify, power, records, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
@@ -60,22 +61,14 @@ _WH = power.WH
 _REQ_SHIFT = 8  # pending_flags(): REQ_* bits above the NTF_* byte
 
 
-class NetInfo:
-    # framework/modem facts shown by DEBUG and used by records; set by the
-    # framework, plain values here
-    def __init__(self):
-        self.link = 0  # modem/GPRS state code
-        self.server_ok = 0  # logged in to the server
-        self.apps = 0  # apps connected (Z<n>)
-        self.send_pending = 0
-
-
 class Twizy:
     def __init__(self, config, exact=True):
         # exact: D69 (see the head of this file)
         self.cfg = config
         self.st = State(exact)
-        self.net = NetInfo()
+        # the framework's network status (ovms/net.py, D93): read here (DEBUG), written
+        # by the tasks; the SMS interpreter puts its own in (one object for both)
+        self.net = NetStatus()
         self._slot = bytearray(8)  # reused frame buffer for injected chunks
         # send-on-change memory: record kind -> crc32 of the last text sent
         self._sent = {}
