@@ -35,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
         deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
-        history-demo plots deps-mqtt test-mqtt data-report
+        history-demo plots deps-mqtt test-mqtt data-report power-report
 
 all: test
 
@@ -163,6 +163,11 @@ replay-big: $(STAMP)
 ## the virtual Twizy's day (issue 10 §4); SEED=, BUDGET= (KB)
 data-report: $(STAMP)
 	$(PY) -m tools.data_report --seed $(or $(SEED),1) $(if $(BUDGET),--budget $(BUDGET))
+
+## power-report: a parked week and the virtual Twizy's day through the whole firmware,
+## modelled Wh/day per board (--days N, --no-day, --day-hours H via POWER_ARGS)
+power-report: $(STAMP)
+	$(PY) -m tools.power_report $(POWER_ARGS)
 
 ## history-demo: a made-up month through car -> test server -> client -> GPX and charts
 ## (build/history)
