@@ -106,7 +106,8 @@ class App:
         # the owner's view (issue 10 §3: D65-D68, e.g. no status record before real
         # data); a board's VEHICLE_EXACT = True: the 2013 module byte for byte (D69)
         v = self.vehicle = Twizy(cfg, exact=getattr(b, "VEHICLE_EXACT", False))
-        self.fw = Framework(cfg, v, net=NetStatus(), hardware=b.HARDWARE)
+        # one clock for every way into the SMS interpreter (D92): the vehicle's seconds
+        self.fw = Framework(cfg, v, net=NetStatus(), hardware=b.HARDWARE, clock=lambda: v.st.tick)
         self._crash_report(self.fw.net)
         self.feed = Feed(v)
 
@@ -312,7 +313,7 @@ async def _uplink(app):
     import os
 
     from firmware.tasks.uplink import Timing, Uplink
-    from ovms.v2.server import Handler
+    from ovms.v2.handler import Handler
 
     b = app.board
     net = getattr(b, "NET", "modem")

@@ -16,7 +16,7 @@ from twizy_helpers import fresh
 from firmware.hal.netstream import open_tcp
 from firmware.tasks.uplink import Timing, Uplink
 from ovms.sms import Framework
-from ovms.v2.server import Handler
+from ovms.v2.handler import Handler
 from tools import plot
 from tools.ovms_v2_server import FakeServer
 

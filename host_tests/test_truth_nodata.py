@@ -89,7 +89,7 @@ def test_charge_seen_before_any_valid_soc():
 def _server(v):
     # the OVMS v2 car side on this vehicle (as host_tests/test_v2_server.py builds it)
     from ovms.sms import Framework
-    from ovms.v2.server import Handler
+    from ovms.v2.handler import Handler
 
     h = Handler(v.cfg, v, Framework(v.cfg, v), randbytes=lambda n: bytes(n))
     h.connected(0)

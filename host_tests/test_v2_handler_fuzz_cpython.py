@@ -1,4 +1,4 @@
-# Hypothesis fuzz of the car's OVMS v2 message handler (ovms.v2.server.Handler),
+# Hypothesis fuzz of the car's OVMS v2 message handler (ovms.v2.handler.Handler),
 # CPython only: random sequences of server messages (commands with any number
 # and parameter text, pings, app counts, acks, garbage, paranoid-wrapped and
 # broken wrapped commands) on one connection. It never raises and no command
@@ -16,7 +16,7 @@ from twizy_helpers import fresh
 from ovms.config import N_FEATURES, N_PARAMS, PARAM_MODULEPASS, PARAM_PARANOID
 from ovms.sms import Framework
 from ovms.v2 import codec
-from ovms.v2.server import GARBLED, Deferred, Handler
+from ovms.v2.handler import GARBLED, Deferred, Handler
 
 PHONE = "+4917012345"
 VEHICLE_CODES = (6, 200, 201, 202, 203, 204, 205, 206, 207, 208)
@@ -172,7 +172,7 @@ def test_fuzz_handler_sequences(seq, paranoid):
         h.after_send()
 
 
-# ---- found by this fuzz; fixed in ovms/v2/server.py (the vehicle's C202/C204 roll back
+# ---- found by this fuzz; fixed in ovms/v2/handler.py (the vehicle's C202/C204 roll back
 # and answer "Error: settings could not be saved" like C2/C4)
 @fuzz(200)
 @given(st.sampled_from(["MP-0 C202,55", "MP-0 C204,80,90", "MP-0 C204"]), st.text(max_size=8))

@@ -1,11 +1,11 @@
-# Car-side OVMS v2 message handling (lib/ovms/v2/server.py): every server
+# Car-side OVMS v2 message handling (lib/ovms/v2/handler.py): every server
 # code and command with its exact reply, records and the periodic policy.
 # Both runtimes. Licence: MIT (this project).
 from twizy_helpers import feed, fresh
 
 from ovms.sms import Framework
 from ovms.v2 import codec
-from ovms.v2.server import (
+from ovms.v2.handler import (
     APPS_S,
     BUSY_S,
     IDLE_S,

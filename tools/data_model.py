@@ -17,7 +17,7 @@ from ovms.config import Config
 from ovms.outbox import Outbox
 from ovms.twizy.vehicle import Twizy
 from ovms.v2.sender import Sender
-from ovms.v2.server import Handler
+from ovms.v2.handler import Handler
 
 EPOCH = 1793577600  # 2026-11-02 00:00 UTC: scenario time 0 (a Monday)
 VEHICLE = "TWIZYSIM"

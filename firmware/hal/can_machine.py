@@ -22,15 +22,8 @@
 # The mode is never changed on a running controller: a controller not in MODE_SILENT at
 # start() is deinitialised and start() raises (listen_only=False is for bench tests).
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host tests)
-
-    def const(x):
-        return x
-
-
 from firmware.hal.can import BITRATE, CANAdapter, plan_filters
+from ovms.compat import const
 
 _ID = const(0)
 _DATA = const(1)

@@ -21,15 +21,8 @@
 #   deinit()                                on any start-up failure
 # Every filter bank feeds FIFO 0.
 
-try:
-    from micropython import const
-except ImportError:  # CPython (host tests)
-
-    def const(x):
-        return x
-
-
 from firmware.hal.can import BITRATE, STD_MASK, CANAdapter, plan_filters
+from ovms.compat import const
 
 _FIFO = const(0)
 _EXT = const(1)

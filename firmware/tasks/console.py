@@ -20,6 +20,7 @@ import asyncio
 import time
 
 from ovms import smsout
+from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 
 
 def _now_s():
@@ -69,10 +70,3 @@ class Console:
         if self.sender is None:
             return fw.handle(fw.cfg.params[0], text, self.clock(), trusted=True)
         return fw.handle(self.sender, text, self.clock())
-
-
-def _text(raw):
-    try:
-        return raw.decode()
-    except UnicodeError:  # not UTF-8: keep ASCII, mark the rest
-        return "".join([chr(b) if b < 128 else "?" for b in raw])

@@ -23,9 +23,7 @@
 # flush(): write both outboxes now (before a planned reboot: the supervisor's hook).
 
 from ovms import smsout
-from ovms.config import PARAM_REGPHONE, PARAM_SERVERIP, PARAM_VEHICLEID
-
-_NOPHONE = "NOPHONE"
+from ovms.config import PARAM_REGPHONE, PARAM_SERVERIP, PARAM_VEHICLEID, owner_phone
 
 
 class Link:
@@ -78,8 +76,7 @@ class Link:
         return m is not None and m.state == "READY"
 
     def _owner(self):
-        owner = self.cfg.param(PARAM_REGPHONE)
-        return None if not owner or owner == _NOPHONE else owner
+        return owner_phone(self.cfg.param(PARAM_REGPHONE))
 
     def send_sms(self, text):
         owner = self._owner()

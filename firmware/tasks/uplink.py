@@ -38,7 +38,7 @@ from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
 from ovms.v2.sender import Sender
-from ovms.v2.server import Deferred, Handler
+from ovms.v2.handler import Deferred, Handler
 
 PORT = 6867
 QUEUE_MAX = 64  # live lines (S, D ...) waiting for the next tick

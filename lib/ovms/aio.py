@@ -55,37 +55,3 @@ def cancel(task):
         except Exception:
             pass
 
-
-class Mailbox:
-    # a small bounded FIFO with an awaitable "not empty" (MicroPython has no
-    # asyncio.Queue). When full, put() drops the oldest item and counts it.
-    def __init__(self, size):
-        self.size = size
-        self.items = []
-        self.dropped = 0
-        self.ev = asyncio.Event()
-
-    def put(self, item):
-        if len(self.items) >= self.size:
-            self.items.pop(0)
-            self.dropped += 1
-        self.items.append(item)
-        self.ev.set()
-
-    def get_nowait(self):
-        # the oldest item, or None
-        if not self.items:
-            return None
-        item = self.items.pop(0)
-        if not self.items:
-            self.ev.clear()
-        return item
-
-    async def get(self):
-        while not self.items:
-            self.ev.clear()
-            await self.ev.wait()
-        return self.get_nowait()
-
-    def __len__(self):
-        return len(self.items)

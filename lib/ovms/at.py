@@ -20,6 +20,10 @@
 # (+CREG, +CPIN, +CFUN, +CUSD, +CGNSINF, +CIPRXGET: 2): the driver passes the
 # running command's reply prefix as `expect`, and a line starting with it is DATA.
 
+from ovms.units import ASCII_BLANKS as _BLANKS
+from ovms.units import dec_int as _int  # the AT numbers' rule
+from ovms.units import hex_digit
+
 FINAL = 1
 URC = 2
 PROMPT = 3
@@ -86,9 +90,8 @@ _URC_EXACT = (
 
 
 # D58: MicroPython's str.strip() removes ASCII blanks only; CPython's also U+0085,
-# U+00A0 and U+001C..U+001F. Every strip here names the ASCII set, so "+IPD,\xa05:"
-# is unparsable in both runtimes (CPython read 5: found by the AT fuzz).
-_BLANKS = " \t\n\r\x0b\x0c"
+# U+00A0 and U+001C..U+001F. Every strip here names the ASCII set (_BLANKS), so
+# "+IPD,\xa05:" is unparsable in both runtimes (CPython read 5: found by the AT fuzz).
 
 
 def decode(raw):
@@ -117,25 +120,6 @@ def _uint(s):
     # a count or an index from the wire: a negative number is as unparsable as text
     v = _int(s)
     return v if v >= 0 else -1
-
-
-def _int(s, default=-1):
-    # decimal text -> int, `default` when it is not a plain (signed) integer
-    s = s.strip(_BLANKS)
-    neg = False
-    if s[:1] == "-":
-        neg = True
-        s = s[1:]
-    elif s[:1] == "+":
-        s = s[1:]
-    if not s or len(s) > 12:
-        return default
-    n = 0
-    for ch in s:
-        if ch < "0" or ch > "9":
-            return default
-        n = n * 10 + ord(ch) - 48
-    return -n if neg else n
 
 
 def _after_colon(line):
@@ -344,23 +328,12 @@ def ucs2_hex(h):
     for i in range(0, len(h), 4):
         n = 0
         for ch in h[i : i + 4]:
-            d = _hexdigit(ch)
+            d = hex_digit(ch)
             if d < 0:
                 return h
             n = n * 16 + d
         out.append(chr(n) if n < 0xD800 or n > 0xDFFF else "?")
     return "".join(out)
-
-
-def _hexdigit(ch):
-    o = ord(ch)
-    if 48 <= o <= 57:
-        return o - 48
-    if 65 <= o <= 70:
-        return o - 55
-    if 97 <= o <= 102:
-        return o - 87
-    return -1
 
 
 def parse_rxget2(line):

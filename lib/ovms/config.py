@@ -68,8 +68,16 @@ PARAM_MQTT_USER = 20  # broker user (its password: parameter 9, as on OVMS v3)
 PARAM_UPLINK = 21  # "v2" (or empty), "mqtt" or "both"
 PARAM_MQTT_DISCOVERY = 22  # Home Assistant discovery "on" ("off" or empty: none)
 
-DEFAULTS = {PARAM_REGPHONE: "NOPHONE", PARAM_MODULEPASS: "", PARAM_MILESKM: "K"}  # D35
+NOPHONE = "NOPHONE"  # parameter 0 of a module without an owner
+DEFAULTS = {PARAM_REGPHONE: NOPHONE, PARAM_MODULEPASS: "", PARAM_MILESKM: "K"}  # D35
 LEGACY_PASSWORD = "OVMS"  # the 2013 factory password, never accepted (D35)
+
+
+def owner_phone(p0):
+    # parameter 0 -> the number alerts go to; None without an owner ("" or NOPHONE).
+    # Who may command is stricter: ovms.sms_auth.is_owner (a real number only, D36)
+    return None if not p0 or p0 == NOPHONE else p0
+
 
 # D39: feature caps (inclusive maximum per slot; minimum 0)
 FEATURE_MAX = (127,) * 9 + (100, 100, 500, 500, 127, 127, 127)

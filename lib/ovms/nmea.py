@@ -12,6 +12,9 @@
 # ddmm.mmmm -> micro-degrees is exact: deg*10^6 + minutes*10^6/60, truncated.
 # Bad sentences (checksum, field count, syntax) are counted, never raised.
 
+from ovms.compat import text as _text  # bytes -> str, never raising (D91)
+from ovms.units import degrees, digits, hex_digit
+
 KNOT_KMH_X1000 = 1852  # 1 knot = 1.852 km/h
 
 
@@ -46,7 +49,7 @@ def dec_scaled(s, places):
         ip, fp = s[:dot], s[dot + 1 :]
     if not ip and not fp:
         return None
-    if len(ip) > 9 or not _digits(ip) or not _digits(fp):
+    if len(ip) > 9 or not digits(ip, True) or not digits(fp, True):
         return None
     n = int(ip) if ip else 0
     frac = fp[:places]
@@ -59,13 +62,6 @@ def dec_scaled(s, places):
     return -n if neg else n
 
 
-def _digits(s):
-    for ch in s:
-        if ch < "0" or ch > "9":
-            return False
-    return True
-
-
 def ddmm_e6(s, hemi, max_deg):
     # NMEA angle "ddmm.mmmm" / "dddmm.mmmm" plus hemisphere -> micro-degrees,
     # or None. Minutes must be < 60, degrees <= max_deg (90 or 180).
@@ -73,7 +69,7 @@ def ddmm_e6(s, hemi, max_deg):
     dot = s.find(".")
     ip = s if dot < 0 else s[:dot]
     fp = "" if dot < 0 else s[dot + 1 :]
-    if len(ip) < 3 or len(ip) > 5 or len(fp) > 9 or not _digits(ip) or not _digits(fp):
+    if len(ip) < 3 or len(ip) > 5 or len(fp) > 9 or not digits(ip, True) or not digits(fp, True):
         return None
     v = int(ip)
     deg = v // 100
@@ -113,14 +109,8 @@ def checksum_ok(line):
 def _hex2(s):
     n = 0
     for ch in s:
-        o = ord(ch)
-        if 48 <= o <= 57:
-            d = o - 48
-        elif 65 <= o <= 70:
-            d = o - 55
-        elif 97 <= o <= 102:
-            d = o - 87
-        else:
+        d = hex_digit(ch)
+        if d < 0:
             return -1
         n = n * 16 + d
     return n
@@ -239,13 +229,6 @@ class NMEA:
             return None
 
 
-def _text(raw):
-    try:
-        return bytes(raw).decode()
-    except Exception:
-        return "".join([chr(b) if b < 128 else "?" for b in bytes(raw)])
-
-
 # ---- SIM808 GNSS --------------------------------------------------------------------
 # +CGNSINF: run,fix,utc,lat,lon,alt,speed_kmh,course,fixmode,res,hdop,pdop,vdop,res,
 #           gps_in_view,gnss_used,glonass_in_view,res,cn0max,hpa,vpa   (21 fields)
@@ -270,7 +253,7 @@ def parse_cgnsinf(line, fix):
         if run is None or status is None or run < 0 or run > 1 or status < 0 or status > 1:
             return False
         utc = _utc(f[2].strip())
-        if not _digits(utc):
+        if not digits(utc, True):
             return False
         if not status or not run:
             fix.fix = 0
@@ -319,10 +302,7 @@ def e6_ddmm(e6, lon):
     return ("%02d%02d.%06d" % (deg, mm, frac), hemi)
 
 
-def e6_text(e6):
-    # micro-degrees -> "51.257704" / "-0.120000"
-    a = -e6 if e6 < 0 else e6
-    return "%s%d.%06d" % ("-" if e6 < 0 else "", a // 1000000, a % 1000000)
+e6_text = degrees  # micro-degrees -> "51.257704" / "-0.120000" (ovms.units)
 
 
 def sentence(body):

@@ -33,6 +33,7 @@
 # is "now": their order and spacing stay right, their absolute time cannot be known.
 
 from ovms import log
+from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.journal import MAX_PAYLOAD, Journal, encode
 
 RAM_MAX = 64  # entries waiting for the flash write
@@ -286,10 +287,3 @@ class Outbox:
             j.total() if j else 0,
             j.writes if j else 0,
         )
-
-
-def _text(b):
-    try:
-        return b.decode()
-    except UnicodeError:
-        return "".join([chr(c) for c in b])

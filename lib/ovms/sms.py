@@ -56,10 +56,11 @@
 # - Unmatched texts are forwarded as received (CR/LF as spaces, stripped).
 
 from ovms import log
-from ovms.config import (
+from ovms.config import (  # noqa: F401 (NOPHONE: re-exported)
     CARBITS_NO_DENIED_SMS,
     CARBITS_NO_SMS,
     FEATURE_CARBITS,
+    NOPHONE,
     PARAM_MODULEPASS,
     PARAM_REGPHONE,
 )
@@ -72,8 +73,6 @@ from ovms.sms_cmds import (  # noqa: F401 (re-exported: ovms.sms is the public n
     NOT_SUPPORTED,
     TABLE,
     Commands,
-    digits,
-    listing,
     upper,
     vehicle_error,
 )
@@ -82,7 +81,6 @@ FRAMEWORK_VERSION = "3.0.0"
 HARDWARE = "HOST"
 
 PERMISSION_DENIED = "Permission denied"
-NOPHONE = "NOPHONE"
 
 PUSH_PREFIX = "MP-0 PA"
 _FORWARD_MAX = 170  # characters of a forwarded text
@@ -93,24 +91,59 @@ _OUTBOX_MAX = 8  # push lines kept without on_push
 VEHICLE_REPLACES = ("STAT",)
 VEHICLE_EXTENDS = ("HELP",)
 
-_upper = upper  # old private names, still imported elsewhere
-_digits = digits
-_listing = listing
+
+def rollback(cfg, undo, err, who="sms"):
+    # a flash write failed: log it and put the parameters back to `undo` (a copy taken
+    # before the change), so RAM and flash agree (SMS commands, server C2/C4/C202/C204)
+    log.get(who).error("saving settings failed: %s", err)
+    if undo is not None:
+        cfg.params[:] = undo
+        cfg.load_features()
 
 
 def save_or_rollback(cfg, undo):
-    # save the settings; if the flash write fails put the parameters back to
-    # `undo` (a copy taken before the change) and return False: nothing is
-    # acknowledged that the next boot would lose (SMS commands and server C2/C4)
+    # save the settings; False (and rolled back) if the flash write failed: nothing is
+    # acknowledged that the next boot would lose
     try:
         cfg.save()
         return True
     except OSError as e:
-        log.get("sms").error("saving settings failed: %s", e)
-        if undo is not None:
-            cfg.params[:] = undo
-            cfg.load_features()
+        rollback(cfg, undo, e)
         return False
+
+
+# ---- the one SMS-command parser (the interpreter, server command 7, MQTT commands) ----
+def clean(text):
+    # CR, LF and TAB become spaces, the ends are stripped (also the forwarded text)
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip(" ")
+
+
+def parse(text):
+    # a clean()ed text -> (WORD in ASCII upper case, args, line as matched against the
+    # table); WORD "" for an empty text. Runs of spaces separate like one.
+    words = [w for w in text.split(" ") if w]
+    if not words:
+        return "", [], ""
+    word = upper(words[0])
+    args = words[1:]
+    return word, args, (word + " " + " ".join(args) if args else word)
+
+
+def entry_of(line):
+    # the framework table's entry the line starts with, or None (spec §5 order)
+    for e in TABLE:
+        if line.startswith(e[0]):
+            return e
+    return None
+
+
+def is_command(text, vehicle=None):
+    # the text is an SMS command (the framework's or the vehicle's): what server command
+    # 7 and MQTT run; anything else the interpreter would forward as "SMS FROM" (D90)
+    word, _, line = parse(clean(text))
+    if not word:
+        return False
+    return entry_of(line) is not None or (vehicle is not None and vehicle.match(word) is not None)
 
 
 class _NoState:
@@ -134,6 +167,7 @@ class Framework(Commands):
         on_vehicle_reinit=None,
         on_net_change=None,
         on_push=None,
+        clock=None,
     ):
         self.cfg = config
         self.vehicle = vehicle
@@ -151,6 +185,10 @@ class Framework(Commands):
         self.on_push = on_push  # f(line): a server push line; None: kept in .outbox
         self.outbox = []  # push lines when on_push is None (at most 8, oldest dropped)
         self.now_s = 0
+        # D92: one clock for every way in (SMS, console, server command 7, MQTT): with
+        # clock (a callable -> seconds) set, handle() reads it and ignores its callers'
+        # now_s, so the rate limits (D37) never see two time origins
+        self.clock = clock
         self.guard = Guard()  # rate limits (D37)
         self._fails = self.guard.fails  # per-sender table (tests look at its size)
         self._undo = None  # parameters before the running command (see _commit)
@@ -160,14 +198,15 @@ class Framework(Commands):
     def handle(self, sender, text, now_s=None, trusted=False):
         # One received SMS -> list of reply texts ([] = no reply).
         # trusted: DIAG console (physical access), passes every auth check.
-        if now_s is None:
+        if self.clock is not None:
+            now_s = self.clock()
+        elif now_s is None:
             now_s = self.now_s
-        else:
-            self.now_s = now_s
+        self.now_s = now_s
         sender = sender or ""
-        text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip(" ")
-        words = [w for w in text.split(" ") if w]
-        if not words:
+        text = clean(text)
+        word, args, line = parse(text)
+        if not word:
             return []
         registered = trusted or self.registered(sender)
         key = None
@@ -175,15 +214,7 @@ class Framework(Commands):
             key = sender_key(sender)
             if self.guard.blocked(key, now_s):
                 return []
-        word = upper(words[0])
-        args = words[1:]
-        line = word + " " + " ".join(args) if args else word
-
-        entry = None
-        for e in TABLE:
-            if line.startswith(e[0]):
-                entry = e
-                break
+        entry = entry_of(line)
         cmd = None
         if entry is not None:
             mode = entry[1]
@@ -218,9 +249,7 @@ class Framework(Commands):
             else:
                 out = self._run(entry, sender, word, args)
         except OSError as e:  # flash write failed inside a vehicle command
-            self._log.error("saving settings failed: %s", e)
-            self.cfg.params[:] = self._undo
-            self.cfg.load_features()
+            rollback(self.cfg, self._undo, e)
             out = [ERR_NOT_SAVED]
         self._undo = None
         return self._out(out)

@@ -42,7 +42,7 @@ from ovms.config import (
     check_param,
 )
 from ovms.sms_auth import normal_number, password_error
-from ovms.units import degrees, hex4, mi2km
+from ovms.units import degrees, digits, hex4, mi2km
 
 NOT_SUPPORTED = "Not supported by this vehicle (Renault Twizy)"
 ERR_NOT_SAVED = "Error: settings could not be saved"
@@ -365,14 +365,6 @@ class Commands:
 
     def _help(self, sender, word, args):
         return [HELP_TEXT]
-
-
-def digits(a):
-    # ASCII decimal digits only (CPython's isdigit() also accepts "²")
-    for ch in a:
-        if not "0" <= ch <= "9":
-            return False
-    return a != ""
 
 
 def _dash(a):

@@ -44,6 +44,56 @@ def signed(v):
     return ("+%d" % v) if v >= 0 else ("%d" % v)
 
 
+# ---- the framework's number-text parsers (one home, issue 11). What each accepts:
+#   digits(s)      "0".."9" only, at least one (digits(s, True): "" too); no sign, no
+#                  blank. CPython's isdigit() also takes "²" (int() then raises).
+#   dec_int(s, d)  ASCII blanks around (D58), an optional + or -, 1..12 digits -> int;
+#                  anything else -> d (the AT replies' numbers)
+#   atoi(s)        C atoi: leading spaces, optional sign, the leading digits; stops at
+#                  the first other character, 0 without digits (the vehicle's commands)
+#   hex_digit(ch)  0-9 a-f A-F -> 0..15, else -1
+#   nmea.dec_scaled: signed decimal fractions (its own module: one caller's format)
+ASCII_BLANKS = " \t\n\r\x0b\x0c"  # ASCII only: CPython's strip() also eats U+0085/U+00A0
+
+
+def digits(s, empty=False):
+    # ASCII decimal digits only; "" only with empty=True
+    for ch in s:
+        if not "0" <= ch <= "9":
+            return False
+    return empty or s != ""
+
+
+def dec_int(s, default=-1):
+    # decimal text -> int, `default` when it is not a plain (signed) integer
+    s = s.strip(ASCII_BLANKS)
+    neg = False
+    if s[:1] == "-":
+        neg = True
+        s = s[1:]
+    elif s[:1] == "+":
+        s = s[1:]
+    if not s or len(s) > 12:
+        return default
+    n = 0
+    for ch in s:
+        if ch < "0" or ch > "9":
+            return default
+        n = n * 10 + ord(ch) - 48
+    return -n if neg else n
+
+
+def hex_digit(ch):
+    o = ord(ch)
+    if 48 <= o <= 57:
+        return o - 48
+    if 65 <= o <= 70:
+        return o - 55
+    if 97 <= o <= 102:
+        return o - 87
+    return -1
+
+
 def atoi(s):
     # C atoi: leading spaces, optional sign, leading digits; anything else ends it.
     i = 0
@@ -79,6 +129,7 @@ def isqrt(n):
 
 def degrees(e6):
     # micro-degrees -> exactly six decimals, truncated toward zero, "-" for S/W
+    # (the one home of this text: records, SMS GPS, v2 L, NMEA emitters' e6_text)
     sign = "-" if e6 < 0 else ""
     a = -e6 if e6 < 0 else e6
     return "%s%d.%06d" % (sign, a // 1000000, a % 1000000)

@@ -133,17 +133,9 @@ def command(pre, topic):
 def is_command(text, vehicle=None):
     # the text starts with an SMS command (the framework's or the vehicle's): the same
     # test as the v2 server's command 7 (anything else would be forwarded as "SMS FROM")
-    from ovms.sms import TABLE, upper
+    from ovms import sms  # the interpreter's own parser (D90)
 
-    words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
-    if not words:
-        return False
-    word = upper(words[0])
-    line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
-    for e in TABLE:
-        if line.startswith(e[0]):
-            return True
-    return vehicle is not None and vehicle.match(word) is not None
+    return sms.is_command(text, vehicle)
 
 
 def run_command(fw, vehicle, owner, text, now_s):

@@ -8,14 +8,7 @@
 #   module alert: |dev| >= 3   (3 degC)
 #   watch:        |dev| > stddev, stddev = floor(sigma) + 1 (raw units)
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
+from ovms.compat import const
 from ovms.twizy.state import (
     N_CELLS,
     N_MODULES,

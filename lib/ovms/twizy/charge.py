@@ -1,14 +1,7 @@
 # Ranges, charge state machine and charge time estimation (spec §2.2, §3.3, §4).
 # Licence: MIT (this project).
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
+from ovms.compat import const
 from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
 from ovms.twizy import power
 from ovms.twizy.state import (

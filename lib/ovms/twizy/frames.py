@@ -7,14 +7,7 @@
 # counted (D15); battery group frames out of order are dropped and counted.
 # Unknown IDs cost two comparisons.
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
+from ovms.compat import const
 from ovms.twizy.state import (
     ACCEL,
     CNT,

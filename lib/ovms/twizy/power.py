@@ -4,14 +4,7 @@
 # Energy unit: one 0x155 frame (10 ms) of `power` (16 W units) = 0.16 Ws, so
 # Wh = sum / 22500. The per-frame accumulation lives in frames.py (0x155).
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
+from ovms.compat import const
 from ovms.twizy.state import (
     ACCEL,
     CNT,

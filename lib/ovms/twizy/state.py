@@ -17,14 +17,7 @@ from ovms.car import (  # noqa: F401 (the car's generic codes, re-exported)
     DOORS1_CHARGING,
     DOORS1_PORT,
 )
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
+from ovms.compat import const
 
 N_CELLS = const(14)
 N_MODULES = const(7)

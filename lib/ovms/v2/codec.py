@@ -12,6 +12,7 @@
 #   wire = sess.encode("MP-0 a")      # base64 text, no CR LF
 #   clear = sess.decode(wire)         # ProtocolError if the stream is broken
 
+from ovms.compat import text  # noqa: F401 (codec.text: the one bytes -> str, D91)
 from ovms.v2.crypto import b64decode, b64encode, hmac_md5, rc4_drop
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -94,15 +95,6 @@ def parse_car_welcome(line, netpass_for):
 def session_key(netpass, stoken, ctoken):
     # §2.5: server token first, 16 raw bytes
     return hmac_md5(netpass, stoken + ctoken)
-
-
-def text(data):
-    # bytes -> str; bytes that are not UTF-8 map to U+0000..U+00FF (Latin-1),
-    # MicroPython's decode() has no errors= argument
-    try:
-        return data.decode()
-    except UnicodeError:
-        return "".join([chr(b) for b in data])
 
 
 class Session:

@@ -1,5 +1,6 @@
-# Car-side handling of OVMS v2 server messages: one clear message in, clear
-# reply lines out (commands, pings, app counts, acknowledgements).
+# The car's side of the OVMS v2 server protocol: one clear message from the server in,
+# clear reply lines out (commands, pings, app counts, acknowledgements). The vehicle is
+# reached through its hooks only (server_command, server_record, match, version_text).
 # Licence: MIT (this project).
 #
 # Spec: ovms-v2-protocol.md §6 (records), §8 (commands), §9 (paranoid),
@@ -38,6 +39,7 @@
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
 # - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
+from ovms import log
 from ovms.config import (
     FEATURE_CANWRITE,
     N_FEATURES,
@@ -57,7 +59,8 @@ from ovms.config import (
     check_feature,
     check_param,
 )
-from ovms.sms import save_or_rollback
+from ovms.sms import is_command, rollback, save_or_rollback
+from ovms.units import atoi, digits
 from ovms.v2 import codec
 from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
     APPS_S,
@@ -101,15 +104,6 @@ _NET_PARAMS = (
     PARAM_SERVERPASS,
     PARAM_GSMLOCK,
 )
-
-
-def _digits(a):
-    if not a:
-        return False
-    for ch in a:
-        if not "0" <= ch <= "9":
-            return False
-    return True
 
 
 class Handler(Periodic):
@@ -224,11 +218,7 @@ class Handler(Periodic):
         if code == "A":
             return ["MP-0 a"]
         if code == "Z":
-            n = 0
-            for ch in data:
-                if not "0" <= ch <= "9":
-                    break
-                n = n * 10 + ord(ch) - 48
+            n = atoi(data) if digits(data[:1]) else 0  # the leading digits: no sign
             self.apps = n
             if self.vehicle is not None:
                 self.vehicle.net.apps = n
@@ -254,15 +244,13 @@ class Handler(Periodic):
         i = data.find(",")
         cmd = data if i < 0 else data[:i]
         self.got_command = True
-        if not _digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
+        if not digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
             return [GARBLED]
         code = int(cmd)
         try:
             out = self._command(code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
         except Exception as e:  # a bug must not cost the reply (the server's queue)
             self.errors += 1
-            from ovms import log
-
             log.get("v2").error("command %d failed: %r", code, e)
             return [fail(code, INTERNAL_ERROR)]
         if not out:
@@ -276,11 +264,7 @@ class Handler(Periodic):
             try:
                 out = self.vehicle.server_command(code, params)
             except OSError as e:  # C202/C204: the flash write failed, nothing changes
-                from ovms import log
-
-                log.get("v2").error("saving settings failed: %s", e)
-                cfg.params[:] = undo
-                cfg.load_features()
+                rollback(cfg, undo, e, "v2")
                 return [fail(code, NOT_SAVED)]
             if out is not None:
                 return out
@@ -337,7 +321,7 @@ class Handler(Periodic):
             return [fail(code, INVALID_SYNTAX)]
         k_text = params[:j]
         value = params[j + 1 :]
-        if not _digits(k_text) or int(k_text) >= limit:
+        if not digits(k_text) or int(k_text) >= limit:
             return [fail(code, OUT_OF_RANGE)]
         k = int(k_text)
         # the same value checks as the SMS path (D39): a server cannot store what an SMS
@@ -367,25 +351,11 @@ class Handler(Periodic):
         fw = self.fw
         if fw is None:
             return ["MP-0 c7,3"]
-        if not self._is_sms_command(text):
+        if not is_command(text, self.vehicle):
             return [fail(7, UNKNOWN_COMMAND)]
         replies = fw.handle(self.cfg.params[PARAM_REGPHONE], text, now_s, trusted=True)
         body = "\r".join(replies).replace("\r\n", "\r").replace("\n", "\r").replace(",", ";")
         return ["MP-0 c7,0," + body]
-
-    def _is_sms_command(self, text):
-        from ovms.sms import TABLE, _upper
-
-        words = [w for w in text.replace("\r", " ").replace("\n", " ").split(" ") if w]
-        if not words:
-            return False
-        word = _upper(words[0])
-        line = word + " " + " ".join(words[1:]) if len(words) > 1 else word
-        for e in TABLE:
-            if line.startswith(e[0]):
-                return True
-        v = self.vehicle
-        return v is not None and v.match(word) is not None
 
     def after_send(self):
         # call once the replies of a command are written: C5 reboots now

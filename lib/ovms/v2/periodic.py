@@ -1,7 +1,8 @@
 # The car's status messages for the OVMS v2 server: S, L, W, D, V, F texts and the
 # §6.10 periodic send policy with its send-on-change memory. A mixin of
-# ovms.v2.server.Handler (it uses self.vehicle, self.cfg, self.fw, self.apps,
-# self.version, self.hardware, self._sent, self._last_set_s, self._login_s).
+# ovms.v2.handler.Handler (it uses self.vehicle, self.cfg, self.fw, self.apps,
+# self.version, self.hardware, self._last_set_s, self._login_s; the send-on-change
+# memory is the vehicle's, self.vehicle.sent: ovms/sent.py).
 # Licence: MIT (this project).
 #
 # Periodic set S, L, W, D, V with a CRC memory per code that survives reconnects; the
@@ -20,6 +21,7 @@
 import binascii
 
 from ovms.config import FEATURE_CANWRITE, FEATURE_STREAM
+from ovms.units import degrees
 
 TPMS_NONE = "MP-0 W0,0,0,0,0,0,0,0,-1"
 
@@ -50,8 +52,6 @@ def periodic_due(now_s, last_s, apps, busy, economy=False, level=0):
 
 def location_l(st):
     # L: lat, lon (6 decimals), direction, altitude, GPS lock, GPS staleness
-    from ovms.units import degrees
-
     return "MP-0 L%s,%s,%d,%d,%d,%d" % (
         degrees(st.lat_e6),
         degrees(st.lon_e6),
@@ -65,24 +65,14 @@ def location_l(st):
 class Periodic:
     # ---- records (§6) -------------------------------------------------------------
     def record(self, code):
-        st = self.vehicle.st
-        from ovms.twizy import records
-
-        if code == "S":
-            if not records.status_ready(st):
-                return None  # D68: no S record of placeholders (ovms/twizy/records.py)
-            return records.status_s(st, self.cfg.units())
+        # S, D, V come from the vehicle (its server_record hook); L, W, F are the framework's
         if code == "L":
-            return location_l(st)
+            return location_l(self.vehicle.st)
         if code == "W":
             return TPMS_NONE
-        if code == "D":
-            return records.environment_d(st)
-        if code == "V":
-            return records.CAPABILITIES
         if code == "F":
             return self.firmware_f()
-        return None
+        return self.vehicle.server_record(code)
 
     def firmware_f(self):
         st = self.vehicle.st
@@ -105,7 +95,7 @@ class Periodic:
             text = self.record(code)
             if text is None:
                 continue
-            self._sent[code] = binascii.crc32(text.encode())
+            self.vehicle.sent.keep(code, binascii.crc32(text.encode()))
             out.append(text)
         return out
 
@@ -114,8 +104,8 @@ class Periodic:
         if text is None:
             return
         crc = binascii.crc32(text.encode())
-        if self._sent.get(code) != crc:
-            self._sent[code] = crc
+        if not self.vehicle.sent.same(code, crc):  # the vehicle's memory (ovms/sent.py, D94)
+            self.vehicle.sent.keep(code, crc)
             out.append(text)
 
     def busy(self):
@@ -140,9 +130,6 @@ class Periodic:
         elif self.apps > 0 and self.cfg.features[FEATURE_STREAM] > 0 and st.car_speed > 0:
             self._if_changed("L", out)
         return out
-
-    def forget_sent(self):
-        self._sent = {}
 
     def crash_due(self):
         # the crash record after this login? economy: the boot's first login only (D70)

@@ -1,4 +1,4 @@
-# Command replies of ovms/v2/server.py that need a modem action (USSD, SMS, AT): the
+# Command replies of ovms/v2/handler.py that need a modem action (USSD, SMS, AT): the
 # Deferred the async shell awaits, and the reply texts. Licence: MIT (this project).
 
 from ovms.v2 import codec

@@ -17,6 +17,8 @@
 # reported by a record "*-OVM-OutboxLost,<0 server | 1 SMS>,2592000,<dropped since the
 # last report>,<dropped in total>" (queued in the server outbox like any record).
 
+from ovms.units import digits
+
 NOTIFY_TYPE = "*-Log-Notification"
 NOTIFY_LIFETIME_S = 86400
 LOST_RECORD = "MP-0 H*-OVM-OutboxLost,%d,2592000,%d,%d"
@@ -46,7 +48,7 @@ class Sender:
     def ack(self, data):
         # data of "MP-0 h<ackcode>" (our ackcode is the entry's seq) -> True if it
         # acknowledged an entry in flight
-        if data.isdigit() and len(data) < 10:
+        if digits(data) and len(data) < 10:  # ASCII only: CPython's isdigit() takes "²"
             seq = int(data)
             if seq in self.inflight:
                 self.inflight.remove(seq)
