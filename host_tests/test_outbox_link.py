@@ -148,7 +148,7 @@ def test_send_on_change_memory_moves_only_when_accepted():
     for _ in range(61):
         v.tick()
         v.dispatch(link)
-    assert v._sent == {}  # nothing accepted: nothing remembered as sent
+    assert len(v.sent) == 0  # nothing accepted: nothing remembered as sent
     link.ok = True
     for _ in range(61):
         v.tick()
@@ -156,7 +156,7 @@ def test_send_on_change_memory_moves_only_when_accepted():
     kinds = [x[6 : x.index(",")] for x in link.lines]
     assert "RT-PWR-UsageStats" in kinds and "RT-GPS-Log" in kinds
     assert kinds.count("RT-PWR-BattCell") == 14
-    assert len(v._sent) == 17
+    assert len(v.sent) == 17
 
 
 def test_alert_refused_stays_pending_until_accepted():

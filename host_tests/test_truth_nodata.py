@@ -105,7 +105,13 @@ def test_server_status_set_waits_for_real_data():
     assert _server(old).periodic(10)[0] == (
         "MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1"
     )
-    v, _ = run(("Init-Drv",), exact=False)
+    v, link = run(("Init-Drv",), exact=False)
+    s96 = "MP-0 S96,K,230,10,done,standard,46,46,0,0,0,0,0,4,0,0,0,-1"
+    # D94: one send-on-change memory: the S the notification pass sent is not
+    # repeated unchanged by the periodic set; once forgotten it is sent again
+    assert link.status()[-1][1] == s96
+    assert [m[:6] for m in _server(v).periodic(10)] == ["MP-0 L", "MP-0 W", "MP-0 D", "MP-0 V"]
+    v.sent.forget()
     assert _server(v).periodic(10)[0] == (
         "MP-0 S96,K,230,10,done,standard,46,46,0,0,0,0,0,4,0,0,0,-1"
     )

@@ -118,14 +118,14 @@ class Cadence:
         if not out or link.send_server(out) is False:
             return  # refused: the memory stays, the next minute offers them again
         for kind, crc, fields in kinds:
-            v._sent[kind] = crc
+            v.sent.keep(kind, crc)  # the one send-on-change memory (ovms/sent.py)
             self._fields[kind] = fields
             if kind == "gps":
                 self._gps_tick = st.tick
 
     def _one(self, v, kind, text, bands, force, out, kinds):
         crc = binascii.crc32(text.encode())
-        if v._sent.get(kind) == crc:
+        if v.sent.same(kind, crc):
             return
         fields = text.split(",")
         if not force:

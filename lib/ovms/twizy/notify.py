@@ -7,13 +7,12 @@
 #   sms_ready() -> bool, send_sms(text), and optionally pump() after every pass.
 # Alert texts are made when their channel takes them; with the durable outboxes the
 # channels always take them, so the text is frozen at the event (D41). The
-# send-on-change memory (v._sent) moves forward only when the link ACCEPTED the
+# send-on-change memory (v.sent, ovms/sent.py) moves forward only when the link ACCEPTED the
 # record (it is in the durable outbox, which delivers it or counts it as dropped); a
 # refused record is offered again next time, a refused alert part stays pending.
 
-import binascii
-
 from ovms.config import CARBITS_NO_SMS, FEATURE_CARBITS
+from ovms.sent import crc_of
 from ovms.twizy import battery, power, records, texts
 from ovms.twizy.state import (
     CHG_HOLD_S,
@@ -114,7 +113,7 @@ def _server_pass(v, link):
     if p & NTF_BATTERY_ALERT:
         if battery.has_alert(st):
             text = battery.alert_text(st)
-            crc = binascii.crc32(text.encode())
+            crc = crc_of(text)
             if crc != v._alert_pushed:
                 if link.send_server(["MP-0 PA" + text]) is False:
                     keep |= NTF_BATTERY_ALERT
@@ -182,8 +181,8 @@ def _sms_pass(v, link):
 
 
 def _if_changed(v, kind, text, out, crcs):
-    crc = binascii.crc32(text.encode())
-    if v._sent.get(kind) != crc:
+    crc = crc_of(text)
+    if not v.sent.same(kind, crc):
         crcs.append((kind, crc))
         out.append(text)
 
@@ -195,5 +194,5 @@ def _offer(v, link, out, crcs):
     if link.send_server(out) is False:
         return False
     for kind, crc in crcs:
-        v._sent[kind] = crc
+        v.sent.keep(kind, crc)
     return True

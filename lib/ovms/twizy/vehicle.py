@@ -16,8 +16,6 @@
 # ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
 # D68 "no data yet" texts and no S record before real data.
 
-import binascii
-
 from ovms.config import (
     FEATURE_MAXRANGE,
     FEATURE_MINSOC,
@@ -26,6 +24,7 @@ from ovms.config import (
     FEATURE_SUFFSOC,
 )
 from ovms.net import NetStatus
+from ovms.sent import SentMemory, crc_of
 from ovms.twizy import battery, cadence, charge, notify, power, records, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
@@ -70,8 +69,8 @@ class Twizy:
         # by the tasks; the SMS interpreter puts its own in (one object for both)
         self.net = NetStatus()
         self._slot = bytearray(8)  # reused frame buffer for injected chunks
-        # send-on-change memory: record kind -> crc32 of the last text sent
-        self._sent = {}
+        # the send-on-change memory of every server record (ovms/sent.py, D94)
+        self.sent = SentMemory()
         self.cadence = cadence.Cadence(config)  # when records go out (data profile, D70)
         self._alert_pushed = None  # crc32 of the last battery alert pushed
         # pending notification parts per channel (spec §3.4, §3.7): a part
@@ -382,19 +381,19 @@ class Twizy:
 
     # ---- send-on-change memory (moves forward only when accepted: ovms.twizy.notify) ----
     def _remember(self, kind, text):
-        self._sent[kind] = binascii.crc32(text.encode())
+        self.sent.keep(kind, crc_of(text))
         return text
 
     def forget_sent(self):
         # e.g. after the server lost data: send every record again
-        self._sent = {}
+        self.sent.forget()
 
     def records_on_login(self):
         # the framework's status set for a fresh connection
         if not records.status_ready(self.st):
             return []  # D68: no S record from placeholders
         text = records.status_s(self.st, self.cfg.units())
-        if self._sent.get("S") == binascii.crc32(text.encode()):
+        if self.sent.same("S", crc_of(text)):
             return []
         return [self._remember("S", text)]
 
