@@ -130,7 +130,6 @@ class Handler(Periodic):
         self.ptoken = None  # paranoid token, kept for the uptime (§9)
         self._pdigest = None
         self._pdigest_for = None
-        self._sent = {}  # code -> crc32 of the last periodic text sent
         self._last_set_s = None  # time of the last periodic set
         self._login_s = 0
 
