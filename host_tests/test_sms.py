@@ -1,6 +1,7 @@
 # SMS command interpreter: every framework command with its exact reply (both
 # runtimes). The vehicle table, authorisation, rate limits, parsing and saving:
-# test_sms_auth.py; takeover paths and value checks: test_security*.py.
+# test_sms_auth.py (also the commands the Twizy cannot carry out); takeover paths and
+# value checks: test_security*.py.
 from sms_fixtures import (
     DENIED,
     MODULE_EMPTY,
@@ -14,7 +15,7 @@ from sms_fixtures import (
 )
 
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, NOT_SUPPORTED, Framework, NetStatus
+from ovms.sms import HELP_TEXT, Framework, NetStatus
 from ovms.twizy.vehicle import HELP_SUFFIX
 
 # ---- every framework command, table order -------------------------------------
@@ -342,33 +343,6 @@ def test_features_query_splits():
     for part in out:
         assert part.startswith("Features:\r\n ") and len(part) <= 160
     assert "".join([p[9:] for p in out]).count("\r\n") == 15
-
-
-def test_unsupported_vehicle_commands():
-    fw, cfg, _ = make()
-    t = 0
-    for text in (
-        "HOMELINK 1",
-        "LOCK 1234",
-        "UNLOCK 1234",
-        "VALET 1234",
-        "UNVALET 1234",
-        "CHARGEMODE STANDARD",
-        "chargemode storage 16",
-        "CHARGEMODE Range",
-        "CHARGEMODE perf 32",
-        "CHARGESTART",
-        "CHARGESTOP",
-    ):
-        t += 1000  # failures far apart: no rate limit
-        assert fw.handle(OWNER, text) == [NOT_SUPPORTED], text
-        assert fw.handle(STRANGER, text, now_s=t) == DENIED, text
-        with_pw = text.split(" ")[0] + " S3cretPw " + " ".join(text.split(" ")[1:])
-        assert fw.handle(STRANGER, with_pw, now_s=t + 1) == DENIED, with_pw
-    assert NOT_SUPPORTED == "Not supported by this vehicle (Renault Twizy)"
-    assert fw.handle(OWNER, "CHARGEMODE turbo") == []  # unknown mode: no reply
-    assert fw.handle(OWNER, "LOCK") == []  # no pin: not a command
-    assert cfg.store.saves == 0
 
 
 def test_version():

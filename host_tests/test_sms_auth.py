@@ -2,9 +2,36 @@
 # and saving (both runtimes).
 from sms_fixtures import DENIED, MODULE_EMPTY, OWNER, PW, REGISTERED_OK, STRANGER, make, snapshot
 
-from ovms.sms import ERR_NOT_SAVED, PERMISSION_DENIED, NetStatus
+from ovms.sms import ERR_NOT_SAVED, NOT_SUPPORTED, PERMISSION_DENIED, NetStatus
 
 # ---- vehicle table ----------------------------------------------------------------
+
+
+def test_unsupported_vehicle_commands():
+    fw, cfg, _ = make()
+    t = 0
+    for text in (
+        "HOMELINK 1",
+        "LOCK 1234",
+        "UNLOCK 1234",
+        "VALET 1234",
+        "UNVALET 1234",
+        "CHARGEMODE STANDARD",
+        "chargemode storage 16",
+        "CHARGEMODE Range",
+        "CHARGEMODE perf 32",
+        "CHARGESTART",
+        "CHARGESTOP",
+    ):
+        t += 1000  # failures far apart: no rate limit
+        assert fw.handle(OWNER, text) == [NOT_SUPPORTED], text
+        assert fw.handle(STRANGER, text, now_s=t) == DENIED, text
+        with_pw = text.split(" ")[0] + " S3cretPw " + " ".join(text.split(" ")[1:])
+        assert fw.handle(STRANGER, with_pw, now_s=t + 1) == DENIED, with_pw
+    assert NOT_SUPPORTED == "Not supported by this vehicle (Renault Twizy)"
+    assert fw.handle(OWNER, "CHARGEMODE turbo") == []  # unknown mode: no reply
+    assert fw.handle(OWNER, "LOCK") == []  # no pin: not a command
+    assert cfg.store.saves == 0
 
 
 def test_vehicle_commands_after_the_framework_table():

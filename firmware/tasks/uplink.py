@@ -5,7 +5,7 @@
 # Spec: ovms-v2-protocol.md. asyncio only, no hardware: `open_stream(host, port)`
 # (netstream.open_tcp or the SIM800's open_tcp) returns an object with await read(n)
 # (b"" at EOF), write(bytes), await drain(), await close(). The protocol logic is in
-# lib/ovms/v2 (codec, server, sender); this module only moves lines.
+# lib/ovms/v2 (codec, handler, sender); this module only moves lines.
 #   up = Uplink(open_tcp, config, vehicle, framework, outbox=Outbox(...))
 #   asyncio.create_task(up.run())          # forever
 # Tasks: run() (connect, login, wait for the session end, back off), a reader per
@@ -32,36 +32,16 @@
 
 import asyncio
 
+from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
 from ovms import log
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
-from ovms.v2.sender import Sender
 from ovms.v2.handler import Deferred, Handler
+from ovms.v2.sender import Sender
 
-PORT = 6867
 QUEUE_MAX = 64  # live lines (S, D ...) waiting for the next tick
-
-
-class Timing:
-    # all times in ms; tests shorten them
-    def __init__(self, **kw):
-        self.port = PORT
-        self.login_timeout_ms = 30000  # connect -> server welcome
-        self.tick_ms = 1000  # dispatch / periodic / ping check
-        self.ping_ms = 600000  # car pings after 10 min without a received line
-        self.pong_timeout_ms = 120000  # ... and reconnects without any answer
-        self.backoff_min_ms = 2000
-        self.backoff_max_ms = 300000
-        self.stable_ms = 60000  # a session up this long resets the back-off (D42)
-        self.window = 8  # outbox entries in flight (sent, not acknowledged)
-        self.ack_timeout_ms = 120000  # in flight without any acknowledgement: reconnect
-        self.read_size = 512
-        for k in kw:
-            if not hasattr(self, k):
-                raise ValueError("unknown timing " + k)
-            setattr(self, k, kw[k])
 
 
 class Uplink:
