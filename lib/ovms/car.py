@@ -22,5 +22,6 @@ DOORS1_CARON = const(0x80)  # key on
 CHG_CHARGING = const(1)
 CHG_TOPOFF = const(2)
 CHG_DONE = const(4)
+CHG_PREPARING = const(13)
 CHG_HEATING = const(15)
 CHG_STOPPED = const(21)

@@ -18,6 +18,7 @@
 #   them (vehicle_error): range 0-500, SOC 0-100 %, CA at most two values.
 
 from ovms import smsout
+from ovms.car import CHG_CHARGING, CHG_DONE, CHG_HEATING, CHG_PREPARING, CHG_TOPOFF, DOORS1_PORT
 from ovms.config import (
     FEATURE_CANWRITE,
     FEATURE_MAXRANGE,
@@ -93,11 +94,11 @@ _CHARGE_MODES = ("STA", "STO", "RAN", "PER")
 # generic status text (spec §6), used only without a vehicle STAT handler
 _GEN_MODES = {0: "Standard", 1: "Storage", 3: "Range", 4: "Performance"}
 _GEN_STATES = {
-    1: "Charging",
-    2: "Charging, Topping off",
-    4: "Charging Done",
-    13: "Preparing",
-    15: "Charging, Heating",
+    CHG_CHARGING: "Charging",
+    CHG_TOPOFF: "Charging, Topping off",
+    CHG_DONE: "Charging Done",
+    CHG_PREPARING: "Preparing",
+    CHG_HEATING: "Charging, Heating",
 }
 
 
@@ -162,7 +163,7 @@ class Commands:
     def _stat(self, sender, word, args):
         # generic text (spec §6); the Twizy replaces it (VEHICLE_REPLACES)
         st = self._state()
-        if st.car_doors1 & 0x04:
+        if st.car_doors1 & DOORS1_PORT:
             mode = _GEN_MODES.get(st.car_chargemode)
             state = _GEN_STATES.get(st.car_chargestate, "Charging Stopped")
             first = (mode + " - " + state) if mode else state

@@ -20,6 +20,7 @@
 
 import binascii
 
+from ovms.car import CHG_CHARGING, CHG_HEATING, CHG_TOPOFF, DOORS1_CARON
 from ovms.config import FEATURE_CANWRITE, FEATURE_STREAM
 from ovms.units import degrees
 
@@ -32,8 +33,7 @@ BUSY_S = 600  # no app, car busy
 IDLE_S = 3600  # no app, car idle
 ECO_BUSY_S = 1800  # economy (D70), no app, car busy
 ECO_IDLE_S = 6 * 3600  # economy, no app, car idle
-_BUSY_STATES = (1, 2, 15)  # charging, topoff, heating
-_DOORS1_CARON = 0x80
+_BUSY_STATES = (CHG_CHARGING, CHG_TOPOFF, CHG_HEATING)
 
 
 def interval_s(apps, busy, economy=False, level=0):
@@ -110,7 +110,7 @@ class Periodic:
 
     def busy(self):
         st = self.vehicle.st
-        return st.car_chargestate in _BUSY_STATES or bool(st.car_doors1 & _DOORS1_CARON)
+        return st.car_chargestate in _BUSY_STATES or bool(st.car_doors1 & DOORS1_CARON)
 
     def periodic(self, now_s):
         # records due now (call about once a second while logged in)
