@@ -43,7 +43,7 @@ from firmware.tasks.ticker import Link, Ticker
 from ovms import log
 from ovms.aio import cancel, sleep_ms, wait_event
 from ovms.gps import Feed
-from ovms.sms import Framework, NetStatus
+from ovms.sms import NetStatus, SmsInterpreter
 from ovms.smsout import shape
 from ovms.twizy.frames import USED_IDS
 from ovms.twizy.vehicle import Twizy
@@ -107,7 +107,9 @@ class App:
         # data); a board's VEHICLE_EXACT = True: the 2013 module byte for byte (D69)
         v = self.vehicle = Twizy(cfg, exact=getattr(b, "VEHICLE_EXACT", False))
         # one clock for every way into the SMS interpreter (D92): the vehicle's seconds
-        self.fw = Framework(cfg, v, net=NetStatus(), hardware=b.HARDWARE, clock=lambda: v.st.tick)
+        self.fw = SmsInterpreter(
+            cfg, v, net=NetStatus(), hardware=b.HARDWARE, clock=lambda: v.st.tick
+        )
         self._crash_report(self.fw.net)
         self.feed = Feed(v)
 
@@ -234,7 +236,7 @@ class App:
         self.sup = Supervisor(strict=getattr(self.board, "STRICT", False))
         self.cfg = parts.settings(self.board)
         self.vehicle = None
-        self.fw = Framework(self.cfg, None, net=NetStatus(), hardware=self.board.HARDWARE)
+        self.fw = SmsInterpreter(self.cfg, None, net=NetStatus(), hardware=self.board.HARDWARE)
         self._crash_report(self.fw.net)
         self.log.error("SAFE MODE: DIAG console and REPL only, no tasks")
         self._console_job()

@@ -1,7 +1,7 @@
 # Shared set-up for the SMS interpreter tests (test_sms*.py, test_security*.py).
 # Licence: MIT (this project).
 from ovms.config import Config
-from ovms.sms import PERMISSION_DENIED, Framework
+from ovms.sms import PERMISSION_DENIED, SmsInterpreter
 from ovms.twizy.vehicle import Twizy
 
 OWNER = "+4915100000000"
@@ -49,7 +49,7 @@ def make(params=None, vehicle=True, net=None, **kw):
     cfg = Config(p, CountingStore())
     v = Twizy(cfg) if vehicle else None
     hooks = Hooks()
-    fw = Framework(
+    fw = SmsInterpreter(
         cfg,
         v,
         net=net,

@@ -5,7 +5,7 @@ from support import MICROPYTHON, rmtree, run_async, tmpdir, trace
 from firmware.tasks.console import Console
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, PERMISSION_DENIED, Framework
+from ovms.sms import HELP_TEXT, PERMISSION_DENIED, SmsInterpreter
 from ovms.store import Store
 from ovms.twizy.vehicle import HELP_SUFFIX, Twizy
 from tools import console as host_console
@@ -41,7 +41,7 @@ def _fw(params=None):
     if params:
         p.update(params)
     cfg = Config(p)
-    return Framework(cfg, Twizy(cfg))
+    return SmsInterpreter(cfg, Twizy(cfg))
 
 
 def test_device_console_runs_commands():

@@ -6,7 +6,7 @@ from support import MICROPYTHON, run_async, tmpdir
 from firmware.tasks.dataplan import CountingStream, DataPlan
 from ovms import datause
 from ovms.config import Config, check_param
-from ovms.sms import HELP_TEXT, Framework, NetStatus
+from ovms.sms import HELP_TEXT, NetStatus, SmsInterpreter
 from ovms.twizy.state import DOORS1_CARON
 from ovms.twizy.vehicle import Twizy
 
@@ -173,7 +173,7 @@ def test_data_reply_and_help_unchanged():
     clock = Clock(_epoch(2026, 11, 2) + 3600)
     du = datause.DataUse(cfg, None, clock)
     du.sent(123000)
-    fw = Framework(cfg, None, net=NetStatus())
+    fw = SmsInterpreter(cfg, None, net=NetStatus())
     assert fw.handle(OWNER, "DATA?") == ["DATA: not counted"]
     fw.net.datause = du
     (text,) = fw.handle(OWNER, "data?")
@@ -348,7 +348,7 @@ class _App:
         self.board = _Board(path)
         self.cfg = _cfg()
         self.vehicle = Twizy(self.cfg)
-        self.fw = Framework(self.cfg, self.vehicle, net=NetStatus())
+        self.fw = SmsInterpreter(self.cfg, self.vehicle, net=NetStatus())
         self.uplink = uplink
 
         class _Ticker:

@@ -19,7 +19,7 @@ from twizy_helpers import fresh  # noqa: E402
 from firmware.hal.netstream import open_tcp  # noqa: E402
 from firmware.tasks.mqtt import MqttUplink, Timing  # noqa: E402
 from ovms.outbox import Outbox  # noqa: E402
-from ovms.sms import Framework  # noqa: E402
+from ovms.sms import SmsInterpreter  # noqa: E402
 from ovms.twizy import v3metrics  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -42,7 +42,7 @@ def _module(port, path=None, **params):
     st.net_sq = 20
     st.soc = 8550
     st.car_doors1 = 0x80
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
     ob = Outbox(path, lambda: int(time.time()))
     t = Timing(tick_ms=20, connect_timeout_ms=5000, backoff_min_ms=50, backoff_max_ms=200,
                profiles={"rt25": (5, 0.2, 0.5)})  # fmt: skip

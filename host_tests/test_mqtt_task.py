@@ -9,7 +9,7 @@ from twizy_helpers import fresh
 from firmware.hal.netstream import open_tcp
 from firmware.tasks.mqtt import MqttUplink, Timing
 from ovms.mqtt import codec
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.twizy import v3metrics
 from tools.sim800emu import listen
 
@@ -92,7 +92,7 @@ def _module(port, **params):
         p[int(k[1:])] = params[k]
     v = fresh(params=p)
     v.st.frames = 1
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
     prof = {"rt25": (60, 0.2, 0.5), "economy": (720, 1, 1)}
     t = Timing(tick_ms=20, connect_timeout_ms=1500, backoff_min_ms=40, backoff_max_ms=80,
                pong_timeout_ms=300, profiles=prof)  # fmt: skip
@@ -229,7 +229,7 @@ def test_uplink_selection_and_diag_line():
         a.board = type("B", (), {"NET": net})
         a.vehicle = fresh(params={8: "TQ", 21: mode})
         a.cfg = a.vehicle.cfg
-        a.fw = Framework(a.cfg, a.vehicle, net=NetStatus())
+        a.fw = SmsInterpreter(a.cfg, a.vehicle, net=NetStatus())
         return a
 
     sel = mqtt_wiring.selection

@@ -14,7 +14,7 @@ from firmware.hal.netstream import open_tcp
 from firmware.tasks.link import Link
 from firmware.tasks.uplink import Timing, Uplink
 from ovms.outbox import Outbox
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from tools.ovms_v2_server import FakeServer
 
 VID = "TWIZY42"
@@ -142,7 +142,7 @@ async def _deliver(d, clock, v, link, records, alerts):
 
     srv = FakeServer({VID: NETPASS}, clock=clock)
     await srv.start()
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
     t = Timing(port=srv.port, tick_ms=10, login_timeout_ms=2000, window=16)
     up = Uplink(
         open_tcp, v.cfg, v, fw, randbytes=os.urandom, timing=t, outbox=link.outbox,

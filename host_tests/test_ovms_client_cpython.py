@@ -15,7 +15,7 @@ from twizy_helpers import fresh
 
 from firmware.hal.netstream import open_tcp
 from firmware.tasks.uplink import Timing, Uplink
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.v2.handler import Handler
 from tools import plot
 from tools.ovms_v2_server import FakeServer
@@ -63,7 +63,7 @@ class Rig:
         params = {0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: NETPASS}
         params.update(self.params)
         v = fresh(params=params)
-        fw = Framework(v.cfg, v)
+        fw = SmsInterpreter(v.cfg, v)
         h = Handler(v.cfg, v, fw, randbytes=os.urandom, send_ussd=self._ussd)
         t = Timing(port=self.srv.port, tick_ms=20, login_timeout_ms=2000, backoff_min_ms=40,
                    backoff_max_ms=160, window=16)  # fmt: skip

@@ -5,14 +5,14 @@
 from sms_fixtures import DENIED, OWNER, PW, REGISTERED_OK, STRANGER, make, snapshot
 
 from ovms.config import Config
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.twizy.vehicle import Twizy
 
 
 def _fresh_module():
     # a module as it leaves the factory, settings in RAM only
     cfg = Config()
-    return Framework(cfg, Twizy(cfg)), cfg
+    return SmsInterpreter(cfg, Twizy(cfg)), cfg
 
 
 # ---- the factory password "OVMS" (D35) ----------------------------------------------
@@ -38,7 +38,7 @@ def test_factory_password_does_not_register_a_fresh_module():
 def test_factory_password_opens_nothing_on_a_registered_module():
     # a module registered but whose password was never changed
     cfg = Config({0: OWNER})
-    fw = Framework(cfg, Twizy(cfg))
+    fw = SmsInterpreter(cfg, Twizy(cfg))
     before = snapshot(cfg)
     t = 0
     for text in ("STAT OVMS", "PASS? OVMS", "REGISTER OVMS", "AP OVMS " + STRANGER, "GPS OVMS"):

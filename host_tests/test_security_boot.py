@@ -6,7 +6,7 @@ from support import LogCapture, rmtree, tmpdir
 
 from ovms.config import Config
 from ovms.owner import LEGACY_TEXT, LOST_TEXT, OwnerCopy, secure_boot
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.sms_auth import fresh_password
 from ovms.store import Store
 from ovms.twizy.vehicle import Twizy
@@ -26,7 +26,7 @@ def _boot(path, seed=1, uid=b"\x01\x02\x03\x04", defaults=None):
     finally:
         cap.release()
         quiet.release()
-    return Framework(cfg, Twizy(cfg)), cfg, notices, cap.text()
+    return SmsInterpreter(cfg, Twizy(cfg)), cfg, notices, cap.text()
 
 
 def _corrupt(path):

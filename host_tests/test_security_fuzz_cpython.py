@@ -17,7 +17,7 @@ from hypothesis import strategies as hs
 
 from ovms.config import N_PARAMS, Config
 from ovms.owner import secure_boot
-from ovms.sms import PERMISSION_DENIED, TABLE, Framework, NetStatus
+from ovms.sms import PERMISSION_DENIED, TABLE, NetStatus, SmsInterpreter
 from ovms.sms_auth import GLOBAL_GUESSES, GLOBAL_REFILL_S, normal_number
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
@@ -70,7 +70,7 @@ def _module(state, twin, seed):
     net = NetStatus()
     net.server_ok = True
     pushed = []
-    fw = Framework(
+    fw = SmsInterpreter(
         cfg,
         Twizy(cfg),
         net=net,

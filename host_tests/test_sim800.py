@@ -32,11 +32,11 @@ def test_init_ready():
 
 
 def _framework():
-    from ovms.sms import Framework
+    from ovms.sms import SmsInterpreter
     from ovms.smsout import shape
 
     cfg = Config({0: OWNER})
-    fw = Framework(cfg, Twizy(cfg))
+    fw = SmsInterpreter(cfg, Twizy(cfg))
 
     def on_sms(sender, text):
         return shape(fw.handle(sender, text))
@@ -66,11 +66,11 @@ def test_sms_round_trip_interpreter():
 def test_sms_latin1_text_and_password_with_underscore():
     # CSCS "8859-1": "_", "@" and umlauts travel intact both ways
     async def go():
-        from ovms.sms import Framework
+        from ovms.sms import SmsInterpreter
         from ovms.smsout import shape
 
         cfg = Config({0: OWNER, 1: "my_pw@1"})
-        fw = Framework(cfg, Twizy(cfg))
+        fw = SmsInterpreter(cfg, Twizy(cfg))
         emu, m = await modem_on_emu(on_sms=lambda snd, txt: shape(fw.handle(snd, txt)))
         try:
             assert await m.wait_ready(3000)

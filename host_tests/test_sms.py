@@ -15,7 +15,7 @@ from sms_fixtures import (
 )
 
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, Framework, NetStatus
+from ovms.sms import HELP_TEXT, NetStatus, SmsInterpreter
 from ovms.twizy.vehicle import HELP_SUFFIX
 
 # ---- every framework command, table order -------------------------------------
@@ -134,7 +134,7 @@ def test_stat_generic_text():
     fw, _cfg, _ = make(vehicle=False)
     assert fw.handle(OWNER, "STAT") == ["Not charging\n Range: 0 - 0 km\n SOC: 0%\n ODO: 0 km"]
     cfg2 = Config({0: OWNER})
-    fw2 = Framework(cfg2, _Generic())
+    fw2 = SmsInterpreter(cfg2, _Generic())
     assert fw2.handle(OWNER, "STAT") == [
         "Range - Charging\n Range: 50 - 99 km\n SOC: 81%\n ODO: 1974 km"
     ]
@@ -361,7 +361,7 @@ def test_reset():
     assert hooks.calls == ["reset"]
     assert fw.handle(STRANGER, "RESET") == DENIED
     assert hooks.calls == ["reset"]
-    fw2 = Framework(Config({0: OWNER}))
+    fw2 = SmsInterpreter(Config({0: OWNER}))
     assert fw2.handle(OWNER, "RESET") == []  # no hook: nothing happens
 
 

@@ -11,7 +11,7 @@ from support import rmtree, tmpdir
 
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import PERMISSION_DENIED, TABLE, Framework, NetStatus
+from ovms.sms import PERMISSION_DENIED, TABLE, NetStatus, SmsInterpreter
 from ovms.store import Store
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
@@ -62,7 +62,7 @@ def _fresh(params, server_ok):
     calls = []
     net = NetStatus()
     net.server_ok = server_ok
-    fw = Framework(
+    fw = SmsInterpreter(
         cfg,
         Twizy(cfg),
         net=net,
@@ -115,7 +115,7 @@ def test_fuzz_interpreter():
 def test_fuzz_stranger_sequences_change_nothing(msgs):
     # a conversation of strangers without the password changes nothing
     cfg = Config({0: OWNER, 1: "s3cret"})
-    fw = Framework(cfg, Twizy(cfg))
+    fw = SmsInterpreter(cfg, Twizy(cfg))
     before = (list(cfg.params), list(cfg.features))
     t = 0
     for sender, text in msgs:

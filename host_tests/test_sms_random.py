@@ -5,7 +5,7 @@ import random
 
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import PERMISSION_DENIED, TABLE, Framework, NetStatus
+from ovms.sms import PERMISSION_DENIED, TABLE, NetStatus, SmsInterpreter
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
 OWNER = "+4915100000000"
@@ -32,7 +32,7 @@ def test_random_texts():
         cfg = Config({0: senders[i % 3], 1: ("OVMS", "")[i % 2], 30: ("", "2", "4")[i % 3]})
         net = NetStatus()
         net.server_ok = bool(i & 4)
-        fw = Framework(cfg, Twizy(cfg), net=net)
+        fw = SmsInterpreter(cfg, Twizy(cfg), net=net)
         sender = senders[(i // 3) % 4]
         text = _text(rnd)
         before = (list(cfg.params), list(cfg.features))

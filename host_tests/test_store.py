@@ -3,7 +3,7 @@ from support import LogCapture, rmtree, tmpdir
 
 from ovms import store as store_mod
 from ovms.config import Config
-from ovms.sms import ERR_NOT_SAVED, Framework
+from ovms.sms import ERR_NOT_SAVED, SmsInterpreter
 from ovms.store import Store
 
 OWNER = "+4915100000000"
@@ -47,7 +47,7 @@ def test_settings_survive_a_reboot():
     try:
         path = d + "/ovms.cfg"
         cfg = Store(path).load()
-        fw = Framework(cfg)
+        fw = SmsInterpreter(cfg)
         cfg.params[1] = "first1"  # no factory password (D35)
         assert fw.handle(OWNER, "REGISTER first1") == [
             "Your phone has been registered as the owner."
@@ -259,7 +259,7 @@ def test_missing_directory_save_fails_and_is_not_acknowledged():
         cfg.params[0] = OWNER
         cfg.params[1] = "OVMS"  # (no factory password any more: D35)
         before = list(cfg.params)
-        fw = Framework(cfg)
+        fw = SmsInterpreter(cfg)
         assert fw.handle(OWNER, "PASS newpass") == [ERR_NOT_SAVED]
         assert fw.handle(OWNER, "PARAMS M") == [ERR_NOT_SAVED]
         assert fw.handle(OWNER, "FEATURE 9 5") == [ERR_NOT_SAVED]
@@ -288,7 +288,7 @@ def test_vehicle_command_save_failure_is_reported():
     try:
         cfg = Store(d + "/no/such/dir/ovms.cfg").load()
         cfg.params[0] = OWNER
-        fw = Framework(cfg, Twizy(cfg))
+        fw = SmsInterpreter(cfg, Twizy(cfg))
         assert fw.handle(OWNER, "RANGE 80") == [ERR_NOT_SAVED]
         assert cfg.features[12] == 0 and cfg.params[28] == ""
         assert fw.handle(OWNER, "RANGE?") == ["Max ideal range: UNSET"]

@@ -88,10 +88,10 @@ def test_charge_seen_before_any_valid_soc():
 
 def _server(v):
     # the OVMS v2 car side on this vehicle (as host_tests/test_v2_server.py builds it)
-    from ovms.sms import Framework
+    from ovms.sms import SmsInterpreter
     from ovms.v2.handler import Handler
 
-    h = Handler(v.cfg, v, Framework(v.cfg, v), randbytes=lambda n: bytes(n))
+    h = Handler(v.cfg, v, SmsInterpreter(v.cfg, v), randbytes=lambda n: bytes(n))
     h.connected(0)
     return h
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from twizy_helpers import fresh
 
 from ovms.config import N_FEATURES, N_PARAMS, PARAM_MODULEPASS, PARAM_PARANOID
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.v2 import codec
 from ovms.v2.handler import GARBLED, Deferred, Handler
 
@@ -39,7 +39,7 @@ def _handler(paranoid, calls):
     v = fresh("K", params={0: PHONE, PARAM_MODULEPASS: "s3cret", PARAM_PARANOID: paranoid})
     store = _Store()
     v.cfg.store = store
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
 
     def sms(phone, text):
         calls.append(("sms", phone, text))

@@ -3,7 +3,7 @@
 # Both runtimes. Licence: MIT (this project).
 from twizy_helpers import feed, fresh
 
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.v2 import codec
 from ovms.v2.handler import (
     APPS_S,
@@ -28,7 +28,7 @@ def _handler(units="K", params=None, **kw):
         for k in params:
             p[k] = params[k]
     v = fresh(units, params=p)
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
     h = Handler(v.cfg, v, fw, randbytes=_rand, **kw)
     h.connected(0)
     return h

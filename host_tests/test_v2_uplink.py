@@ -9,7 +9,7 @@ from twizy_helpers import fresh
 
 from firmware.hal.netstream import open_tcp
 from firmware.tasks.uplink import Timing, Uplink
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from tools.ovms_v2_server import FakeServer
 
 VID = "TWIZY42"
@@ -31,7 +31,7 @@ def _timing(port, **kw):
 
 def _setup(srv, netpass=NETPASS, **kw):
     v = fresh(params={0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: netpass})
-    fw = Framework(v.cfg, v)
+    fw = SmsInterpreter(v.cfg, v)
     up = Uplink(open_tcp, v.cfg, v, fw, randbytes=os.urandom, timing=_timing(srv.port, **kw))
     return up, v, fw
 
@@ -323,7 +323,7 @@ def test_full_outbox_is_reported_after_login_d44():
         for i in range(3):
             sms.put("T", "alert %d" % i)
         assert ob.dropped == 7 and sms.dropped == 1
-        fw = Framework(v.cfg, v)
+        fw = SmsInterpreter(v.cfg, v)
         up = Uplink(
             open_tcp, v.cfg, v, fw, randbytes=os.urandom,
             timing=_timing(srv.port), outbox=ob, sms_outbox=sms,

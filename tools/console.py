@@ -26,7 +26,7 @@ import time
 
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.store import Store
 from ovms.twizy.vehicle import Twizy
 
@@ -58,14 +58,14 @@ def parse_args(argv):
 
 
 def build(opts):
-    # -> Framework over a Twizy with the configured settings
+    # -> SmsInterpreter over a Twizy with the configured settings
     if opts["config"]:
         cfg = Store(opts["config"]).load()
     else:
         cfg = Config()
     if opts["units"]:
         cfg.set_param(2, opts["units"].upper(), save=False)
-    return Framework(cfg, Twizy(cfg, exact=False))  # what the module says (D65-D68)
+    return SmsInterpreter(cfg, Twizy(cfg, exact=False))  # what the module says (D65-D68)
 
 
 def run_line(fw, line, sender=None, now_s=None):

@@ -148,7 +148,7 @@ def _stages(app_mod):
     for name in ("settings", "can", "progress"):
         _staged(parts, name)
     _staged(parts, "modem", True)
-    for name in ("Twizy", "Framework", "Feed", "Ticker", "CanRx", "Housekeeping", "_link"):
+    for name in ("Twizy", "SmsInterpreter", "Feed", "Ticker", "CanRx", "Housekeeping", "_link"):
         _staged(app_mod, name)
     for name in ("_uplink", "_gps_job"):
         _staged(app_mod if name == "_uplink" else app_mod.App, name, True)

@@ -17,7 +17,7 @@
 # `--exact-ticks` turns this off (the tests compare both ways).
 
 from ovms.config import Config
-from ovms.sms import Framework
+from ovms.sms import SmsInterpreter
 from ovms.store import Store
 from ovms.twizy import vehicle as vehicle_mod
 from ovms.twizy.state import DROP_COUNTERS
@@ -212,7 +212,7 @@ def build(opts):
     sender = opts.get("sender")
     if sender is None:
         sender = cfg.params[0]
-    return vehicle, Framework(cfg, vehicle), sender
+    return vehicle, SmsInterpreter(cfg, vehicle), sender
 
 
 def build_vehicle(opts):

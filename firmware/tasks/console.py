@@ -3,7 +3,7 @@
 #
 # The user guide's DIAG mode: "configuration commands without need of the GSM
 # network". Each line received is run through the same interpreter as an SMS
-# (ovms.sms.Framework) and the reply is written exactly as the SMS would be
+# (ovms.sms.SmsInterpreter) and the reply is written exactly as the SMS would be
 # sent: every part after ovms.smsout.shape(), each followed by a line "---".
 # No reply: nothing is written. Part texts are written unchanged (their own
 # "\n" / "\r\n"); `eol` only ends the part and the "---" line.

@@ -7,7 +7,7 @@
 # `now_s` (seconds, any monotonic origin), the network state as a NetStatus-like
 # object, actions outside the core as callbacks. Runs once per received SMS.
 #
-#   fw = Framework(config, vehicle, net=NetStatus(), version="3.0.0", hardware="ESP32")
+#   fw = SmsInterpreter(config, vehicle, net=NetStatus(), version="3.0.0", hardware="ESP32")
 #   replies = fw.handle("+4915100000000", "STAT", now_s=uptime)
 #
 # handle() returns the reply texts unsplit (ovms.smsout.shape() makes SMS of
@@ -155,7 +155,7 @@ class _NoState:
 _DROP = object()  # _authorise: drop the SMS unanswered (global guess limit)
 
 
-class Framework(Commands):
+class SmsInterpreter(Commands):
     def __init__(
         self,
         config,

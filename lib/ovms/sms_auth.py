@@ -2,7 +2,7 @@
 # Licence: MIT (this project).
 #
 # Spec: ovms-v2-sms.md §4. Pure core: time comes in as now_s (seconds, any
-# monotonic origin). Used by ovms.sms.Framework; ovms.owner uses the number and
+# monotonic origin). Used by ovms.sms.SmsInterpreter; ovms.owner uses the number and
 # password helpers at boot.
 #
 # D36: the owner match is exact after number normalisation (the 2013 prefix match

@@ -1,7 +1,7 @@
 # The framework SMS commands (spec §5): the command table and one handler each.
 # Licence: MIT (this project).
 #
-# Commands is a mixin of ovms.sms.Framework: the handlers use its cfg, net,
+# Commands is a mixin of ovms.sms.SmsInterpreter: the handlers use its cfg, net,
 # vehicle, _set, _commit and _state. Each handler gets (sender, word, args) with
 # the password already removed and returns the reply texts ([] = no reply).
 #
