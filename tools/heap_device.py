@@ -136,7 +136,7 @@ def _staged(mod, name, is_async=False):
 _LAZY = (
     "firmware.hal.sim800",
     "firmware.tasks.uplink",
-    "ovms.v2.server",
+    "ovms.v2.handler",
     "ovms.outbox",
     "firmware.tasks.gps",
 )
