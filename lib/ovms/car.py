@@ -5,13 +5,7 @@
 # Framework level: the SMS interpreter, the v2 protocol and the tasks read them without
 # knowing the vehicle; a vehicle (ovms/twizy/state.py) sets the fields with these names.
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
+from ovms.compat import const
 
 # car_doors1 bits
 DOORS1_PORT = const(0x04)  # charge port open (cable in)

@@ -30,6 +30,10 @@
 #   authenticated with the server password). Several reply texts are joined
 #   with CR; an empty reply is "c7,0,"; a text that is no command at all is
 #   "c7,1,Unknown command" (and is not forwarded as "SMS FROM").
+# - D90: whether the text is a command is decided by the interpreter's own parser
+#   (ovms.sms.is_command, also used for MQTT commands): CR, LF and TAB separate words.
+#   Before, C7 had a copy that did not treat TAB as a blank, so "\tSTAT" was "Unknown
+#   command" here although the interpreter runs it.
 # - C40/C41/C49 without their callback: ",1,Not available".
 # - C41: today's server routes c replies FIFO (§8.6), so exactly one reply is
 #   sent, after the answer arrived: "c41,0,<answer>" (commas -> ".", LF -> CR)
