@@ -28,7 +28,7 @@
 #   forwarding) for 10 min; across all senders at most 10 wrong passwords, then
 #   one every 6 min, beyond that every SMS needing a password is dropped
 #   unanswered. The registered phone is never counted, blocked or stopped.
-#   Without now_s the last time given is used.
+#   Without now_s the last time given is used; with a clock (D92) only the clock.
 # - Values are checked before they are stored (D39, ovms.sms_cmds): a bad
 #   value gets an "Error: ..." reply and nothing changes.
 # - Feature 14 bit 0x04 suppresses every reply (settings still change), bit
