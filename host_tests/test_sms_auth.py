@@ -272,6 +272,21 @@ def test_rate_limit_without_time_uses_the_last_time():
     assert fw.handle(STRANGER, "STAT S3cretPw", now_s=650) != []
 
 
+def test_rate_limit_reads_the_one_clock():
+    # D92: with a clock, the time every caller passes (SMS link, console, server C7,
+    # MQTT: each had its own origin) is ignored; the limits see one time line
+    t = [100]
+    fw, _cfg, _ = make(clock=lambda: t[0])
+    assert fw.handle(STRANGER, "STAT a", now_s=5000) == DENIED
+    assert fw.handle(STRANGER, "STAT b", now_s=0) == DENIED
+    assert fw.handle(STRANGER, "STAT c") == DENIED  # the third within 10 min: blocked
+    t[0] = 699
+    assert fw.handle(STRANGER, "STAT S3cretPw", now_s=100000) == []  # still blocked
+    t[0] = 700
+    assert fw.handle(STRANGER, "STAT S3cretPw", now_s=0)[0].startswith("Not charging")
+    assert fw.now_s == 700
+
+
 def test_rate_limit_never_blocks_the_owner():
     fw, _cfg, _ = make()
     for i in range(5):

@@ -216,6 +216,9 @@ def test_c7_sms_command():
     assert h.handle("MP-0 C7,hello there") == ["MP-0 c7,1,Unknown command"]
     assert h.fw.outbox == []  # not forwarded as "SMS FROM"
     assert h.handle("MP-0 C7") == ["MP-0 c7,1,Unknown command"]
+    # D90: the interpreter's own parser decides (TAB, CR, LF separate words)
+    assert h.handle("MP-0 C7,\tVERSION") == ["MP-0 c7,0,OVMS Firmware version: 3.0.0/RT2.5/VHOST"]
+    assert h.handle("MP-0 C7,\tVERSION\r") == h.handle("MP-0 C7,VERSION")
     # works before an owner phone is registered (authenticated connection)
     h2 = _handler(params={0: ""})
     assert h2.handle("MP-0 C7,STAT")[0].startswith("MP-0 c7,0,")
