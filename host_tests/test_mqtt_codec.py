@@ -162,7 +162,7 @@ def test_prefix_client_id_and_settings():
     assert topics.client_id(_cfg().params) == "ovms-TWIZY1"
     assert topics.host_port("broker.lan:1884") == ("broker.lan", 1884)
     assert topics.host_port("10.0.0.2") == ("10.0.0.2", 1883)
-    for bad in ("", "  ", "h:", "h:0", "h:70000", ":1883", "h:12a"):
+    for bad in ("", "  ", "h:", "h:0", "h:70000", ":1883", "h:12a", "h:\u00b2", "h:\uff11"):
         assert topics.host_port(bad) is None, bad
     assert topics.mode(_cfg().params) == "v2"
     assert topics.mode(_cfg(p21="MQTT").params) == "mqtt"

@@ -35,6 +35,7 @@ from ovms.config import (
     PARAM_UPLINK,
     PARAM_VEHICLEID,
 )
+from ovms.units import digits
 
 UNKNOWN_COMMAND = "Unknown command"  # the v2 server's command 7 says the same
 CONNECTED = "metric/s/v3/connected"
@@ -72,7 +73,7 @@ def host_port(text, default_port=1883):
     if i < 0:
         return t, default_port
     host, port = t[:i], t[i + 1 :]
-    if not host or not port.isdigit() or len(port) > 5 or not 0 < int(port) < 65536:
+    if not host or not digits(port) or len(port) > 5 or not 0 < int(port) < 65536:
         return None
     return host, int(port)
 
