@@ -10,7 +10,9 @@
 # Per parser it prints examples (bodies run), invalid buffers (the strategies
 # refused them: a filter gave up), seconds, examples/s and failures. A failure
 # prints its seed and index (they rebuild the buffer exactly), the exception
-# and the drawn arguments; the exit status is then 1.
+# and the drawn arguments; the exit status is then 1 (also for a run stopped by
+# SIGTERM or Ctrl-C: it ends after the example in progress, its row marked
+# "(stopped)"). make test checks the tool itself: test_fuzz_run_cpython.py.
 # D55: example i of seed S is the buffer random.Random(S * 2**32 + i).randbytes(BUFFER)
 #      (BUFFER = 8192 bytes, more than any of the nine strategies draws), so one
 #      (seed, index) pair reproduces a failure without storing anything.
