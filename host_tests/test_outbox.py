@@ -296,3 +296,22 @@ def test_flash_writes_online_offline_and_after_a_power_cut():
         assert alerts == 1 and n == 60 * 5 + 1
     finally:
         rmtree(d)
+
+
+def test_stray_files_beside_the_journal_are_not_segments():
+    # "srv.²" (a non-ASCII digit: int() reads it on CPython, not on MicroPython), "srv.x"
+    # and an over-long number are no journal segments, in both runtimes alike
+    d = tmpdir("ob")
+    try:
+        for tail in ("\u00b2", "x", "1234567890"):
+            with open(d + "/srv." + tail, "wb") as f:
+                f.write(b"not a journal")
+        c = Clock()
+        ob = Outbox(d + "/srv", c, max_bytes=16384)
+        assert ob.j.segs == [] and ob.queued() == 0
+        ob.put("P", "MP-0 PAalert")  # urgent: written at once
+        assert ob.j.writes == 1
+        ob2 = Outbox(d + "/srv", c, max_bytes=16384)  # reboot
+        assert [g[2] for g in _drain(ob2)] == ["MP-0 PAalert"]
+    finally:
+        rmtree(d)

@@ -27,6 +27,7 @@ import os
 import sys
 
 from ovms import log
+from ovms.units import digits
 
 HEAD = 21  # kind 1 + seq 8 + t 8 + len 4
 TAIL = 9  # crc 8 + "\n"
@@ -123,7 +124,7 @@ class Journal:
         for fn in names:
             if fn.startswith(base + "."):
                 tail = fn[len(base) + 1 :]
-                if tail.isdigit() and len(tail) < 9:
+                if digits(tail) and len(tail) < 9:  # ASCII only: "srv.²" is no segment
                     nums.append(int(tail))
         nums.sort()
         for n in nums:
