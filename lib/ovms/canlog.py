@@ -14,22 +14,14 @@
 # sees it (CPython's int() refuses more than 4,300 digits with its own error).
 # Comment lines ("#...") may hold anything.
 
+from ovms.units import digits, hex_digit
+
 MAX_WHOLE_DIGITS = 12
 WS = " \t\r\n\x0b\x0c"  # ASCII whitespace only: CPython strips more by default
 
 
 class LogLineError(ValueError):
     pass
-
-
-def _ascii_digits(s):
-    # True if s is one or more of 0-9 (str.isdigit() also accepts "²" on CPython)
-    if not s:
-        return False
-    for ch in s:
-        if ch < "0" or ch > "9":
-            return False
-    return True
 
 
 def parse_time_us(text):
@@ -40,9 +32,9 @@ def parse_time_us(text):
     else:
         whole, frac = text, ""
     if (
-        not _ascii_digits(whole)
+        not digits(whole)
         or len(whole) > MAX_WHOLE_DIGITS
-        or (frac and not _ascii_digits(frac))
+        or (frac and not digits(frac))
         or len(frac) > 9
     ):
         raise LogLineError("bad timestamp %r" % text[:40])
@@ -54,7 +46,7 @@ def _hex_id(text):
     if not text or len(text) > 8:
         raise LogLineError("bad CAN id %r" % text[:40])
     for ch in text:
-        if ch not in "0123456789abcdefABCDEF":
+        if hex_digit(ch) < 0:
             raise LogLineError("bad CAN id %r" % text)
     v = int(text, 16)
     if v > 0x1FFFFFFF:
@@ -66,7 +58,7 @@ def _hex_bytes(text):
     if len(text) % 2 or len(text) > 16:
         raise LogLineError("bad frame data %r" % text[:40])
     for ch in text:
-        if ch not in "0123456789abcdefABCDEF":
+        if hex_digit(ch) < 0:
             raise LogLineError("bad frame data %r" % text)
     return bytes.fromhex(text)
 
@@ -119,7 +111,7 @@ def _crtd(line):
     # <bus><R|T><11|29>, e.g. 1R11
     if len(kind) < 4 or kind[-2:] not in ("11", "29") or kind[-3] not in "RT":
         raise LogLineError("bad CRTD record type %r" % kind[:40])
-    if not _ascii_digits(kind[:-3]) or len(kind) > 6:  # bus 1..999
+    if not digits(kind[:-3]) or len(kind) > 6:  # bus 1..999
         raise LogLineError("bad CRTD bus %r" % kind[:40])
     if len(fields) < 3:
         raise LogLineError("missing CAN id")

@@ -27,7 +27,7 @@
 # for paths that do not check (server C4, old settings files), drops control
 # characters and '"' from the AT slots: they never reach an AT command.
 
-from ovms.units import atoi
+from ovms.units import atoi, digits
 
 N_PARAMS = 32
 N_FEATURES = 16
@@ -162,7 +162,11 @@ def check_param(n, text):
         return check_feature(n - PARAM_FEATURE_BASE, text)
     if n == PARAM_DATAPROFILE and text.lower() not in ("", "rt25", "economy"):
         return ERR_PROFILE
-    if n == PARAM_DATABUDGET and text and not (_ascii_digits(text) and int(text) <= 1000000):
+    if (
+        n == PARAM_DATABUDGET
+        and text
+        and not (len(text) < 10 and digits(text) and int(text) <= 1000000)
+    ):
         return ERR_BUDGET
     return None
 
@@ -178,10 +182,6 @@ def check_feature(k, text):
     if v < 0 or v > FEATURE_MAX[k]:
         return ERR_FEATURE % (k, FEATURE_MAX[k])
     return None
-
-
-def _ascii_digits(text):
-    return len(text) < 10 and min(text) >= "0" and max(text) <= "9"
 
 
 def _clean(n, text):
