@@ -40,10 +40,11 @@ import sys
 
 from firmware.hal.sim800_at import (  # noqa: F401 (re-exported: the driver's public names)
     INIT,
+    LIMITS,
     OFF,
     READY,
     RECOVER,
-    TIMING,
+    TIMING_MS,
     ATEngine,
     ModemError,
     ModemReset,
@@ -117,10 +118,11 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self.user = user
         self.password = password
         self.gnss = gnss
-        self.t = dict(TIMING)
+        self.t_ms = dict(TIMING_MS)  # milliseconds only (D95)
+        self.limits = dict(LIMITS)  # counts only
         if timing:
             for k in timing:
-                self.t[k] = timing[k]
+                (self.limits if k in LIMITS else self.t_ms)[k] = timing[k]
         self.log = log
         self.state = OFF
         self.creg = -1  # registration stat (at.CREG_*)
@@ -259,12 +261,12 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
     async def ussd(self, code, ms=None):
         # AT+CUSD=1,"code" -> the network's answer text (UCS2 decoded)
         async with self._ussd_lock:
-            if not await self.wait_ready(self.t["ussd"]):
+            if not await self.wait_ready(self.t_ms["ussd"]):
                 raise ModemError("CUSD", "not ready")
             self._cusd = None
             self._cusd_ev.clear()
             await self.cmd('AT+CUSD=1,"%s"' % code)
-            if not await wait_event(self._cusd_ev, ms or self.t["ussd"]):
+            if not await wait_event(self._cusd_ev, ms or self.t_ms["ussd"]):
                 raise ModemTimeout("CUSD", "no answer")
             m, text, dcs = self._cusd
             if m == 1:  # the network expects an answer: end the session
@@ -280,7 +282,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         if self.pin is None:
             return
         self.pin.value(0)
-        await sleep_ms(self.t["pin"])
+        await sleep_ms(self.t_ms["pin"])
         self.pin.value(1)
 
     # ---- URCs (reader context: no AT traffic from here) ------------------------------
@@ -326,7 +328,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
     def _banner(self, tag):
         # B: a boot banner line after RDY belongs to that reset (D32)
         now = ticks_ms()
-        if self._banner_open and ticks_diff(now, self._t_banner) < self.t["banner"]:
+        if self._banner_open and ticks_diff(now, self._t_banner) < self.t_ms["banner"]:
             self.counters["banner"] += 1
             return
         self._banner_open = True

@@ -30,8 +30,12 @@ CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 MAX_LINES = 160  # reply lines kept per command (a full 30-slot CMGL fits)
 
-# per-command reply timeouts, ms (platform.md §7); key = command up to = or ?
-TIMING = {
+# D95: the driver's times and its counts are two tables: TIMING_MS holds only
+# milliseconds (self.t_ms), LIMITS only counts (self.limits). Sim800(timing=...)
+# overrides entries of either by key (a key of LIMITS goes to the counts).
+# Per-command reply timeouts, ms (platform.md §7); key = command up to = or ?;
+# then the driver's periods and waits, ms
+TIMING_MS = {
     "default": 5000,
     "AT+CGATT": 10000,
     "AT+CIPSHUT": 65000,
@@ -47,8 +51,6 @@ TIMING = {
     "ussd": 30000,
     "prompt": 5000,  # "> " after CMGS / CIPSEND
     "autobaud": 1000,  # each plain "AT" while waiting for the modem to talk
-    "autobaud_tries": 10,
-    "sync_tries": 3,  # ATS7 resyncs after a timeout before giving up (D30)
     "idle": 1000,  # supervisor wakes at least this often
     "csq": 60000,  # CSQ + CREG poll period
     "sweep": 300000,  # re-list stored SMS (catches a lost +CMTI)
@@ -59,8 +61,15 @@ TIMING = {
     "boot": 3000,  # after CFUN / reset pulse before talking again
     "banner": 60000,  # Call Ready / SMS Ready / +CPIN / +CFUN this long after RDY: same boot
     "pin": 200,  # reset pulse length
+}
+
+# counts (D95)
+LIMITS = {
+    "autobaud_tries": 10,  # plain "AT"s while waiting for the modem to talk
+    "sync_tries": 3,  # ATS7 resyncs after a timeout before giving up (D30)
     "tmo_streak": 3,  # consecutive command timeouts that count as a failed pass
     "sms_tries": 10,  # send attempts per SMS before it is dropped
+    "cmd_tries": 3,  # tries of a command sent with the lock held (_cmd_locked_retry)
 }
 
 
@@ -141,8 +150,9 @@ class ATEngine:
                     raise
                 self.counters["retry"] += 1
 
-    async def _cmd_r(self, text, expect=None):
-        # _cmd with the lock already held, up to 3 tries (init sequence)
+    async def _cmd_locked_retry(self, text, expect=None):
+        # _cmd with the lock already held, up to LIMITS["cmd_tries"] tries (the init
+        # sequence, the supervisor's CSQ/CREG polls)
         n = 0
         while True:
             n += 1
@@ -151,15 +161,15 @@ class ATEngine:
             except ModemReset:
                 raise
             except ModemError:
-                if n >= 3:
+                if n >= self.limits["cmd_tries"]:
                     raise
                 self.counters["retry"] += 1
 
     def _timeout(self, text):
         k = _key(text)
-        if k in self.t:
-            return self.t[k]
-        return self.t["default"]
+        if k in self.t_ms:
+            return self.t_ms[k]
+        return self.t_ms["default"]
 
     async def _write(self, data, text="write"):
         if self.asleep or self._t_awake_wait:  # sleep mode 1: DTR low first
@@ -189,7 +199,7 @@ class ATEngine:
             except ModemReset:
                 raise
             except ModemError:
-                if n >= self.t["sync_tries"]:
+                if n >= self.limits["sync_tries"]:
                     raise ModemTimeout("sync", "no answer")
 
     async def _cmd(self, text, ms, until, expect, payload, ip, mark=None):
@@ -225,7 +235,7 @@ class ATEngine:
         try:
             await self._write(text + "\r", text)
             if payload is not None:
-                if not await self._wait_final(self.t["prompt"]):
+                if not await self._wait_final(self.t_ms["prompt"]):
                     self._timed_out()
                     raise ModemTimeout(text, "no prompt")
                 if self._final != "PROMPT":

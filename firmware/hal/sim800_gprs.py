@@ -32,7 +32,7 @@ class GprsRoom:
         # gets one full bring-up (starting with CIPSHUT) and a second try.
         if self._stream is not None:
             await self._stream.close()
-        if not await self.wait_ready(self.t["AT+CIICR"]):
+        if not await self.wait_ready(self.t_ms["AT+CIICR"]):
             raise ModemError("CIPSTART", "not ready")
         tries = 0
         while True:
@@ -150,7 +150,7 @@ class Sim800Stream(StreamBase):
                     self._ready = True
                 continue
             self._ev.clear()
-            if not await wait_event(self._ev, m.t["rx_poll"]):
+            if not await wait_event(self._ev, m.t_ms["rx_poll"]):
                 self._ready = True  # a lost +CIPRXGET: 1 must not stall us
 
     def write(self, data):

@@ -38,7 +38,7 @@ class Supervisor:
                 self.last_error = repr(e)
                 await self._recover(e)
             if not self._wake.is_set() and not self._need_init:
-                await wait_event(self._wake, self.t["idle"])
+                await wait_event(self._wake, self.t_ms["idle"])
         self.state = OFF
 
     async def _init(self):
@@ -60,9 +60,9 @@ class Supervisor:
 
     async def _init_steps(self):
         async with self._lock:
-            for _ in range(self.t["autobaud_tries"]):
+            for _ in range(self.limits["autobaud_tries"]):
                 try:
-                    await self._cmd("AT", self.t["autobaud"], ("OK",), None, None, False, "")
+                    await self._cmd("AT", self.t_ms["autobaud"], ("OK",), None, None, False, "")
                     break
                 except ModemTimeout:
                     pass
@@ -76,7 +76,7 @@ class Supervisor:
             self._mute = 0
             self._powered_down = False
             self._need_init = False
-            c = self._cmd_r
+            c = self._cmd_locked_retry
             await c("ATE0")  # a timed-out "AT" above: this resyncs first
             await c("AT+CMEE=2")
             lines = await c("AT+CPIN?", "+CPIN:")
@@ -104,7 +104,7 @@ class Supervisor:
                 self.creg = at.parse_creg(ln)
 
     async def _csq_locked(self):
-        lines = await self._cmd_r("AT+CSQ", "+CSQ:")
+        lines = await self._cmd_locked_retry("AT+CSQ", "+CSQ:")
         for ln in lines:
             if ln.startswith("+CSQ:"):
                 self.rssi = at.parse_csq(ln)
@@ -116,16 +116,16 @@ class Supervisor:
         if self._dozing():  # asleep and idle: no polls (they would wake the modem)
             self.fail_streak = 0
             return
-        if self._tmo_streak >= self.t["tmo_streak"]:
+        if self._tmo_streak >= self.limits["tmo_streak"]:
             self._tmo_streak = 0
             raise ModemTimeout("streak", "commands unanswered")
         await self._sms_service()
         now = ticks_ms()
-        if ticks_diff(now, self._t_csq) >= self.t["csq"]:
+        if ticks_diff(now, self._t_csq) >= self.t_ms["csq"]:
             async with self._lock:
                 await self._csq_locked()
-                self._creg_lines(await self._cmd_r("AT+CREG?", "+CREG:"))
-        if self.gnss and ticks_diff(now, self._t_gnss) >= self.t["gnss"]:
+                self._creg_lines(await self._cmd_locked_retry("AT+CREG?", "+CREG:"))
+        if self.gnss and ticks_diff(now, self._t_gnss) >= self.t_ms["gnss"]:
             self._t_gnss = now
             lines = await self.cmd("AT+CGNSINF", expect="+CGNSINF:", tries=2)
             for ln in lines:
@@ -139,7 +139,7 @@ class Supervisor:
     # ---- recovery ladder ---------------------------------------------------------
     async def _recover(self, e):
         if isinstance(e, ModemReset) and not self._dead:
-            await sleep_ms(self.t["backoff"])
+            await sleep_ms(self.t_ms["backoff"])
             return  # a reset is not a failure of ours: just init again
         self.fail_streak += 1
         n = self.fail_streak
@@ -174,7 +174,7 @@ class Supervisor:
             except ModemError:
                 pass
             self._need_init = True
-            await sleep_ms(self.t["boot"])
+            await sleep_ms(self.t_ms["boot"])
             if self.pin is None:
                 self._top_fails += 1
                 self.fail_streak = 3
@@ -185,5 +185,5 @@ class Supervisor:
             await self.pulse_reset()
             self._need_init = True
             self.fail_streak = 0
-            await sleep_ms(self.t["boot"])
-        await sleep_ms(self.t["backoff"])
+            await sleep_ms(self.t_ms["boot"])
+        await sleep_ms(self.t_ms["backoff"])

@@ -132,7 +132,7 @@ class SmsRoom:
         lines = await self.cmd('AT+CMGL="ALL"', expect="+CMGL:", tries=2)
         cut = self.truncated
         self._sweep_due = False
-        self._t_sweep = ticks_add(ticks_ms(), self.t["sweep"])
+        self._t_sweep = ticks_add(ticks_ms(), self.t_ms["sweep"])
         msgs = []
         cur = None
         for ln in lines:
@@ -224,7 +224,7 @@ class SmsRoom:
             if e.cmd != cmd:
                 raise
             self.counters["sms_del_fail"] += 1
-            t = ticks_add(ticks_ms(), self.t["del_retry"])
+            t = ticks_add(ticks_ms(), self.t_ms["del_retry"])
             if ticks_diff(self._t_sweep, t) > 0:
                 self._t_sweep = t
             return False
@@ -286,7 +286,7 @@ class SmsRoom:
                     # the modem reset (or went mute) after it took the text: sent
                     # again, counted (a duplicate reply beats a lost alert)
                     self.counters["sms_unconfirmed"] += 1
-                if item[2] >= self.t["sms_tries"]:
+                if item[2] >= self.limits["sms_tries"]:
                     self._unqueue(item)
                     self.counters["sms_dropped"] += 1
                 raise
