@@ -69,6 +69,7 @@ class Supervisor:
         self.clock = clock
         self.jobs = []
         self.loop_job = Job(LOOP, None)
+        self.lines_lost = 0  # log lines that could not be written (out of memory)
         self.done = asyncio.Event()
         self.failure = None  # (job name, text) of the failure that ended a strict run
         self.escalated = None  # the job that escalated
@@ -135,7 +136,7 @@ class Supervisor:
                 return  # strict stop or escalation: no restart
             await sleep_ms(self.backoff_ms(job.in_row))
             job.restarts += 1
-            self._log.warning("restarting %s (%d)", job.name, job.restarts)
+            self._say("warning", "restarting %s (%d)", (job.name, job.restarts))
 
     def backoff_ms(self, n):
         d = self.backoff_min_ms
@@ -150,13 +151,13 @@ class Supervisor:
         job.in_row += 1
         if err is None:
             job.last = "ended"
-            self._log.error("task %s ended", job.name)
+            self._say("error", "task %s ended", (job.name,))
         else:
             if isinstance(err, MemoryError):
                 job.memory_errors += 1
                 gc.collect()
-            job.last = _one_line(err)
-            self._log.error("task %s failed: %s\n%s", job.name, job.last, traceback_text(err))
+            job.last = _last(err)
+            self._say("error", "task %s failed: %s\n%s", (job.name, job.last), err)
         if self.strict:
             self.failure = (job.name, job.last)
             self.done.set()
@@ -168,7 +169,7 @@ class Supervisor:
             r.pop(0)
         if len(r) == self.escalate_n and ticks_diff(now, r[0]) <= self.escalate_ms:
             self.escalated = job
-            self._log.error("task %s failed %d times: escalating", job.name, len(r))
+            self._say("error", "task %s failed %d times: escalating", (job.name, len(r)))
             if self.on_escalate is not None:
                 self.on_escalate(job)
             self.done.set()
@@ -180,14 +181,36 @@ class Supervisor:
         e = context.get("exception")
         j = self.loop_job
         j.errors += 1
-        j.last = _one_line(e) if e is not None else str(context.get("message", "?"))
         if isinstance(e, MemoryError):
             j.memory_errors += 1
             gc.collect()
-        self._log.error("unsupervised task failed: %s\n%s", j.last, traceback_text(e) if e else "")
+        j.last = _last(e) if e is not None else str(context.get("message", "?"))
+        self._say("error", "unsupervised task failed: %s\n%s", (j.last,), e)
         if self.strict:
             self.failure = (LOOP, j.last)
             self.done.set()
+
+    def _say(self, level, fmt, args, err=None):
+        # one supervisor log line (with err's traceback). Logging allocates (formatting,
+        # the traceback text), so after a MemoryError it may fail again: the line is then
+        # counted in lines_lost, never raised out of the supervisor. D96: raised from the
+        # loop's exception handler it ended asyncio.run() -- the whole firmware -- on a
+        # fragmented 96 KB heap (a 424-byte allocation in logging's format()).
+        try:
+            if err is not None:
+                args = args + (traceback_text(err),)
+            getattr(self._log, level)(fmt, *args)
+        except MemoryError:
+            gc.collect()
+            self.lines_lost += 1
+
+
+def _last(e):
+    # the one-line failure text; after a MemoryError maybe only the exception's name
+    try:
+        return _one_line(e)
+    except MemoryError:
+        return type(e).__name__
 
 
 def _one_line(e):

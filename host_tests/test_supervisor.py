@@ -344,3 +344,37 @@ def test_progress_wiring_uses_the_drivers_api():
     old.state = "OFF"
     assert not ok()
     assert peer(Uplink(), "progress")() == 7 and peer(OldModem(), "progress") is None
+
+
+class _NoMemoryLog:
+    # a logger whose every line needs memory there is none of (a fragmented heap)
+    def __init__(self):
+        self.tries = 0
+
+    def _fail(self, *args):
+        self.tries += 1
+        raise MemoryError("memory allocation failed, allocating 424 bytes")
+
+    error = warning = info = _fail
+
+
+def test_a_log_line_without_memory_never_ends_the_supervisor():
+    # D96: a MemoryError while reporting a failure is counted, the task still restarts,
+    # and the loop's exception handler does not raise (it ended asyncio.run before)
+    f = _Flaky(2, MemoryError)
+    s = _sup()
+    s._log = _NoMemoryLog()
+
+    async def go():
+        j = s.add("worker", f.run)
+        s.start()
+        assert await _until(lambda: f.running)
+        s._loop_error(None, {"exception": MemoryError("orphan")})  # must not raise
+        s.stop()
+        return j
+
+    j = run_async(go())
+    assert f.starts == 3 and j.errors == 2 and j.memory_errors == 2 and j.restarts == 2
+    assert s.loop_job.memory_errors == 1 and s.loop_job.last.startswith("MemoryError")
+    assert s.lines_lost == s._log.tries == 2 + 2 + 1  # 2 failures, 2 restarts, 1 orphan
+    assert not s.done.is_set() and s.failure is None
