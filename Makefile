@@ -35,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
         deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
-        history-demo plots deps-mqtt test-mqtt data-report power-report
+        history-demo plots deps-mqtt test-mqtt data-report power-report sim-day
 
 all: test
 
@@ -179,11 +179,17 @@ history-demo: $(STAMP)
 plots: $(STAMP)
 	$(PY) -m tools.plot $(or $(HISTORY),build/history/HISTORY.csv) --out build/plots
 
-## sim: the app on the unix port with the host board: the bundled traces replayed on the
-## asyncio clock (SIM_SPEED x), the SIM800 emulator in-process, for SIM_SECONDS seconds
+## sim: the app on the unix port: the virtual Twizy's day from 07:29:50 on the virtual
+## clock, SIM_SECONDS wall seconds at SIM_SPEED x; SIM_ARGS for more (--scenario, --server,
+## --mqtt ...). Each run starts from a fresh module (build/sim emptied first).
 sim: $(STAMP)
-	@mkdir -p build/sim
-	$(MP) -X heapsize=8M -m tools.sim $(or $(SIM_SECONDS),20) $(or $(SIM_SPEED),1)
+	@rm -rf build/sim && mkdir -p build/sim
+	$(MP) -X heapsize=8M -m tools.sim $(or $(SIM_SECONDS),20) $(or $(SIM_SPEED),1) $(SIM_ARGS)
+
+## sim-day: the virtual Twizy's whole day through the whole firmware (CPython, unpaced)
+sim-day: $(STAMP)
+	@rm -rf build/sim && mkdir -p build/sim
+	$(PY) -m tools.sim --scenario day --from 0 --seconds 86400 --speed 0 $(SIM_ARGS)
 
 ## replay: the replay tool on a bundled real trace
 replay: $(STAMP)
