@@ -25,13 +25,12 @@ from ovms.config import (
 )
 from ovms.net import NetStatus
 from ovms.sent import SentMemory, crc_of
-from ovms.twizy import battery, cadence, charge, notify, power, records, texts
+from ovms.twizy import battery, cadence, charge, notify, power, records, server_cmds, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
     DOORS1_CARON,
     DOORS1_CHARGING,
     DOORS1_PORT,
-    N_CELLS,
     NTF_DATA_UPDATE,
     NTF_POWER,
     NTF_STREAM_UPDATE,
@@ -254,7 +253,7 @@ class Twizy:
         if cmd == "RANGE":
             query = word[5:6] == "?" or (len(args) == 1 and args[0] == "?")  # D17
             if not query:
-                self._set_feature(FEATURE_MAXRANGE, atoi(args[0]) if args else 0)
+                self.set_feature(FEATURE_MAXRANGE, atoi(args[0]) if args else 0)
             return [texts.range_text(cfg.features, units)]
         if cmd == "CA":
             query = word[2:3] == "?" or (len(args) == 1 and args[0] == "?")
@@ -266,8 +265,8 @@ class Twizy:
                         soc_pct = atoi(a)
                     else:
                         rng = atoi(a)
-                self._set_feature(FEATURE_SUFFSOC, soc_pct, save=False)
-                self._set_feature(FEATURE_SUFFRANGE, rng)
+                self.set_feature(FEATURE_SUFFSOC, soc_pct, save=False)
+                self.set_feature(FEATURE_SUFFRANGE, rng)
             return [texts.ca_text(st, cfg.features, units)]
         if cmd == "BATT":
             a = args[0].lower() if args else ""
@@ -294,87 +293,17 @@ class Twizy:
         # HELP: the framework prints its list and appends HELP_SUFFIX
         return [HELP_SUFFIX]
 
-    def _set_feature(self, k, value, save=True):
+    def set_feature(self, k, value, save=True):
         # D5: full integer width, negatives become 0. Stored as decimal text,
         # empty for 0 (a slot not given is persisted empty).
         if value < 0:
             value = 0
         self.cfg.set_feature(k, ("%d" % value) if value else "", save)
 
-    # ---- server commands (spec §8.8) ------------------------------------------
+    # ---- server commands (spec §8.8): ovms/twizy/server_cmds.py ------------------------
     def server_command(self, code, params):
-        # params: text after "C<code>," (or ""). Returns the reply lines (one
-        # transmission), or None if the command is not the vehicle's.
-        st = self.st
-        cfg = self.cfg
-        f = cfg.features
-        units = cfg.units()
-        if code == 6:
-            # Decision: also answer "c6,0". The 2013 module sent no c line, which
-            # leaves a stale entry in today's server's reply queue (protocol §8.6).
-            return ["MP-0 PA" + texts.to_server(self.stat_text()), "MP-0 c6,0"]
-        if code == 200:
-            if params:
-                self.inject(atoi(params))
-            return [
-                records.environment_d(st),
-                "MP-0 c200,0,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d"
-                % (
-                    hex4(st.status),
-                    hex4(st.car_doors1),
-                    st.car_chargestate,
-                    st.speed,
-                    st.power,
-                    st.odo,
-                    st.soc,
-                    st.soc_min,
-                    st.soc_max,
-                    st.range_km,
-                    st.soc_min_range,
-                    st.car_estrange,
-                    st.car_idealrange,
-                ),
-            ]
-        if code == 201:
-            return ["MP-0 c201,0,%d" % f[FEATURE_MAXRANGE]]
-        if code == 202:
-            self._set_feature(FEATURE_MAXRANGE, atoi(params))
-            return ["MP-0 c202,0,%d" % f[FEATURE_MAXRANGE]]
-        if code == 203 or code == 204:
-            if code == 204:
-                parts = params.split(",")  # D10: keep empty fields
-                self._set_feature(FEATURE_SUFFRANGE, atoi(parts[0]), save=False)
-                self._set_feature(FEATURE_SUFFSOC, atoi(parts[1]) if len(parts) > 1 else 0)
-            return [
-                "MP-0 c%d,0,%d,%d,%d,%d,%d"
-                % (
-                    code,
-                    f[FEATURE_SUFFRANGE],
-                    f[FEATURE_SUFFSOC],
-                    charge.etr_range(st, f, units),
-                    charge.etr_soc(st, f),
-                    charge.chargetime(st.soc, charge.SOC_FULL),
-                )
-            ]
-        if code == 205:
-            out = []
-            if battery.has_alert(st):
-                out.append("MP-0 PA" + battery.alert_text(st))
-            out.append("MP-0 c205,0")
-            return out
-        if code == 206:
-            if not st.exact and not st.sensor_sets:
-                return ["MP-0 c206,1," + texts.NO_BATTERY_DATA]  # D68
-            out = [self._remember("pack", battery.pack_record(st))]
-            for c in range(N_CELLS):
-                out.append(self._remember(c, battery.cell_record(st, c)))
-            out.append("MP-0 c206,0")
-            return out
-        if code == 207:
-            return ["MP-0 PA" + self.power_text("\r"), "MP-0 c207,0"]
-        if code == 208:
-            return [self._remember("usage", power.usage_record(st)), "MP-0 c208,0"]
-        return None
+        # the reply lines of MSG command 6, 200-208 (one transmission), or None
+        return server_cmds.command(self, code, params)
 
     def server_record(self, code):  # the v2 status set's hook (ovms/v2/periodic.py)
         return records.server_record(self.st, self.cfg.units(), code)
