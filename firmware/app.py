@@ -404,9 +404,9 @@ def _clock_s():
 
 def _flush_and_reboot(app):
     # server command 5: the outboxes to flash first
-    link = getattr(app, "link", None)
-    if link is not None:
-        link.flush()
+    for obj in (getattr(app, "link", None), getattr(app, "dataplan", None)):
+        if obj is not None:  # the month's data counter too (D71)
+            obj.flush()
     _reboot()
 
 
