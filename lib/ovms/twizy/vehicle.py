@@ -16,6 +16,7 @@
 # ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
 # D68 "no data yet" texts and no S record before real data.
 
+from ovms.compat import const
 from ovms.config import (
     FEATURE_MAXRANGE,
     FEATURE_MINSOC,
@@ -52,11 +53,11 @@ HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
 COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
 _SETTERS = ("RANGE", "CA")
 
-_CRITICAL_SOC_PCT = 5
-_CRITICAL_SOC_REPEAT_S = 12 * 3600
-_GPS_FRESH_S = 120
+_CRITICAL_SOC_PCT = const(5)
+_CRITICAL_SOC_REPEAT_S = const(12 * 3600)
+_GPS_FRESH_S = const(120)
 _WH = power.WH
-_REQ_SHIFT = 8  # pending_flags(): REQ_* bits above the NTF_* byte
+_REQ_SHIFT = const(8)  # pending_flags(): REQ_* bits above the NTF_* byte
 
 
 class Twizy:
