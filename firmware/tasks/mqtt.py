@@ -255,11 +255,12 @@ class MqttUplink:
         self.logged_in = on
         if not self.status:
             return
-        v = self.vehicle
-        if v is not None:
-            v.net.server_ok = 1 if on else 0
-        if self.fw is not None:
-            self.fw.net.server_ok = on
+        # the one network status (ovms/net.py, D93), shared by interpreter and vehicle
+        net = self.fw.net if self.fw is not None else None
+        if net is None and self.vehicle is not None:
+            net = self.vehicle.net
+        if net is not None:
+            net.server_ok = on
 
     def _end(self, err):
         if self._err is None:
