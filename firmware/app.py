@@ -326,10 +326,9 @@ async def _uplink(app):
     else:
         return None
     from firmware.tasks import mqtt_wiring
-    from ovms.twizy import v3metrics
 
     # the MQTT uplink (parameters 18-22, issue 12): v2, MQTT or both (parameter 21)
-    run_v2, app.mqtt = mqtt_wiring.build(app, open_stream, _outbox, v3metrics)
+    run_v2, app.mqtt = mqtt_wiring.build(app, open_stream, _outbox, _v3metrics)
     if not run_v2:
         return None
     port = getattr(b, "SERVER_PORT", 6867)
@@ -400,6 +399,12 @@ def _clock_s():
     import time
 
     return int(time.time())
+
+
+def _v3metrics():
+    from ovms.twizy import v3metrics  # the Twizy's OVMS v3 metrics (MQTT only)
+
+    return v3metrics
 
 
 def _flush_and_reboot(app):

@@ -242,6 +242,6 @@ def test_uplink_selection_and_diag_line():
     assert diag.endswith("\n " + mqtt_wiring.ONE_LINK)
     # a running MQTT uplink's line
     b = app("modem", "mqtt")
-    run_v2, m = mqtt_wiring.build(b, open_tcp, lambda board, name: None, v3metrics)
+    run_v2, m = mqtt_wiring.build(b, open_tcp, lambda board, name: None, lambda: v3metrics)
     assert not run_v2 and m is not None
     assert b.fw.handle("", "DIAG", 0, trusted=True)[0].endswith("\n MQTT:down s0 e0 a0 q0")

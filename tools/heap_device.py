@@ -89,6 +89,10 @@ def _can(clock, ids):
 
 
 async def _probe(app):
+    # HEAP_MAP_AT=<sim s> (environment): the whole block map once, at that time
+    import os
+
+    map_at = int(os.getenv("HEAP_MAP_AT") or -1)
     next_s = 0
     while True:
         t = app.clock.now // 1000 if app.clock is not None else 0
@@ -96,7 +100,7 @@ async def _probe(app):
             next_s = t + 60
             gc.collect()
             print("HEAP t=%d alloc=%d free=%d" % (t, gc.mem_alloc(), gc.mem_free()))
-            micropython.mem_info()
+            micropython.mem_info(1 if 0 <= map_at <= t < map_at + 60 else 0)
         c = app.clock  # simulated seconds (the virtual clock), not wall time
         await (c.sleep_ms(1000) if c is not None else sleep_ms(1000))
 
@@ -133,12 +137,15 @@ def _staged(mod, name, is_async=False):
     setattr(mod, name, wrapped)
 
 
-_LAZY = (
+_LAZY = (  # modules firmware/app.py and parts.py import inside functions (the heap board's)
     "firmware.hal.sim800",
     "firmware.tasks.uplink",
     "ovms.v2.handler",
+    "firmware.tasks.mqtt_wiring",
     "ovms.outbox",
     "firmware.tasks.gps",
+    "firmware.power",
+    "firmware.simclock",
 )
 
 

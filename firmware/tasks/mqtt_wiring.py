@@ -23,12 +23,14 @@
 # A change of parameter 21 takes effect at the next boot; a change of 18, 19, 20, 9
 # ends the MQTT session at once and the next one uses the new values.
 
+# Heap (issue 7): the MQTT task, its codec and the outbox tee are imported only when
+# parameter 21 selects MQTT; a v2-only module (the default) keeps ≈ 4 KB of module
+# objects out of RAM. The vehicle's metrics module comes from the app the same way.
+
 from firmware.tasks.link import Link
-from firmware.tasks.mqtt import MqttUplink, Timing
 from ovms import log
 from ovms.config import PARAM_MQTT_HOST, PARAM_MQTT_PREFIX, PARAM_UPLINK
 from ovms.mqtt import topics
-from ovms.mqtt.tee import OutboxTee
 
 ONE_LINK = "MQTT: off (both needs 2 links, SIM800 has 1)"
 
@@ -61,11 +63,14 @@ def selection(app):
 
 
 def build(app, open_stream, make_outbox, metrics):
-    # -> (run the v2 uplink, the MQTT uplink or None); metrics: the vehicle's module
-    # (values, TABLE, BOOLEANS: ovms/twizy/v3metrics.py)
+    # -> (run the v2 uplink, the MQTT uplink or None); metrics() -> the vehicle's module
+    # (values, TABLE, BOOLEANS: ovms/twizy/v3metrics.py), called only when MQTT runs
     run_v2, run_mqtt = selection(app)
     if not run_mqtt:
         return run_v2, None
+    from firmware.tasks.mqtt import MqttUplink, Timing
+
+    metrics = metrics()  # the vehicle's metrics module, imported now
     b = app.board
     if getattr(app, "sms_outbox", None) is None:
         app.sms_outbox = make_outbox(b, "sms")
@@ -111,6 +116,8 @@ def make_link(app, sms_outbox):
     m = app.mqtt
     up = app.uplink
     if up is not None:  # both: every entry into both outboxes
+        from ovms.mqtt.tee import OutboxTee
+
         ob = OutboxTee(up.outbox, m.outbox)
         return MqttLink(app.cfg, app.modem, up, sms_outbox=sms_outbox, outbox=ob)
     return MqttLink(app.cfg, app.modem, m, sms_outbox=sms_outbox)
