@@ -200,8 +200,8 @@ class Uplink:
             ctoken = codec.make_token(self.randbytes)
             hello = (codec.car_welcome(ctoken, netpass, vid) + "\r\n").encode()
             stream.write(hello)
+            self.bytes_out += len(hello)  # counted as written (as the data counter does)
             await stream.drain()
-            self.bytes_out += len(hello)
             try:
                 line = await asyncio.wait_for(
                     self._first_line(stream, lb, pending), self.t.login_timeout_ms / 1000
@@ -316,7 +316,6 @@ class Uplink:
         lines = self.handler.outgoing(lines)
         if not lines:
             return
-        n = 0
         async with self._lock:
             sess = self._session
             stream = self._stream
@@ -325,10 +324,11 @@ class Uplink:
             for m in lines:
                 data = sess.encode_line(m)
                 stream.write(data)
-                n += len(data)
+                # counted as written, like the month's data counter: a session ended
+                # (or the app stopped) during the drain below leaves both equal
+                self.bytes_out += len(data)
             await stream.drain()
         self.lines_out += len(lines)
-        self.bytes_out += n
         self.progress += 1
 
     # ---- the outbox (ovms.v2.sender) -----------------------------------------------------
