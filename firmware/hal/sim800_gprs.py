@@ -20,6 +20,10 @@ TCP_CHUNK = 1460  # bytes per CIPSEND / CIPRXGET
 
 class GprsRoom:
     def _gprs_init(self):
+        # one CIPSEND payload buffer for the driver's life, made with the driver: a
+        # fresh 1.46 KB block per connection could not be placed in a fragmented heap
+        # (the 96 KB heap-report day escalated on it)
+        self._tx_payload = bytearray(TCP_CHUNK)
         self._gprs_lock = asyncio.Lock()
         self.ip = ""
         self.gprs_up = False
@@ -100,7 +104,6 @@ class Sim800Stream(StreamBase):
         self._in = b""  # payload delivered by the reader
         self._tx = []  # written, not yet sent: the writers' bytes, never joined
         self._tx_off = 0  # bytes of _tx[0] already sent
-        self._txbuf = None  # one CIPSEND payload (TCP_CHUNK bytes, made at first drain)
         self._ev = asyncio.Event()
         self._ready = True  # ask once at start: data may already be waiting
         self.closed = False
@@ -161,11 +164,9 @@ class Sim800Stream(StreamBase):
 
     async def drain(self):
         # the written pieces go out in CIPSEND payloads of up to TCP_CHUNK bytes, each
-        # gathered in one preallocated buffer: no joined copy of a batch (a fragmented
-        # board heap cannot place a few-KB block), no bytes slicing per chunk
-        if self._txbuf is None:
-            self._txbuf = bytearray(TCP_CHUNK)
-        buf = self._txbuf
+        # gathered in the driver's preallocated buffer: no joined copy of a batch (a
+        # fragmented board heap cannot place a few-KB block), no bytes slicing per chunk
+        buf = self._m._tx_payload
         tx = self._tx
         while tx:
             if self.closed or self.dropped or self.eof:

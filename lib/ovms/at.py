@@ -89,9 +89,8 @@ _URC_EXACT = (
 )
 
 
-# D58: MicroPython's str.strip() removes ASCII blanks only; CPython's also U+0085,
-# U+00A0 and U+001C..U+001F. Every strip here names the ASCII set (_BLANKS), so
-# "+IPD,\xa05:" is unparsable in both runtimes (CPython read 5: found by the AT fuzz).
+# D58: MicroPython strips ASCII blanks only, CPython also U+0085, U+00A0, U+001C..1F:
+# every strip names the ASCII set, "+IPD,\xa05:" fails in both (found by the AT fuzz).
 
 
 def decode(raw):
@@ -99,20 +98,21 @@ def decode(raw):
     # AT+CSCS="8859-1", so the modem speaks ISO 8859-1 both ways and converts
     # to and from the GSM alphabet itself: one char per byte, every byte valid
     # (unlike "GSM", where "@" arrives as NUL and "_" as 0x11). NUL and other
-    # control bytes (except TAB) are dropped; CR/LF are stripped at the ends.
-    s = "".join([chr(b) for b in bytes(raw)])
-    clean = True
-    for ch in s:
-        if ch < " " and ch != "\t":
-            clean = False
-            break
-    if not clean:
-        s = "".join([ch for ch in s if ch >= " " or ch == "\t"])
-    return s.strip(" \t")  # ASCII only: CPython's strip() also eats U+0085/U+00A0
+    # control bytes (except TAB) are dropped; CR/LF stripped at the ends; ASCII, the
+    # common case, decodes without a per-character list.
+    b = bytes(raw)
+    for x in b:
+        if x > 126 or (x < 32 and x != 9):
+            s = "".join([chr(x) for x in b if x >= 32 or x == 9])
+            return s.strip(" \t")  # ASCII only: CPython's strip() also eats U+0085/U+00A0
+    return b.decode().strip(" \t")
 
 
 def encode(text):
-    # str -> ISO 8859-1 bytes for the modem; characters beyond it become "?"
+    # str -> ISO 8859-1 bytes, "?" beyond it; ASCII without a ≈ 640-byte list per SMS
+    b = text.encode()
+    if len(b) == len(text):
+        return b
     return bytes([ord(ch) if ord(ch) < 256 else 63 for ch in text])
 
 
