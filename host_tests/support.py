@@ -5,7 +5,7 @@ MICROPYTHON = sys.implementation.name == "micropython"
 
 _here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
 ROOT = _here.rsplit("/", 1)[0] if "/" in _here else ".."
-if ROOT == "" or ROOT == _here:
+if ROOT == "" or _here == ROOT:
     ROOT = "."
 TRACES = _here + "/fixtures/traces"
 TRACE_PREFIX = TRACES + "/Twizy-Virtual-BMS__Protocol."

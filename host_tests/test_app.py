@@ -159,7 +159,8 @@ def test_host_board_names_no_test_fixture():
     import firmware.boards.host as h
 
     assert h.CAN_TRACES == ()
-    src = open(h.__file__).read()
+    with open(h.__file__) as f:
+        src = f.read()
     assert "host_tests" not in src and "fixtures" not in src
 
 

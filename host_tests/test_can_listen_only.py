@@ -87,7 +87,8 @@ def test_driver_knows_no_vehicle():
     import firmware.hal.can as c
 
     for m in (c, can_machine, can_pyb):
-        src = open(m.__file__).read()
+        with open(m.__file__) as f:
+            src = f.read()
         assert "ovms.twizy" not in src and "USED_IDS" not in src, m.__name__
     a = CANMachine(FakeMachineCAN(1, 500_000, mode=3))
     assert a.ids is None

@@ -8,8 +8,8 @@ from support import trace
 from ovms import datause
 from ovms.config import Config
 from ovms.twizy.vehicle import Twizy
-from ovms.v2.periodic import ECO_BUSY_S, ECO_IDLE_S, interval_s
 from ovms.v2.handler import Handler
+from ovms.v2.periodic import ECO_BUSY_S, ECO_IDLE_S, interval_s
 from tools import data_report
 
 _TRACES = [trace(n) for n in ("Init-Drv", "End-Drv", "Init-Chg", "End-Chg")]

@@ -139,11 +139,9 @@ def test_every_real_trace_decodes_the_same_with_the_dbc():
 
 def test_a_wrong_dbc_scaling_is_caught():
     # the cross-check can fail: a DBC with the cell scale off by one step
-    text = (
-        open(DBC)
-        .read()
-        .replace("CellVolt3 : 31|12@0+ (0.005,0)", "CellVolt3 : 31|12@0+ (0.0055,0)")
-    )
+    with open(DBC) as f:
+        text = f.read()
+    text = text.replace("CellVolt3 : 31|12@0+ (0.005,0)", "CellVolt3 : 31|12@0+ (0.0055,0)")
     db = cantools.database.load_string(text, strict=True)
     try:
         _check_trace(db, support.trace("Init-Drv"))

@@ -20,11 +20,9 @@ GROUP = (0x554, 0x556, 0x557, 0x55E, 0x55F)
 
 def _digest(name, seed, n):
     h = hashlib.sha256()
-    k = 0
-    for t, i, d in vtwizy.scenario(name, seed):
+    for k, (t, i, d) in enumerate(vtwizy.scenario(name, seed)):
         h.update(b"%d %d " % (t, i) + d)
-        k += 1
-        if k == n:
+        if k + 1 == n:
             break
     return h.digest()
 

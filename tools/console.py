@@ -59,10 +59,7 @@ def parse_args(argv):
 
 def build(opts):
     # -> SmsInterpreter over a Twizy with the configured settings
-    if opts["config"]:
-        cfg = Store(opts["config"]).load()
-    else:
-        cfg = Config()
+    cfg = Store(opts["config"]).load() if opts["config"] else Config()
     if opts["units"]:
         cfg.set_param(2, opts["units"].upper(), save=False)
     return SmsInterpreter(cfg, Twizy(cfg, exact=False))  # what the module says (D65-D68)

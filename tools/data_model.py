@@ -16,8 +16,8 @@ from ovms import datause
 from ovms.config import Config
 from ovms.outbox import Outbox
 from ovms.twizy.vehicle import Twizy
-from ovms.v2.sender import Sender
 from ovms.v2.handler import Handler
+from ovms.v2.sender import Sender
 
 EPOCH = 1793577600  # 2026-11-02 00:00 UTC: scenario time 0 (a Monday)
 VEHICLE = "TWIZYSIM"

@@ -15,10 +15,7 @@ PARANOID = "the car answers in paranoid mode"
 
 def _readable(text):
     # printable ASCII (and CR) only: a paranoid reply unwrapped with the right key
-    for ch in text:
-        if not (" " <= ch <= "~" or ch == "\r"):
-            return False
-    return True
+    return all(" " <= ch <= "~" or ch == "\r" for ch in text)
 
 
 class ClientError(Exception):

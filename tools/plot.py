@@ -157,10 +157,10 @@ def section_energy(records):
     ends = []
     for i, row in enumerate(rows):
         nxt = rows[i + 1] if i + 1 < len(rows) else None
-        if nxt is None or any(nxt[k] < row[k] for k in range(15)):
-            # the last record of a series; a charge recovered more than it used
-            if row[1] + row[4] + row[7] >= row[2] + row[5] + row[8]:
-                ends.append(row)
+        # the last record of a series, where a charge recovered more than it used
+        last = nxt is None or any(nxt[k] < row[k] for k in range(15))
+        if last and row[1] + row[4] + row[7] >= row[2] + row[5] + row[8]:
+            ends.append(row)
     out = {}
     for j, s in enumerate(SECTIONS):
         use = sum(e[j * 3 + 1] for e in ends) / history.WH

@@ -184,10 +184,7 @@ def frames(paths, stats=None):
 
 
 def _sorted_by_time(items):
-    for i in range(1, len(items)):
-        if items[i][0] < items[i - 1][0]:
-            return False
-    return True
+    return all(items[i][0] >= items[i - 1][0] for i in range(1, len(items)))
 
 
 def timeline(opts, stats=None):

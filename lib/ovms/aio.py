@@ -54,4 +54,3 @@ def cancel(task):
             task.cancel()
         except Exception:
             pass
-

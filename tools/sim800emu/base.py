@@ -5,6 +5,7 @@ import asyncio
 import sys
 
 from ovms import nmea
+from ovms.units import digits
 
 
 class XorShift:
@@ -33,10 +34,8 @@ def loopback(host):
     parts = host.split(".")
     if len(parts) != 4 or parts[0] != "127":
         return False
-    for p in parts:
-        if not p or len(p) > 3 or not p.isdigit() or int(p) > 255:
-            return False
-    return True
+    # ASCII digits only (str.isdigit() takes "١" on CPython, and int() reads it)
+    return all(digits(p) and len(p) <= 3 and int(p) <= 255 for p in parts)
 
 
 def nodelay(writer):

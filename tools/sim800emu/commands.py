@@ -147,7 +147,4 @@ def execute(emu, line):
 
 def prompted(line):
     u = line.upper()[2:]
-    for p in PROMPTED:
-        if u.startswith(p):
-            return True
-    return False
+    return any(u.startswith(p) for p in PROMPTED)
