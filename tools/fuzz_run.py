@@ -214,11 +214,11 @@ def row(name, res):
     return "| %s (`%s`) | %s%s | %s | %s | %s | %d |" % (
         what,
         testname,
-        "{:,}".format(res.examples),
+        f"{res.examples:,}",
         " (stopped)" if res.stopped else "",
-        "{:,}".format(res.invalid),
-        "{:,}".format(round(res.seconds)),
-        "{:,}".format(round(res.rate())),
+        f"{res.invalid:,}",
+        f"{round(res.seconds):,}",
+        f"{round(res.rate()):,}",
         len(res.failures),
     )
 
@@ -256,7 +256,8 @@ def _quiet_logs():
     # discarded (a broken format string still shows as "--- Logging error ---")
     import logging
 
-    logging.getLogger().addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    sink = open(os.devnull, "w")  # noqa: SIM115 (open for the process's whole life)
+    logging.getLogger().addHandler(logging.StreamHandler(sink))
 
 
 def main(argv=None, out=None):
