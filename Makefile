@@ -46,9 +46,10 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP)
 
-## test: mpy-cross check, pytest under CPython, the same tests under the unix port, then
-## under the frozen firmware image on the emulated Cortex-M (qemu)
-test: $(STAMP) mpy test-cpython test-micropython test-qemu
+## test: lint (ruff check + format check), mpy-cross check, pytest under CPython, the
+## same tests under the unix port, then under the frozen firmware image on the emulated
+## Cortex-M (qemu)
+test: $(STAMP) lint mpy test-cpython test-micropython test-qemu
 
 test-cpython: $(STAMP) deps-mqtt
 	$(PY) -m pytest host_tests
