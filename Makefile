@@ -35,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
         deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
-        history-demo plots deps-mqtt test-mqtt data-report power-report sim-day
+        history-demo plots deps-mqtt test-mqtt data-report power-report sim-day fuzz-big
 
 all: test
 
@@ -155,6 +155,12 @@ bench: $(STAMP)
 ## fuzz: the long hypothesis runs, FUZZ_EXAMPLES examples per fuzz test (default 200,000)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200000) $(PY) -m pytest -q --hypothesis-show-statistics host_tests -k fuzz
+
+## fuzz-big: the recorded big runs, FUZZ_EXAMPLES (default 1,000,000) per parser through
+## hypothesis' fuzz_one_input (tools/fuzz_run.py; FUZZ_SEED=, FUZZ_ONLY=name)
+fuzz-big: $(STAMP)
+	$(PY) -m tools.fuzz_run --examples $(or $(FUZZ_EXAMPLES),1000000) \
+	  $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(if $(FUZZ_ONLY),--only $(FUZZ_ONLY))
 
 ## replay-big: 1,000,000 generated frames through the replay tool, unix port and CPython
 replay-big: $(STAMP)
