@@ -92,7 +92,7 @@ class App:
         self.rx = self.console = self.gps = self.clock = None
         self.power = None  # firmware/power.PowerManager (boards with a POWER model)
         self.sup = Supervisor()
-        self.reset = _reboot  # what an escalation calls last (tests replace it)
+        self.reset = parts.reboot  # what an escalation calls last (tests replace it)
         self.before_start = None  # optional f(app) after the jobs are added (tests)
 
     @property
@@ -143,7 +143,7 @@ class App:
         for text in self.cfg.notices:  # boot news for the owner (ovms.owner, D35/D38):
             self.link.send_sms(text)  # into the SMS outbox, sent once the modem is up
         self.ticker = Ticker(v, self.link, self.tick_ms, clock=c)
-        self.dataplan = install_dataplan(self, _clock_s)  # mobile data (D70-D74)
+        self.dataplan = install_dataplan(self, parts.clock_s)  # mobile data (D70-D74)
         sup.add("ticker", self.ticker.run)
         checks = ()
         if self.can is not None:
@@ -328,14 +328,14 @@ async def _uplink(app):
     from firmware.tasks import mqtt_wiring
 
     # the MQTT uplink (parameters 18-22, issue 12): v2, MQTT or both (parameter 21)
-    run_v2, app.mqtt = mqtt_wiring.build(app, open_stream, _outbox, _v3metrics)
+    run_v2, app.mqtt = mqtt_wiring.build(app, open_stream, parts.outbox, _v3metrics)
     if not run_v2:
         return None
     port = getattr(b, "SERVER_PORT", 6867)
     if getattr(b, "SERVER", None) == "fake":
         port = await b.open_server(app)  # the simulation's hook (tools/sim.py)
     modem = app.modem
-    app.sms_outbox = _outbox(b, "sms")
+    app.sms_outbox = parts.outbox(b, "sms")
     handler = Handler(
         app.cfg,
         app.vehicle,
@@ -355,24 +355,11 @@ async def _uplink(app):
         randbytes=os.urandom,
         handler=handler,
         timing=Timing(port=port),
-        outbox=_outbox(b, "srv"),
+        outbox=parts.outbox(b, "srv"),
         sms_outbox=app.sms_outbox,
     )
     app.fw.on_net_change = up.reconnect
     return up
-
-
-def _outbox(b, name):
-    # one channel's durable outbox: <OUTBOX_PATH>/<name>.<n> journal files, at most
-    # OUTBOX_BYTES (default: a folder "outbox" beside the settings file, 32 KB)
-    from ovms.outbox import Outbox
-
-    folder = getattr(b, "OUTBOX_PATH", None)
-    if folder is None:
-        cfg = b.CFG_PATH
-        folder = (cfg[: cfg.rfind("/")] if "/" in cfg else ".") + "/outbox"
-    parts.mkdirs(folder + "/" + name)
-    return Outbox(folder + "/" + name, _clock_s, max_bytes=getattr(b, "OUTBOX_BYTES", 32768))
 
 
 def _link(app):
@@ -380,7 +367,7 @@ def _link(app):
     # have their own (made in _uplink, or here when there is no server connection)
     sms = getattr(app, "sms_outbox", None)
     if sms is None:
-        sms = app.sms_outbox = _outbox(app.board, "sms")
+        sms = app.sms_outbox = parts.outbox(app.board, "sms")
     if getattr(app, "mqtt", None) is not None:
         from firmware.tasks.mqtt_wiring import make_link
 
@@ -394,13 +381,6 @@ def _link(app):
     return link
 
 
-def _clock_s():
-    # record times: the board clock in seconds (the RTC; D40 in lib/ovms/outbox.py)
-    import time
-
-    return int(time.time())
-
-
 def _v3metrics():
     from ovms.twizy import v3metrics  # the Twizy's OVMS v3 metrics (MQTT only)
 
@@ -412,14 +392,4 @@ def _flush_and_reboot(app):
     for obj in (getattr(app, "link", None), getattr(app, "dataplan", None)):
         if obj is not None:  # the month's data counter too (D71)
             obj.flush()
-    _reboot()
-
-
-def _reboot():
-    # server command 5 (after its reply went out), an escalation, the end of a safe mode
-    try:
-        import machine
-
-        machine.reset()
-    except (ImportError, AttributeError):  # host: nothing to reset
-        pass
+    parts.reboot()

@@ -246,3 +246,33 @@ def peer(obj, what):
             return lambda: obj.progress
         return None
     raise ValueError(what)
+
+
+def outbox(b, name):
+    # one channel's durable outbox: <OUTBOX_PATH>/<name>.<n> journal files, at most
+    # OUTBOX_BYTES (default: a folder "outbox" beside the settings file, 32 KB)
+    from ovms.outbox import Outbox
+
+    folder = getattr(b, "OUTBOX_PATH", None)
+    if folder is None:
+        cfg = b.CFG_PATH
+        folder = (cfg[: cfg.rfind("/")] if "/" in cfg else ".") + "/outbox"
+    mkdirs(folder + "/" + name)
+    return Outbox(folder + "/" + name, clock_s, max_bytes=getattr(b, "OUTBOX_BYTES", 32768))
+
+
+def clock_s():
+    # record times: the board clock in seconds (the RTC; D40 in lib/ovms/outbox.py)
+    import time
+
+    return int(time.time())
+
+
+def reboot():
+    # server command 5 (after its reply went out), an escalation, the end of a safe mode
+    try:
+        import machine
+
+        machine.reset()
+    except (ImportError, AttributeError):  # host: nothing to reset
+        pass

@@ -1,7 +1,6 @@
-# SIM800 driver against the emulator (tools/sim800emu.py) over loopback TCP:
-# init, SMS round trip through the interpreter, multi-part SMS, TCP echo to a
-# real loopback server, USSD, GNSS and NMEA fixes, recovery after resets.
-# Runs under pytest and host_tests/mprunner.py. Licence: MIT (this project).
+# SIM800 driver against the emulator (tools/sim800emu) over loopback TCP: init, SMS
+# round trip, multi-part SMS, TCP echo, USSD, GNSS/NMEA fixes, recovery after resets.
+# Both runtimes. Licence: MIT (this project).
 import asyncio
 
 from support import echo_server, modem_on_emu, run_async, stop_modem, wait_until
@@ -323,8 +322,7 @@ def _raiser(exc):
 
 
 def test_run_raises_when_the_reader_dies():
-    # a bug in the reader's context (here: URC handling) ends run() with that
-    # exception instead of a silent half-dead driver; MemoryError too
+    # a reader bug (URC handling) or MemoryError ends run() with it: no half-dead driver
     for exc in (RuntimeError("urc bug"), MemoryError()):
 
         async def go(exc=exc):
@@ -384,8 +382,7 @@ def test_callback_error_counted_and_driver_goes_on():
 
 
 def test_stuck_off_after_the_ladder_without_pin():
-    # powered down and no reset pin: CFUN cannot wake it; after the top rung
-    # failed twice the driver says so (an outer supervisor power-cycles)
+    # powered down, no reset pin: after the top rung failed twice the driver says so
     async def go():
         emu, m = await modem_on_emu(reset_pin=None)
         try:

@@ -3,8 +3,7 @@
 # Licence: MIT (this project).
 #
 #   m = MqttUplink(open_stream, config, vehicle, framework, metrics=values, outbox=ob)
-#   asyncio.create_task(m.run())   # forever, like firmware/tasks/uplink.py (wiring:
-#                                  # firmware/tasks/mqtt_wiring.py)
+#   asyncio.create_task(m.run())   # forever, like the v2 uplink (wiring: mqtt_wiring.py)
 # open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (netstream.py).
 # Packets: ovms/mqtt/codec.py; topics: topics.py; the outbox on the wire: sender.py.
 # D77: not micropython-lib's umqtt.simple: it opens its own socket (socket.socket() +
