@@ -9,6 +9,16 @@
 from truth_helpers import run
 
 from ovms.twizy import texts
+from ovms.v2.handler import Handler
+from ovms.v2.periodic import FIRST_SET_S
+
+
+def first_set_s(v):
+    # the S record of a fresh server session's first status set (ovms/v2/periodic.py)
+    h = Handler(v.cfg, v)
+    h.connected(0)
+    return [x for x in h.periodic(FIRST_SET_S) if x.startswith("MP-0 S")]
+
 
 VALID_SOC_US = 11385000  # the first 0x155 with b3 0x54 (Init-Drv's clock)
 NO_DATA = "No data from the car yet (switch it on or plug it in)"
@@ -23,7 +33,7 @@ def test_switch_on_phase_says_no_data_yet():
     for form in ([], ["V"], ["VD"], ["T"], ["TD"]):
         assert v.sms("BATT", form) == [NO_BATTERY], form
     assert v.sms("CA", ["80%"]) == ["Charge Alert: 80%\n " + NO_DATA]
-    assert v.records_on_login() == []
+    assert first_set_s(v) == []
     assert v.server_command(206, "") == ["MP-0 c206,1," + NO_BATTERY]
     assert v.server_command(6, "")[0] == "MP-0 PA" + NO_DATA
     assert link.lines == [] and link.sms == []
@@ -37,7 +47,7 @@ def test_the_2013_module_showed_placeholders():
     ]
     assert v.sms("BATT", ["V"])[0].startswith("P:0.00V 1:0.000V 2:0.000V ")
     assert v.sms("BATT", []) == ["Volts: OK Temps: OK "]
-    assert v.records_on_login() == ["MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1"]
+    assert first_set_s(v) == ["MP-0 S50,K,230,10,done,standard,50,50,0,0,0,0,0,4,0,0,0,-1"]
 
 
 def test_no_alert_and_no_status_from_the_placeholder_soc():
@@ -58,13 +68,13 @@ def test_first_real_status_goes_out_at_once():
     # 11.900 s, tick 2) sends the S record; STAT and BATT show the car's values
     v, link = run(("Init-Drv",), exact=False, until_s=10)
     assert link.status() == [(2, "MP-0 S96,K,230,10,done,standard,46,46,0,0,0,0,0,4,0,0,0,-1")]
-    assert v.records_on_login() == []  # already sent, unchanged
+    assert first_set_s(v) == []  # already sent, unchanged
     assert v.sms("STAT", [])[0].startswith(
         "Not charging\n Full charge: 26 min.\n Range: 46 - 46 km"
     )
     assert v.sms("BATT", ["T"]) == ["P:7C (7C..8C) 1:8C 2:7C 3:7C 4:7C 5:7C 6:7C 7:7C "]
-    v.forget_sent()
-    assert v.records_on_login() == [link.status()[0][1]]
+    v.sent.forget()
+    assert first_set_s(v) == [link.status()[0][1]]
 
 
 def test_charge_seen_before_any_valid_soc():

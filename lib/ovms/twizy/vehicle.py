@@ -25,7 +25,7 @@ from ovms.config import (
     FEATURE_SUFFSOC,
 )
 from ovms.net import NetStatus
-from ovms.sent import SentMemory, crc_of
+from ovms.sent import SentMemory
 from ovms.twizy import battery, cadence, charge, notify, power, records, server_cmds, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
@@ -308,24 +308,6 @@ class Twizy:
 
     def server_record(self, code):  # the v2 status set's hook (ovms/v2/periodic.py)
         return records.server_record(self.st, self.cfg.units(), code)
-
-    # ---- send-on-change memory (moves forward only when accepted: ovms.twizy.notify) ----
-    def _remember(self, kind, text):
-        self.sent.keep(kind, crc_of(text))
-        return text
-
-    def forget_sent(self):
-        # e.g. after the server lost data: send every record again
-        self.sent.forget()
-
-    def records_on_login(self):
-        # the framework's status set for a fresh connection
-        if not records.status_ready(self.st):
-            return []  # D68: no S record from placeholders
-        text = records.status_s(self.st, self.cfg.units())
-        if self.sent.same("S", crc_of(text)):
-            return []
-        return [self._remember("S", text)]
 
     # ---- notification dispatch (spec §3.4, §3.7): ovms/twizy/notify.py ----------------
     def dispatch(self, link):
