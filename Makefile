@@ -157,10 +157,10 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200000) $(PY) -m pytest -q --hypothesis-show-statistics host_tests -k fuzz
 
 ## fuzz-big: the recorded big runs, FUZZ_EXAMPLES (default 1,000,000) per parser through
-## hypothesis' fuzz_one_input (tools/fuzz_run.py; FUZZ_SEED=, FUZZ_ONLY=name)
+## hypothesis' fuzz_one_input (tools/fuzz_run.py; FUZZ_SEED=, FUZZ_ONLY="name ...")
 fuzz-big: $(STAMP)
 	$(PY) -m tools.fuzz_run --examples $(or $(FUZZ_EXAMPLES),1000000) \
-	  $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(if $(FUZZ_ONLY),--only $(FUZZ_ONLY))
+	  $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(foreach n,$(FUZZ_ONLY),--only $(n))
 
 ## replay-big: 1,000,000 generated frames through the replay tool, unix port and CPython
 replay-big: $(STAMP)
