@@ -64,8 +64,9 @@ def tmpdir(tag="t"):
     raise OSError("tmpdir: no free name under " + TMP_ROOT[0])
 
 
-def rmtree(path):
-    # remove a directory made by tmpdir() with its files (no subdirectories)
+def rmtree(path, depth=0):
+    # remove a directory made by tmpdir() with everything in it (the app's tests make
+    # subfolders: outbox/srv, outbox/sms, state/...; a flat remove left them in /tmp)
     import os
 
     try:
@@ -73,10 +74,12 @@ def rmtree(path):
     except OSError:
         return
     for n in names:
+        p = path + "/" + n
         try:
-            os.remove(path + "/" + n)
+            os.remove(p)
         except OSError:
-            pass
+            if depth < 8:  # a folder (or gone): recurse, bounded
+                rmtree(p, depth + 1)
     try:
         os.rmdir(path)
     except OSError:
