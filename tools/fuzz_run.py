@@ -44,8 +44,14 @@ MAX_FAILURES = 20  # a parser's run stops after this many failures
 def _sms_setup(mod):
     import support
 
+    before = mod._Dir.path
     mod._Dir.path = support.tmpdir("fuzzrun")
-    return lambda: support.rmtree(mod._Dir.path)
+
+    def cleanup():
+        support.rmtree(mod._Dir.path)
+        mod._Dir.path = before  # the module may be pytest's too (test_fuzz_run_cpython)
+
+    return cleanup
 
 
 # name -> (fuzz module, test in it, what it fuzzes, setup(mod) -> cleanup or None)
@@ -191,12 +197,16 @@ def load(name):
     import importlib
 
     modname, testname, _what, setup = PARSERS[name]
+    shared = modname in sys.modules  # already imported (by pytest): not ours to tear down
     mod = importlib.import_module(modname)
     test = getattr(mod, testname)
     cleanups = []
     if setup is not None:
         cleanups.append(setup(mod))
-    if hasattr(mod, "teardown_module"):
+    if hasattr(mod, "teardown_module") and not shared:
+        # only a module this run imported: in the test suite pytest imported
+        # test_store_fuzz_cpython first, and its teardown here removed the folder the
+        # store fuzz tests used afterwards (FileNotFoundError in the whole-suite run)
         cleanups.append(mod.teardown_module)
 
     def cleanup():
