@@ -48,10 +48,13 @@ def install(app, clock_s):
 
 
 class CountingStream:
-    # the uplink's stream with every byte counted (read, write, drain, close)
+    # the uplink's stream with every byte counted (read, write, drain, close); written
+    # bytes count when drain() has sent them, as the uplinks count theirs (a session
+    # ended or stopped during a drain counts on neither side)
     def __init__(self, stream, du):
         self.s = stream
         self.du = du
+        self._unsent = 0
         du.opened()
 
     async def read(self, n):
@@ -61,11 +64,15 @@ class CountingStream:
         return data
 
     def write(self, data):
-        self.du.sent(len(data))
         self.s.write(data)
+        self._unsent += len(data)
 
     async def drain(self):
         await self.s.drain()
+        n = self._unsent
+        self._unsent = 0
+        if n:
+            self.du.sent(n)
 
     async def close(self):
         self.du.closed()

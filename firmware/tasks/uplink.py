@@ -200,8 +200,8 @@ class Uplink:
             ctoken = codec.make_token(self.randbytes)
             hello = (codec.car_welcome(ctoken, netpass, vid) + "\r\n").encode()
             stream.write(hello)
-            self.bytes_out += len(hello)  # counted as written (as the data counter does)
             await stream.drain()
+            self.bytes_out += len(hello)  # counted once sent (as the data counter does)
             try:
                 line = await asyncio.wait_for(
                     self._first_line(stream, lb, pending), self.t.login_timeout_ms / 1000
@@ -321,13 +321,15 @@ class Uplink:
             stream = self._stream
             if sess is None or stream is None:
                 return
+            n = 0
             for m in lines:
                 data = sess.encode_line(m)
                 stream.write(data)
-                # counted as written, like the month's data counter: a session ended
-                # (or the app stopped) during the drain below leaves both equal
-                self.bytes_out += len(data)
+                n += len(data)
             await stream.drain()
+            # counted once sent, like the month's data counter (dataplan.CountingStream):
+            # a session ended (or the app stopped) during the drain counts on neither
+            self.bytes_out += n
         self.lines_out += len(lines)
         self.progress += 1
 
