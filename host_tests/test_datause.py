@@ -382,6 +382,7 @@ def test_install_wires_the_board_profile_counter_and_ticker():
     async def go():
         s = await m.open_stream("127.0.0.1", 1883)
         s.write(b"\x10\x0c")
+        await s.drain()  # counted once sent (dataplan.CountingStream)
         await s.close()
 
     run_async(go())

@@ -2,6 +2,8 @@
 # core as the replay tool does it, the module's lines and SMS kept with their tick.
 # exact=True is the 2013 module byte for byte, exact=False the owner decisions
 # D65-D68 (ovms/twizy/vehicle.py D69). Licence: MIT (this project).
+import gc
+
 from support import trace
 
 from tools import replay
@@ -50,6 +52,7 @@ class Collect:
 def run(names, exact, until_s=None, stop_us=None, patch=None, options=()):
     # names: traces played back to back on one clock; stop_us: feed only the frames
     # before this time of the clock; patch(t, can_id, data) -> data: frame edits
+    gc.collect()  # a fresh heap for the replay's 4 KB read chunks (emulated Cortex-M)
     argv = [trace(n) for n in names] + list(options)
     if exact:
         argv.append("--exact")
