@@ -64,26 +64,11 @@ def tmpdir(tag="t"):
     raise OSError("tmpdir: no free name under " + TMP_ROOT[0])
 
 
-def rmtree(path, depth=0):
-    # remove a directory made by tmpdir() with everything in it (the app's tests make
-    # subfolders: outbox/srv, outbox/sms, state/...; a flat remove left them in /tmp)
-    import os
+def rmtree(path):
+    # a folder made by tmpdir() with everything in it (the app tests make subfolders)
+    from tools.fsutil import rmtree as remove
 
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for n in names:
-        p = path + "/" + n
-        try:
-            os.remove(p)
-        except OSError:
-            if depth < 8:  # a folder (or gone): recurse, bounded
-                rmtree(p, depth + 1)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+    remove(path)
 
 
 # ---- SIM800 driver against the emulator (test_sim800*.py, test_emu*.py) ----------------

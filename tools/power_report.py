@@ -25,6 +25,7 @@
 import sys
 
 from ovms.powermodel import PowerModel, fixed, share_text
+from tools.fsutil import rmtree
 from tools.power_runs import day, parked, week_sms  # noqa: F401 (parked: the tests use it here)
 
 OUT = print
@@ -120,28 +121,9 @@ def _fresh(path):
     # an empty folder for a run's settings and outboxes
     from firmware.parts import mkdirs
 
-    _rm(path)
+    rmtree(path)
     mkdirs(path + "/x")
     return path
-
-
-def _rm(path):
-    import os
-
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for n in names:
-        p = path + "/" + n
-        try:
-            os.remove(p)
-        except OSError:
-            _rm(p)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def main(argv):
