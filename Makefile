@@ -46,10 +46,15 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP)
 
-## test: lint (ruff check + format check), mpy-cross check, pytest under CPython, the
-## same tests under the unix port, then under the frozen firmware image on the emulated
-## Cortex-M (qemu)
-test: $(STAMP) lint mpy test-cpython test-micropython test-qemu
+## test: lint (ruff check + format check), mpy-cross check, then the three runtimes side
+## by side: pytest under CPython, the same tests under the unix port, and under the frozen
+## firmware image on the emulated Cortex-M (qemu). Each runtime's output is printed whole
+## when it ends (make --output-sync), ending with its pass/fail line. Side by side because
+## much of the CPython and unix-port time is waiting on real sockets and subprocesses
+## while qemu keeps one core busy: 2 cores do the three in about the time of the longest.
+test: $(STAMP) lint mpy deps-mqtt qemu
+	@echo "test: CPython, unix port and emulated Cortex-M side by side; each prints its output when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-cpython test-micropython test-qemu
 
 test-cpython: $(STAMP) deps-mqtt
 	$(PY) -m pytest host_tests
