@@ -19,7 +19,8 @@
 # removed on PUBACK), commands answered, PINGREQ after 3/4 of the keep-alive without
 # sending. Ends on: a stream error, a malformed length (codec ProtocolError), no
 # PINGRESP within pong_timeout_ms, entries in flight without a PUBACK for ack_timeout_ms,
-# the broker settings changed. Then back-off exactly as the v2 uplink (D42).
+# the broker settings changed. Then back-off exactly as the v2 uplink (D42: the session
+# loop in firmware/tasks/session.py).
 # D79 (cadence per data profile): lib/ovms/mqtt/timing.py.
 # D78 (commands): "<prefix>/client/<id>/command/<n>" runs its payload through the SMS
 # interpreter as the registered phone with the authority of the v2 server's command 7
@@ -30,19 +31,23 @@
 
 import asyncio
 
-from ovms import log
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from firmware.tasks.session import LinkSession
+from ovms.aio import ticks_diff, ticks_ms, wait_event
 from ovms.config import PARAM_REGPHONE
 from ovms.mqtt import codec, topics
 from ovms.mqtt.metrics import MetricCache
 from ovms.mqtt.sender import Sender
-from ovms.mqtt.timing import PARAM_PROFILE, Timing, backoff_ms  # noqa: F401 (Timing: public)
+from ovms.mqtt.timing import PARAM_PROFILE, Timing  # noqa: F401 (Timing: public)
 from ovms.outbox import Outbox
 
 CMD_QUEUE = 4
 
 
-class MqttUplink:
+class MqttUplink(LinkSession):
+    LOG = "mqtt"
+    LINK_ERRORS = (OSError, codec.ProtocolError)
+    RESET_APPS = False
+
     def __init__(self, open_stream, config, vehicle, framework=None, metrics=None,
                  table=(), booleans=(), outbox=None, sms_outbox=None, timing=None,
                  clock=None, randbytes=None, version="", status=True):  # fmt: skip
@@ -64,40 +69,20 @@ class MqttUplink:
         self.randbytes = randbytes
         self.version = version
         self.status = status  # the only uplink: it keeps the "server connected" flags
-        self._t0 = self.clock()
+        self._init_session()
         self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
         self.sender = Sender(self.outbox, sms_outbox, self.t.window)
         self.parser = codec.Parser()
-        self.log = log.get("mqtt")
-        self.logged_in = False
-        self._stream = None
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._err = None
-        self._fatal = None
-        self._stop = False
-        self._failures = 0
-        self._good = False
-        self._login_at = 0
         self._conn = None  # the topics.SESSION_PARAMS values of this session
         self._prof = (None, None)  # (parameter 16 text, its cadence)
         self._pre = ""
         self._tx_at = 0  # ticks of the last packet written
-        self._ping_at = None
-        self._ack_at = 0
         self._cmds = []  # [(response topic, text)]
         self._connack = None
         self._connack_ev = asyncio.Event()
-        self.progress = 0
-        self.last_backoff_ms = 0
-        self.connects = self.logins = self.auth_failures = self.errors = 0
-        self.lines_out = self.bytes_out = self.bytes_in = 0  # lines_out: packets
         self.commands = self.commands_dropped = self.retained_cmds = self.metrics_out = 0
 
     # ---- public -------------------------------------------------------------------
-    def now_s(self):
-        return ticks_diff(self.clock(), self._t0) // 1000
-
     def diag_text(self):
         p = self.parser
         return "MQTT: %s conn=%d login=%d auth=%d err=%d out=%d/%dB in=%dB bad=%d big=%d " \
@@ -107,48 +92,8 @@ class MqttUplink:
             p.bad, p.too_big, self.sender.acked, self.commands,
         )  # fmt: skip
 
-    def ready(self):
-        return self.logged_in
-
     def send(self, lines):  # live v2 lines (S, D ...): MQTT publishes metrics instead
         return True
-
-    def reconnect(self):
-        self._failures = 0
-        self._end(OSError("reconnect requested"))
-
-    def flush(self):
-        for ob in (self.outbox, self.sender.sms_outbox):
-            if ob is not None:
-                ob.flush()
-
-    def stop(self):
-        self._stop = True
-        self._end(OSError("stopped"))
-
-    async def run(self):
-        self._fatal = None
-        ticker = asyncio.create_task(self._ticker())
-        try:
-            while not self._stop:
-                await self.connect_once()
-                if self._fatal is not None:
-                    raise self._fatal
-                if self._stop:
-                    break
-                self._failures = 1 if self._good else self._failures + 1
-                delay = self.backoff_ms(self._failures)
-                self.last_backoff_ms = delay
-                self.progress += 1
-                self._wake.clear()
-                await wait_event(self._wake, delay)
-                if self._fatal is not None:
-                    raise self._fatal
-        finally:
-            ticker.cancel()
-
-    def backoff_ms(self, n):
-        return backoff_ms(self.t, n, self.randbytes)
 
     def cadence(self):
         # (keep-alive s, metrics s, cell lists s); recomputed only when parameter 16 changed
@@ -250,27 +195,9 @@ class MqttUplink:
         for topic, payload in configs(pre, cid, self.table, self.booleans, name, self.version):
             await self._publish(topic, payload, 0, True)
 
-    def _set_online(self, on):
-        self.logged_in = on
-        if not self.status:
-            return
-        # the one network status (ovms/net.py, D93), shared by interpreter and vehicle
-        net = self.fw.net if self.fw is not None else None
-        if net is None and self.vehicle is not None:
-            net = self.vehicle.net
-        if net is not None:
-            net.server_ok = on
-
     def _end(self, err):
-        if self._err is None:
-            self._err = err
-        self._wake.set()
+        LinkSession._end(self, err)
         self._connack_ev.set()
-
-    def _die(self, e):
-        self.log.error("mqtt task failed: %r", e)
-        self._fatal = e
-        self._end(e)
 
     async def _reader(self, stream):
         try:
@@ -355,17 +282,6 @@ class MqttUplink:
             self.metrics_out += 1
 
     # ---- the ticker -----------------------------------------------------------------
-    async def _ticker(self):
-        while True:
-            await sleep_ms(self.t.tick_ms)
-            try:
-                await self.tick()
-            except (OSError, codec.ProtocolError) as e:
-                self._end(e)
-            except Exception as e:  # a bug: run() raises it
-                self._die(e)
-                return
-
     async def tick(self):
         self.outbox.maybe_flush()
         if not self.logged_in:

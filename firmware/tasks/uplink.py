@@ -21,20 +21,17 @@
 # Errors: OSError from the stream, a line that does not decode (ProtocolError)
 # or a ping without answer end the session; a refused login (server closes
 # before its welcome, or a welcome that fails §2.4) counts as an auth
-# failure. Then: close, wait backoff_min_ms * 2^(n-1) (at most backoff_max_ms),
-# jittered to 50..100 % by the random source, retry forever. D42: n restarts
-# only after a good session (up for stable_ms, or something acknowledged): a
-# server that accepts the login and drops the link at once backs off like a
-# refused login, never a reconnect storm at the minimum back-off.
+# failure. Then close, back off and retry forever (D42, firmware/tasks/session.py:
+# the session loop, back-off, ticker and network status shared with the MQTT uplink).
 # Any other exception in the reader or the ticker is a bug: run() raises it (the
 # supervisor restarts the task). progress advances on every line written or
 # read and every back-off step (the watchdog's "uplink alive").
 
 import asyncio
 
+from firmware.tasks.session import LinkSession
 from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
-from ovms import log
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms.aio import ticks_diff, ticks_ms
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
@@ -44,7 +41,10 @@ from ovms.v2.sender import Sender
 QUEUE_MAX = 64  # live lines (S, D ...) waiting for the next tick
 
 
-class Uplink:
+class Uplink(LinkSession):
+    LOG = "uplink"
+    LINK_ERRORS = (OSError, codec.ProtocolError)
+
     def __init__(self, open_stream, config, vehicle, framework=None, randbytes=None,
                  handler=None, timing=None, clock=None, outbox=None, sms_outbox=None):  # fmt: skip
         if randbytes is None:
@@ -59,42 +59,19 @@ class Uplink:
         self.handler = handler or Handler(config, vehicle, framework, randbytes=randbytes)
         self.t = timing or Timing()
         self.clock = clock or ticks_ms
-        self._t0 = self.clock()
+        self._init_session()
         # the server channel's outbox (RAM only unless the app gives a durable one)
         self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
         self.sender = Sender(self.outbox, sms_outbox)
         self.handler.on_ack = self._on_ack
-        self.log = log.get("uplink")
-        # state
-        self.logged_in = False
-        self._stream = self._session = None
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()  # session must end (error, kick, stop)
-        self._err = None
-        self._stop = False
-        self._failures = 0  # consecutive failed attempts (back-off exponent)
-        self._good = False  # this session counts as good (D42)
-        self._login_at = 0  # ticks of the login
-        self._fatal = None  # a non-OSError from the reader or ticker: run() raises it
-        self._ack_at = 0  # ticks of the last acknowledgement (or of the first send)
+        self._session = None  # the RC4 pair of this connection
         self._last_rx = 0  # ticks of the last received line
-        self._ping_at = None  # ticks of our unanswered ping
         self._queue = []  # live lines from send(), written by the next tick
         self.queue_dropped = 0  # lines dropped because the queue was full
-        self.last_backoff_ms = 0
-        self.progress = 0  # advances on every line written/read and back-off step
         self.gate = None  # f() -> False: no connection now (firmware/tasks/dataplan.py)
-        # counters (DIAG)
-        self.connects = 0  # TCP connections opened
-        self.logins = 0  # server welcomes accepted
-        self.auth_failures = 0
-        self.errors = 0  # sessions ended by link/protocol errors
-        self.lines_in = self.lines_out = self.bytes_in = self.bytes_out = 0
+        self.lines_in = 0
 
     # ---- public -----------------------------------------------------------------
-    def now_s(self):
-        return ticks_diff(self.clock(), self._t0) // 1000
-
     def diag_text(self):
         return "V2: %s conn=%d login=%d auth=%d err=%d in=%d/%dB out=%d/%dB ack=%d; OUTBOX %s" % (
             "up" if self.logged_in else "down",
@@ -111,10 +88,6 @@ class Uplink:
         )
 
     # ---- the ticker's Link talks to these (firmware/tasks/ticker.py) -------------
-    def ready(self):
-        # logged in: record lines can be queued now
-        return self.logged_in
-
     def send(self, lines):
         # queue live lines (status messages, not history: S, D ...) for the next
         # tick -> True; False when offline or QUEUE_MAX is reached (counted): the
@@ -126,55 +99,6 @@ class Uplink:
             return False
         self._queue.extend(lines)
         return True
-
-    def reconnect(self):
-        # settings changed (framework on_net_change): end the session now and
-        # skip the back-off
-        self._failures = 0
-        self._end(OSError("reconnect requested"))
-
-    def flush(self):
-        # the outboxes to flash now (before a planned reset)
-        for ob in (self.outbox, self.sender.sms_outbox):
-            if ob is not None:
-                ob.flush()
-
-    def stop(self):
-        self._stop = True
-        self._end(OSError("stopped"))
-
-    async def run(self):
-        # forever; raises when the reader or the ticker died of a bug
-        self._fatal = None
-        ticker = asyncio.create_task(self._ticker())
-        try:
-            while not self._stop:
-                await self.connect_once()
-                if self._fatal is not None:
-                    raise self._fatal
-                if self._stop:
-                    break
-                self._failures = 1 if self._good else self._failures + 1
-                delay = self.backoff_ms(self._failures)
-                self.last_backoff_ms = delay
-                self.progress += 1
-                self._wake.clear()
-                await wait_event(self._wake, delay)
-                if self._fatal is not None:
-                    raise self._fatal
-        finally:
-            ticker.cancel()
-
-    def backoff_ms(self, n):
-        t = self.t
-        d = t.backoff_min_ms
-        while n > 1 and d < t.backoff_max_ms:
-            d *= 2
-            n -= 1
-        if d > t.backoff_max_ms:
-            d = t.backoff_max_ms
-        r = self.randbytes(2)
-        return d // 2 + ((r[0] << 8) | r[1]) % (d // 2 + 1)
 
     # ---- one connection ----------------------------------------------------------
     async def connect_once(self):
@@ -255,23 +179,6 @@ class Uplink:
             pending.extend(lb.feed(data))
         return codec.text(pending.pop(0))
 
-    def _set_online(self, on):
-        self.logged_in = on
-        # the one network status (ovms/net.py, D93): the interpreter's, which its
-        # vehicle shares; without an interpreter the vehicle's own
-        net = self.fw.net if self.fw is not None else None
-        if net is None and self.vehicle is not None:
-            net = self.vehicle.net
-        if net is not None:
-            net.server_ok = on
-            if not on:
-                net.apps = 0
-
-    def _end(self, err):
-        if self._err is None:
-            self._err = err
-        self._wake.set()
-
     async def _reader(self, stream, lb, pending):
         try:
             while True:
@@ -286,11 +193,6 @@ class Uplink:
             self._end(e)
         except Exception as e:  # a bug: never die quietly, run() raises it
             self._die(e)
-
-    def _die(self, e):
-        self.log.error("uplink task failed: %r", e)
-        self._fatal = e
-        self._end(e)
 
     async def _line_in(self, line):
         clear = self._session.decode(line)
@@ -347,17 +249,6 @@ class Uplink:
             self.log.warning("acknowledgement of nothing in flight: %s", data[:16])
 
     # ---- the ticker ------------------------------------------------------------------
-    async def _ticker(self):
-        while True:
-            await sleep_ms(self.t.tick_ms)
-            try:
-                await self.tick()
-            except (OSError, codec.ProtocolError) as e:
-                self._end(e)
-            except Exception as e:  # a bug: run() raises it
-                self._die(e)
-                return
-
     async def tick(self):
         self.outbox.maybe_flush()
         fw = self.fw

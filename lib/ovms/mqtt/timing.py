@@ -35,16 +35,3 @@ class Timing:
             if not hasattr(self, k):
                 raise ValueError("unknown timing " + k)
             setattr(self, k, kw[k])
-
-
-def backoff_ms(t, n, randbytes):
-    # the n-th consecutive failed attempt -> ms to wait: backoff_min_ms * 2^(n-1), at
-    # most backoff_max_ms, jittered to 50..100 % (as the v2 uplink, D42)
-    d = t.backoff_min_ms
-    while n > 1 and d < t.backoff_max_ms:
-        d *= 2
-        n -= 1
-    if d > t.backoff_max_ms:
-        d = t.backoff_max_ms
-    r = randbytes(2)
-    return d // 2 + ((r[0] << 8) | r[1]) % (d // 2 + 1)
