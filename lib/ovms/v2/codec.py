@@ -12,6 +12,8 @@
 #   wire = sess.encode("MP-0 a")      # base64 text, no CR LF
 #   clear = sess.decode(wire)         # ProtocolError if the stream is broken
 
+from binascii import b2a_base64
+
 from ovms.compat import text  # noqa: F401 (codec.text: the one bytes -> str, D91)
 from ovms.v2.crypto import b64decode, b64encode, hmac_md5, rc4_drop
 
@@ -109,8 +111,10 @@ class Session:
         return b64encode(self.tx.crypt(clear.encode()))
 
     def encode_line(self, clear):
-        # one message -> the bytes of its wire line, ended by CR LF
-        return (b64encode(self.tx.crypt(clear.encode())) + "\r\n").encode()
+        # one message -> the bytes of its wire line, ended by CR LF. Few allocations
+        # of the line's size (a board's fragmented heap must place each one): binascii
+        # ends its base64 with one LF, which becomes the CR LF
+        return b2a_base64(self.tx.crypt(clear.encode())).replace(b"\n", b"\r\n")
 
     def encode_lines(self, lines):
         # several messages -> one bytes chunk, each line ended by CR LF (host tools;
