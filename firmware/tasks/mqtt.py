@@ -164,28 +164,16 @@ class MqttUplink(LinkSession):
             if self._err is not None:
                 raise self._err
         except (OSError, codec.ProtocolError) as e:
-            if not self._stop:
-                self.errors += 1
-                self.log.warning("MQTT link: %s", e)
+            self._link_error(e, "MQTT link")
         finally:
-            if logged and ticks_diff(self.clock(), self._login_at) >= self.t.stable_ms:
-                self._good = True
-            self._set_online(False)
-            self._stream = None
-            if reader is not None:
-                reader.cancel()
-            if stream is not None:
-                try:
-                    if logged and self._stop:  # a planned stop: "no" ourselves, no will
-                        stream.write(codec.publish(pre + "/" + topics.CONNECTED, b"no", 0, True))
-                        stream.write(codec.DISCONNECT)
-                        await stream.drain()
+            if stream is not None and logged and self._stop:
+                try:  # a planned stop: "no" ourselves, no will
+                    stream.write(codec.publish(pre + "/" + topics.CONNECTED, b"no", 0, True))
+                    stream.write(codec.DISCONNECT)
+                    await stream.drain()
                 except OSError:
                     pass
-                try:
-                    await stream.close()
-                except OSError:
-                    pass
+            await self._close(logged, reader, stream)
         return logged
 
     async def _discovery(self, pre, cid):

@@ -128,6 +128,26 @@ class LinkSession:
             if not on and self.RESET_APPS:
                 net.apps = 0
 
+    def _link_error(self, e, what):
+        # a session ended by the link or the protocol: counted, unless we stopped it
+        if not self._stop:
+            self.errors += 1
+            self.log.warning("%s: %s", what, e)
+
+    async def _close(self, logged, reader, stream):
+        # the end of every session, whatever ended it
+        if logged and ticks_diff(self.clock(), self._login_at) >= self.t.stable_ms:
+            self._good = True
+        self._set_online(False)
+        self._stream = None
+        if reader is not None:
+            reader.cancel()
+        if stream is not None:
+            try:
+                await stream.close()
+            except OSError:  # the link under it is gone already (modem reset/stopped)
+                pass
+
     def _end(self, err):
         # the session must end (the first reason is kept)
         if self._err is None:

@@ -151,22 +151,10 @@ class Uplink(LinkSession):
             self.auth_failures += 1
             self.log.warning("server login failed: %s", e)
         except (OSError, codec.ProtocolError) as e:
-            if not self._stop:
-                self.errors += 1
-                self.log.warning("server link: %s", e)
+            self._link_error(e, "server link")
         finally:
-            if logged and ticks_diff(self.clock(), self._login_at) >= self.t.stable_ms:
-                self._good = True
-            self._set_online(False)
             self._session = None
-            self._stream = None
-            if reader is not None:
-                reader.cancel()
-            if stream is not None:
-                try:
-                    await stream.close()
-                except OSError:  # the link under it is gone already (modem reset/stopped)
-                    pass
+            await self._close(logged, reader, stream)
         return logged
 
     async def _first_line(self, stream, lb, pending):
