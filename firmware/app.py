@@ -80,6 +80,9 @@ def main(board=None, seconds=None, until=None):
     return app
 
 
+GC_EARLY_DIV = 4  # D97: collect after a quarter of the free heap was allocated
+
+
 class App:
     def __init__(self, board, wdt=None, bootlog=None, boot=None):
         self.board = board
@@ -178,6 +181,7 @@ class App:
         clock_task = self._clock_task = asyncio.create_task(c.run()) if c is not None else None
         if self.before_start is not None:
             self.before_start(self)
+        _gc_early()
         try:
             sup.start()
             if self.can is not None:
@@ -393,3 +397,17 @@ def _flush_and_reboot(app):
         if obj is not None:  # the month's data counter too (D71)
             obj.flush()
     parts.reboot()
+
+
+def _gc_early():
+    # D97: on MicroPython a collection also after every GC_EARLY_DIV-th of the heap left
+    # free once everything is made (gc.threshold), not only when an allocation fails: the
+    # allocator then restarts from the lowest free block after each collection, so the
+    # objects that live long pack low instead of spreading over the whole free heap and
+    # cutting it into pieces too small for the next line (MicroPython's own advice
+    # against fragmentation). CPython has no such call.
+    import gc
+
+    if hasattr(gc, "threshold"):
+        gc.collect()
+        gc.threshold(gc.mem_free() // GC_EARLY_DIV)
