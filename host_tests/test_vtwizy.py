@@ -52,31 +52,32 @@ def _trace_ids(names):
     return ids
 
 
-def _take(name, seconds, start_s=0, ids=None, data=True):
-    # frames of a scenario between start_s and start_s + seconds of scenario time (only
-    # those IDs: the unix port's 8 MB heap holds no minute of the whole bus); without
-    # data: (t, id) pairs only
-    out = []
-    for t, i, d in vtwizy.scenario(name, 1):
+def _frames(name, seconds, start_s=0, ids=None):
+    # the frames of a scenario between start_s and start_s + seconds of scenario time
+    # (only those IDs), streamed
+    for f in vtwizy.scenario(name, 1):
+        t = f[0]
         if t >= (start_s + seconds) * 1_000_000:
             break
-        if t >= start_s * 1_000_000 and (ids is None or i in ids):
-            out.append((t, i, d) if data else (t, i))
-    return out
+        if t >= start_s * 1_000_000 and (ids is None or f[1] in ids):
+            yield f
+
+
+def _take(name, seconds, start_s=0, ids=None, data=True):
+    # _frames as a list (only those IDs: the unix port's 8 MB heap holds no minute of the
+    # whole bus); without data: (t, id) pairs only
+    return [f if data else f[:2] for f in _frames(name, seconds, start_s, ids)]
 
 
 def _ids_seen(name, seconds, start_s):
-    # (the set of IDs, the frame count) between start_s and start_s + seconds, streamed:
-    # a list of a minute of the bus needs a 128 KB block, which a long test run's
-    # fragmented heap on the unix port could not place
+    # (the set of IDs, the frame count) of _frames, kept as a set only: a list of a minute
+    # of the bus needs a 128 KB block, which a long test run's fragmented heap on the unix
+    # port could not place
     ids = set()
     n = 0
-    for t, i, _d in vtwizy.scenario(name, 1):
-        if t >= (start_s + seconds) * 1_000_000:
-            break
-        if t >= start_s * 1_000_000:
-            ids.add(i)
-            n += 1
+    for f in _frames(name, seconds, start_s):
+        ids.add(f[1])
+        n += 1
     return ids, n
 
 

@@ -52,7 +52,7 @@ class Collect:
 def run(names, exact, until_s=None, stop_us=None, patch=None, options=()):
     # names: traces played back to back on one clock; stop_us: feed only the frames
     # before this time of the clock; patch(t, can_id, data) -> data: frame edits
-    gc.collect()  # a fresh heap for the replay's 4 KB read chunks (emulated Cortex-M)
+    gc.collect()  # a fresh heap for the replay's read chunks (emulated Cortex-M)
     argv = [trace(n) for n in names] + list(options)
     if exact:
         argv.append("--exact")

@@ -32,7 +32,7 @@
 import asyncio
 
 from firmware.tasks.session import LinkSession
-from ovms.aio import ticks_diff, ticks_ms, wait_event
+from ovms.aio import ticks_diff, wait_event
 from ovms.config import PARAM_REGPHONE
 from ovms.mqtt import codec, topics
 from ovms.mqtt.metrics import MetricCache
@@ -51,25 +51,15 @@ class MqttUplink(LinkSession):
     def __init__(self, open_stream, config, vehicle, framework=None, metrics=None,
                  table=(), booleans=(), outbox=None, sms_outbox=None, timing=None,
                  clock=None, randbytes=None, version="", status=True):  # fmt: skip
-        if randbytes is None:
-            import os
-
-            randbytes = os.urandom
-        self.open_stream = open_stream
-        self.cfg = config
-        self.vehicle = vehicle
-        self.fw = framework
+        self.status = status  # the only uplink: it keeps the "server connected" flags
+        self._init_session(open_stream, config, vehicle, framework, timing or Timing(),
+                           clock, randbytes)  # fmt: skip
         self.table = table  # (name, unit, device class, slow, label): slow + discovery
         self.booleans = booleans
         self.metrics = None  # values: f(vehicle) -> [(name, text)] (ovms/twizy/v3metrics)
         if metrics is not None:
             self.metrics = MetricCache(metrics, [e[0] for e in table if e[3]])
-        self.t = timing or Timing()
-        self.clock = clock or ticks_ms
-        self.randbytes = randbytes
         self.version = version
-        self.status = status  # the only uplink: it keeps the "server connected" flags
-        self._init_session()
         self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
         self.sender = Sender(self.outbox, sms_outbox, self.t.window)
         self.parser = codec.Parser()

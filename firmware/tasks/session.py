@@ -6,7 +6,7 @@
 # A subclass gives connect_once() (one session: -> True when the login succeeded; it
 # returns when the session ended), tick() (every t.tick_ms), diag_text() and send(); it
 # sets LINK_ERRORS (the errors that end a session: OSError and its codec's
-# ProtocolError) and LOG (the logger's name), calls _init_session() in its __init__
+# ProtocolError) and LOG (the logger's name), calls _init_session(...) in its __init__
 # and keeps the counters it reports.
 # Errors: a LINK_ERRORS exception in the ticker (or the subclass' reader, through
 # _end) ends the session; any other exception is a bug: _die() keeps it and run() raises
@@ -19,7 +19,7 @@
 import asyncio
 
 from ovms import log
-from ovms.aio import sleep_ms, ticks_diff, wait_event
+from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
 
 
 def backoff_ms(t, n, randbytes):
@@ -41,8 +41,20 @@ class LinkSession:
 
     status = True  # this link keeps the module's "server connected" flags (net)
 
-    def _init_session(self):
-        # the state every link keeps (after self.t, self.clock, self.randbytes are set)
+    def _init_session(self, open_stream, config, vehicle, framework, timing, clock, randbytes):
+        # what every link is given and the state it keeps (clock: ticks_ms by default;
+        # randbytes: os.urandom by default)
+        if randbytes is None:
+            import os
+
+            randbytes = os.urandom
+        self.open_stream = open_stream
+        self.cfg = config
+        self.vehicle = vehicle
+        self.fw = framework
+        self.t = timing
+        self.clock = clock or ticks_ms
+        self.randbytes = randbytes
         self.log = log.get(self.LOG)
         self.logged_in = False
         self._t0 = self.clock()

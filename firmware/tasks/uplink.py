@@ -31,7 +31,7 @@ import asyncio
 
 from firmware.tasks.session import LinkSession
 from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
-from ovms.aio import ticks_diff, ticks_ms
+from ovms.aio import ticks_diff
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
@@ -47,19 +47,9 @@ class Uplink(LinkSession):
 
     def __init__(self, open_stream, config, vehicle, framework=None, randbytes=None,
                  handler=None, timing=None, clock=None, outbox=None, sms_outbox=None):  # fmt: skip
-        if randbytes is None:
-            import os
-
-            randbytes = os.urandom
-        self.open_stream = open_stream
-        self.cfg = config
-        self.vehicle = vehicle
-        self.fw = framework
-        self.randbytes = randbytes
-        self.handler = handler or Handler(config, vehicle, framework, randbytes=randbytes)
-        self.t = timing or Timing()
-        self.clock = clock or ticks_ms
-        self._init_session()
+        self._init_session(open_stream, config, vehicle, framework, timing or Timing(),
+                           clock, randbytes)  # fmt: skip
+        self.handler = handler or Handler(config, vehicle, framework, randbytes=self.randbytes)
         # the server channel's outbox (RAM only unless the app gives a durable one)
         self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
         self.sender = Sender(self.outbox, sms_outbox)
