@@ -32,11 +32,13 @@
 import json
 import os
 
+from ovms.compat import const
+
 SAFE_AFTER = 3  # crash-reboots in a row that start the safe mode
 STABLE_MS = 600_000  # 10 min: a run this long ends a crash streak
 SAFE_HOLD_MS = 3_600_000  # safe mode lasts this long, then one normal try
 LAST_MAX = 5  # causes/reasons kept
-REASON_MAX = 60  # characters of a crash reason kept
+_REASON_MAX = const(60)  # characters of a crash reason kept
 
 # machine.reset_cause() constant name -> (short name, PIC reset-cause bit of the crash
 # record, ovms-v2-protocol.md §7.2: bit0 BOR, bit1 POR, bit2 PD, bit3 TO, bit4 RI)
@@ -145,7 +147,7 @@ class BootLog:
         d["stable"] = 0
         d["pending"] = ""
         last = d["last"]
-        last.append([cause, reason[:REASON_MAX]])
+        last.append([cause, reason[:_REASON_MAX]])
         while len(last) > LAST_MAX:
             last.pop(0)
         self._save()
@@ -156,7 +158,7 @@ class BootLog:
         # counts as a crash-reboot with this reason
         if self.d is None:
             self.d = self._load()
-        self.d["pending"] = reason[:REASON_MAX] or "crash"
+        self.d["pending"] = reason[:_REASON_MAX] or "crash"
         return self._save()
 
     def mark_stable(self):

@@ -11,14 +11,17 @@ import sys
 
 from firmware.progress import Progress, car_quiet
 from ovms.aio import ticks_ms
+from ovms.compat import const
 from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
 from ovms.owner import OwnerCopy, secure_boot
 from ovms.store import Store
 
-TICKER_STALL_TICKS = 5  # ticker periods without a tick: stalled
-CAN_STALL_MS = 10_000  # no frame for this long while the car is on or charging: stalled
-MODEM_STALL_MS = 30_000  # modem stuck OFF (driver: top rung failed twice) this long
-UPLINK_STALL_MS = 900_000  # neither logged in nor progressing (back-off <= 300 s) this long
+_TICKER_STALL_TICKS = const(5)  # ticker periods without a tick: stalled
+_CAN_STALL_MS = const(10_000)  # no frame for this long while the car is on or charging: stalled
+_MODEM_STALL_MS = const(30_000)  # modem stuck OFF (driver: top rung failed twice) this long
+_UPLINK_STALL_MS = const(
+    900_000
+)  # neither logged in nor progressing (back-off <= 300 s) this long
 
 
 def clock(b):
@@ -210,20 +213,20 @@ def progress(app):
     c = app.clock
     p = Progress(clock=c.ticks_ms if c is not None else ticks_ms)
     t = app.ticker
-    p.watch("ticker", counter=lambda: t.ticks, window_ms=TICKER_STALL_TICKS * app.tick_ms)
+    p.watch("ticker", counter=lambda: t.ticks, window_ms=_TICKER_STALL_TICKS * app.tick_ms)
     if app.can is not None:
         a = app.can
         p.watch(
-            "can", counter=lambda: a.frames, ok=car_quiet(app.vehicle.st), window_ms=CAN_STALL_MS
+            "can", counter=lambda: a.frames, ok=car_quiet(app.vehicle.st), window_ms=_CAN_STALL_MS
         )
     if app.modem is not None:
         m = app.modem
-        p.watch("modem", ok=peer(m, "modem_ok"), window_ms=MODEM_STALL_MS)
+        p.watch("modem", ok=peer(m, "modem_ok"), window_ms=_MODEM_STALL_MS)
     for name in ("uplink", "mqtt"):  # each server link: logged in, or trying (back-off)
         u = getattr(app, name, None)
         moved = peer(u, "progress") if u is not None else None
         if moved is not None:
-            p.watch(name, counter=moved, ok=_logged_in(u), window_ms=UPLINK_STALL_MS)
+            p.watch(name, counter=moved, ok=_logged_in(u), window_ms=_UPLINK_STALL_MS)
     sup = app.sup
     p.watch("tasks", ok=lambda: not sup.done.is_set(), window_ms=0)
     return p

@@ -38,10 +38,11 @@
 from firmware.hal.sleep import WAKE_CAN, WAKE_RI, WAKE_TIMER
 from ovms import log
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+from ovms.compat import const
 from ovms.powermodel import COL_WAKES, EV_SMS, EV_TCP_BYTES, Ledger, PowerModel, share_text, text
 from ovms.powerstate import DRIVING, NAMES, PARKED_ASLEEP, PARKED_AWAKE, PowerRules
 
-PERIOD_MS = 250  # the look while awake (a key-on reaches DRIVING within 2 frames of 0x597)
+_PERIOD_MS = const(250)  # the look while awake (a key-on reaches DRIVING within 2 frames of 0x597)
 MINUTE_MS = 60_000
 BUSY_MAX_MS = 120_000  # D85
 SLEEP_CATCHUP = 120  # ticks the ticker runs back to back after a sleep (<= 1 min + margin)
@@ -84,7 +85,7 @@ class PowerManager:
         )
         self.sleep_max_ms = getattr(board, "SLEEP_MAX_MS", MINUTE_MS)
         self.wake_ms = getattr(board, "WAKE_MS", 200)
-        self.period_ms = PERIOD_MS
+        self.period_ms = _PERIOD_MS
         self.applied = None  # the state whose part settings are in place
         self.last_can_ms = None
         self.stuck_work = 0

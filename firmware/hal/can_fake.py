@@ -26,8 +26,9 @@ from array import array
 from firmware.hal.can import CANAdapter, EventFlag
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 from ovms.canlog import LogLineError, parse_line
+from ovms.compat import const
 
-_MAX_SLEEP_MS = 50  # the feeder looks at least this often (start/stop, clock shifts)
+_MAX_SLEEP_MS = const(50)  # the feeder looks at least this often (start/stop, clock shifts)
 
 
 class FakeCan(CANAdapter):

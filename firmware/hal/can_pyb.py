@@ -29,8 +29,8 @@ _EXT = const(1)
 _RTR = const(2)
 _DATA = const(4)
 _REASON_OVERFLOW = const(2)
-SAMPLE_POINT = 75  # %
-BANKS = 14  # CAN1's filter banks (bxCAN default split)
+_SAMPLE_POINT = const(75)  # %
+_BANKS = const(14)  # CAN1's filter banks (bxCAN default split)
 
 
 class CANPyb(CANAdapter):
@@ -50,7 +50,7 @@ class CANPyb(CANAdapter):
                 can.setfilter(0, can.MASK16, _FIFO, (0, 0, 0, 0))  # accept all
                 self.banks = 1
             else:
-                ids = [i for i, m in plan_filters(self.ids, 4 * BANKS) if m == STD_MASK]
+                ids = [i for i, m in plan_filters(self.ids, 4 * _BANKS) if m == STD_MASK]
                 if len(ids) != len(set(self.ids)):
                     raise ValueError("more CAN IDs than list filters")
                 bank = 0
@@ -116,7 +116,7 @@ def from_board(board, ids, can_class=None):
     if can_class is None:
         from pyb import CAN as can_class
     bitrate = getattr(board, "CAN_BITRATE", BITRATE)
-    can = can_class(board.CAN_ID, can_class.SILENT, baudrate=bitrate, sample_point=SAMPLE_POINT)
+    can = can_class(board.CAN_ID, can_class.SILENT, baudrate=bitrate, sample_point=_SAMPLE_POINT)
     try:
         return CANPyb(can, bitrate=bitrate, ids=ids)
     except BaseException:

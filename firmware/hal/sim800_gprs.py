@@ -14,8 +14,9 @@ import asyncio
 from firmware.hal.netstream import StreamBase
 from firmware.hal.sim800_at import ModemError, ModemReset, ModemTimeout
 from ovms.aio import wait_event
+from ovms.compat import const
 
-TCP_CHUNK = 1460  # bytes per CIPSEND / CIPRXGET
+_TCP_CHUNK = const(1460)  # bytes per CIPSEND / CIPRXGET
 
 
 class GprsRoom:
@@ -23,7 +24,7 @@ class GprsRoom:
         # one CIPSEND payload buffer for the driver's life, made with the driver: a
         # fresh 1.46 KB block per connection could not be placed in a fragmented heap
         # (the 96 KB heap-report day escalated on it)
-        self._tx_payload = bytearray(TCP_CHUNK)
+        self._tx_payload = bytearray(_TCP_CHUNK)
         self._gprs_lock = asyncio.Lock()
         self.ip = ""
         self.gprs_up = False
@@ -141,7 +142,7 @@ class Sim800Stream(StreamBase):
             if self._ready:
                 self._ready = False
                 try:
-                    left = await m._rx_get(n if n < TCP_CHUNK else TCP_CHUNK)
+                    left = await m._rx_get(n if n < _TCP_CHUNK else _TCP_CHUNK)
                 except ModemError as e:
                     if isinstance(e, ModemTimeout):
                         raise
@@ -163,7 +164,7 @@ class Sim800Stream(StreamBase):
             self._tx.append(data)
 
     async def drain(self):
-        # the written pieces go out in CIPSEND payloads of up to TCP_CHUNK bytes, each
+        # the written pieces go out in CIPSEND payloads of up to _TCP_CHUNK bytes, each
         # gathered in the driver's preallocated buffer: no joined copy of a batch (a
         # fragmented board heap cannot place a few-KB block), no bytes slicing per chunk
         buf = self._m._tx_payload
@@ -174,9 +175,9 @@ class Sim800Stream(StreamBase):
             n = 0
             k = 0
             off = self._tx_off
-            while n < TCP_CHUNK and k < len(tx):
+            while n < _TCP_CHUNK and k < len(tx):
                 piece = tx[k]
-                take = min(len(piece) - off, TCP_CHUNK - n)
+                take = min(len(piece) - off, _TCP_CHUNK - n)
                 buf[n : n + take] = memoryview(piece)[off : off + take]
                 n += take
                 off += take

@@ -13,8 +13,9 @@
 from firmware.hal.sim800_at import FAIL_FINALS, MAX_LINES
 from ovms import at
 from ovms.aio import ticks_ms
+from ovms.compat import const
 
-RX_CHUNK = 256  # bytes per UART read (preallocated)
+_RX_CHUNK = const(256)  # bytes per UART read (preallocated)
 MAX_LINE = 1024  # line buffer (preallocated); a longer line is dropped, counted
 _IPD = b"+IPD,"
 
@@ -37,7 +38,7 @@ def _ipd_len(buf, n):
 class LineReader:
     def _reader_init(self):
         # preallocated buffers (issue 7: no big transient buffers)
-        self._rxbuf = bytearray(RX_CHUNK)
+        self._rxbuf = bytearray(_RX_CHUNK)
         self._rxmv = memoryview(self._rxbuf)
         self._lbuf = bytearray(MAX_LINE)
         self._lmv = memoryview(self._lbuf)
@@ -60,7 +61,7 @@ class LineReader:
                 if into is not None:
                     n = await into(self._rxmv)
                 else:  # CPython's StreamReader has no readinto
-                    chunk = await r.read(RX_CHUNK)
+                    chunk = await r.read(_RX_CHUNK)
                     n = len(chunk)
                     rx[:n] = chunk
             except OSError:
@@ -82,8 +83,8 @@ class LineReader:
         i = 0
         while i < len(data):
             k = len(data) - i
-            if k > RX_CHUNK:
-                k = RX_CHUNK
+            if k > _RX_CHUNK:
+                k = _RX_CHUNK
             self._rxbuf[:k] = mv[i : i + k]
             self._feed(k)
             i += k

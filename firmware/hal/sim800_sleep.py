@@ -7,7 +7,7 @@
 #   * with AT+CSCLK=1 the module sleeps while DTR is high and nothing happens on air or
 #     on the UART; asleep it still receives SMS and keeps its registration, but its UART
 #     is not accessible;
-#   * DTR low wakes it; the UART works again about 40-50 ms later (DTR_WAKE_MS); DTR
+#   * DTR low wakes it; the UART works again about 40-50 ms later (_DTR_WAKE_MS); DTR
 #     stays low while we talk to it;
 #   * RI goes low for 120 ms when an SMS arrives (and for some URCs), asleep or not.
 # Used by the power task (firmware/power.py):
@@ -19,7 +19,7 @@
 #   modem.busy()         work in hand: not READY yet, SMS to read or send, a command
 #                        running, RI not served -> the power state stays awake
 # Own traffic while asleep: every write to the modem first pulls DTR low and waits
-# DTR_WAKE_MS (the _write hook in sim800_at); the modem stays awake until doze() again.
+# _DTR_WAKE_MS (the _write hook in sim800_at); the modem stays awake until doze() again.
 # While asleep the supervisor's polls (CSQ/CREG, the SIM sweep, GNSS) pause: only RI,
 # an SMS to send or a TCP send wakes the modem.
 # D87: asleep, the modem keeps its registration and the GPRS context with the server's
@@ -29,8 +29,9 @@
 
 from firmware.hal.sim800_at import READY, ModemError
 from ovms.aio import sleep_ms
+from ovms.compat import const
 
-DTR_WAKE_MS = 50  # UART usable this long after DTR low (the manual: about 40-50 ms)
+_DTR_WAKE_MS = const(50)  # UART usable this long after DTR low (the manual: about 40-50 ms)
 
 
 class SleepRoom:
@@ -75,7 +76,7 @@ class SleepRoom:
         return True
 
     def rouse(self):
-        # DTR low at once; the UART is usable DTR_WAKE_MS later (_wake_for_write waits)
+        # DTR low at once; the UART is usable _DTR_WAKE_MS later (_wake_for_write waits)
         if self.dtr is not None and self.asleep:
             self.dtr.value(0)
             self.asleep = False
@@ -88,7 +89,7 @@ class SleepRoom:
             self.rouse()
         if self._t_awake_wait:
             self._t_awake_wait = False
-            await sleep_ms(DTR_WAKE_MS)
+            await sleep_ms(_DTR_WAKE_MS)
 
     def _serve_ri(self):
         # supervisor pass: RI fell -> list the SIM (a lost +CMTI is found)

@@ -26,13 +26,14 @@
 from firmware.hal.sim800_at import CTRL_Z, ModemError, ModemReset, ModemTimeout
 from ovms import at
 from ovms.aio import ticks_add, ticks_diff, ticks_ms
+from ovms.compat import const
 from ovms.smsout import shape
 
-OUTBOX_MAX = 32  # SMS parts queued
+_OUTBOX_MAX = const(32)  # SMS parts queued
 REPLY_PARTS_MAX = 8  # parts of one reply kept (D31); more are cut and counted
 PENDING_MAX = 32  # +CMTI indexes / +CMT texts waiting
-SIM_SLOTS = 30  # until AT+CPMS tells the real size
-SIM_SLOTS_MAX = 255
+_SIM_SLOTS = const(30)  # until AT+CPMS tells the real size
+_SIM_SLOTS_MAX = const(255)
 
 
 def parse_cpms_total(lines):
@@ -51,7 +52,7 @@ class SmsRoom:
         self._direct = []  # (sender, ts, text) from +CMT (not stored: no delete)
         self._outbox = []  # [number, text, tries, is_reply]
         self._handled = []  # [sender, ts, text]: answered, delete not confirmed yet (A)
-        self.sim_slots = SIM_SLOTS
+        self.sim_slots = _SIM_SLOTS
         self._sweep_due = True
         self._t_sweep = ticks_ms()
 
@@ -69,7 +70,7 @@ class SmsRoom:
 
     def _queue(self, number, text, reply):
         box = self._outbox
-        if not reply and len(box) >= OUTBOX_MAX:
+        if not reply and len(box) >= _OUTBOX_MAX:
             # full: the oldest queued alert goes; a reply to an SMS already
             # deleted from the SIM is never dropped (C, D31)
             for i in range(len(box)):
@@ -84,7 +85,7 @@ class SmsRoom:
 
     def _room(self):
         # True when one more reply (REPLY_PARTS_MAX parts) fits (C)
-        return len(self._outbox) <= OUTBOX_MAX - REPLY_PARTS_MAX
+        return len(self._outbox) <= _OUTBOX_MAX - REPLY_PARTS_MAX
 
     # ---- the pass ------------------------------------------------------------------
     async def _sms_service(self):
@@ -124,7 +125,7 @@ class SmsRoom:
     def _set_sim_slots(self, lines):
         n = parse_cpms_total(lines)
         if n > 0:
-            self.sim_slots = n if n < SIM_SLOTS_MAX else SIM_SLOTS_MAX
+            self.sim_slots = n if n < _SIM_SLOTS_MAX else _SIM_SLOTS_MAX
 
     # ---- inbox -------------------------------------------------------------------------
     async def _sweep(self):

@@ -21,10 +21,11 @@
 # budget level into the vehicle's cadence (D74). tick() allocates nothing.
 
 from ovms import datause
+from ovms.compat import const
 from ovms.config import PARAM_DATAPROFILE
 from ovms.twizy.state import DOORS1_CARON
 
-ECONOMY_WINDOW = 24  # outbox entries in flight: a flush (17 records) in one TCP send
+_ECONOMY_WINDOW = const(24)  # outbox entries in flight: a flush (17 records) in one TCP send
 
 
 def install(app, clock_s):
@@ -173,7 +174,7 @@ class DataPlan:
         if u is not None:
             ping_ms, window = self._rt25
             if eco:
-                ping_ms, window = datause.ping_s(self.nat_timeout_s) * 1000, ECONOMY_WINDOW
+                ping_ms, window = datause.ping_s(self.nat_timeout_s) * 1000, _ECONOMY_WINDOW
             u.t.ping_ms = ping_ms
             u.t.window = u.sender.window = window
 

@@ -27,12 +27,13 @@
 # (the broker's login and ACLs guard the topic, as on OVMS v3); replies joined by LF go to
 # ".../response/<n>" (QoS 0, not retained: a live answer, like the v2 c7 line). A
 # retained command (left on the broker) would run at every connect: never run, counted.
-# At most CMD_QUEUE commands wait; more are dropped and counted.
+# At most _CMD_QUEUE commands wait; more are dropped and counted.
 
 import asyncio
 
 from firmware.tasks.session import LinkSession
 from ovms.aio import ticks_diff, wait_event
+from ovms.compat import const
 from ovms.config import PARAM_REGPHONE
 from ovms.mqtt import codec, topics
 from ovms.mqtt.metrics import MetricCache
@@ -40,7 +41,7 @@ from ovms.mqtt.sender import Sender
 from ovms.mqtt.timing import PARAM_PROFILE, Timing  # noqa: F401 (Timing: public)
 from ovms.outbox import Outbox
 
-CMD_QUEUE = 4
+_CMD_QUEUE = const(4)
 
 
 class MqttUplink(LinkSession):
@@ -224,7 +225,7 @@ class MqttUplink(LinkSession):
         if retain:
             self.retained_cmds += 1
             return
-        if len(self._cmds) >= CMD_QUEUE:
+        if len(self._cmds) >= _CMD_QUEUE:
             self.commands_dropped += 1
             return
         try:

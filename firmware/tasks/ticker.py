@@ -4,7 +4,7 @@
 # Every period_ms (1000 on the car) on the ticks clock, drift-free: the next due time is
 # the previous due time plus the period, not "now + period", so the tick count follows
 # the clock however long a tick takes. After a stall (a long flash write, a blocking
-# driver) up to MAX_CATCHUP missed ticks run back to back; beyond that the schedule
+# driver) up to _MAX_CATCHUP missed ticks run back to back; beyond that the schedule
 # restarts from now and .skipped counts the ticks lost.
 # clock: an object with ticks_ms() and async sleep_ms(ms) (firmware/simclock.VirtualClock
 # in the host simulation and tests); None = the asyncio clock (ovms.aio).
@@ -16,8 +16,9 @@
 
 from firmware.tasks.link import Link  # noqa: F401 (moved; imported from here)
 from ovms.aio import sleep_ms, ticks_add, ticks_diff, ticks_ms
+from ovms.compat import const
 
-MAX_CATCHUP = 3  # missed ticks run back to back after a stall
+_MAX_CATCHUP = const(3)  # missed ticks run back to back after a stall
 
 
 class Ticker:
@@ -30,7 +31,7 @@ class Ticker:
         self.ticks = 0
         self.late = 0  # ticks run late (behind schedule by a period or more)
         self.skipped = 0  # ticks given up after a long stall
-        self.catchup = MAX_CATCHUP  # the power task raises it: a sleep is no stall (issue 13)
+        self.catchup = _MAX_CATCHUP  # the power task raises it: a sleep is no stall (issue 13)
 
     async def run(self):
         c = self.clock

@@ -32,13 +32,14 @@ import asyncio
 from firmware.tasks.session import LinkSession
 from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
 from ovms.aio import ticks_diff
+from ovms.compat import const
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
 from ovms.v2.handler import Deferred, Handler
 from ovms.v2.sender import Sender
 
-QUEUE_MAX = 64  # live lines (S, D ...) waiting for the next tick
+_QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
 
 
 class Uplink(LinkSession):
@@ -80,11 +81,11 @@ class Uplink(LinkSession):
     # ---- the ticker's Link talks to these (firmware/tasks/ticker.py) -------------
     def send(self, lines):
         # queue live lines (status messages, not history: S, D ...) for the next
-        # tick -> True; False when offline or QUEUE_MAX is reached (counted): the
+        # tick -> True; False when offline or _QUEUE_MAX is reached (counted): the
         # caller's send-on-change memory then stays put and it sends again later
         if not self.logged_in:
             return False
-        if len(self._queue) + len(lines) > QUEUE_MAX:
+        if len(self._queue) + len(lines) > _QUEUE_MAX:
             self.queue_dropped += len(lines)
             return False
         self._queue.extend(lines)

@@ -20,6 +20,7 @@
 # (+CREG, +CPIN, +CFUN, +CUSD, +CGNSINF, +CIPRXGET: 2): the driver passes the
 # running command's reply prefix as `expect`, and a line starting with it is DATA.
 
+from ovms.compat import const
 from ovms.units import ASCII_BLANKS as _BLANKS
 from ovms.units import dec_int as _int  # the AT numbers' rule
 from ovms.units import hex_digit
@@ -225,12 +226,12 @@ def csq_to_sq(rssi):
     return rssi
 
 
-CREG_NOT = 0
-CREG_HOME = 1
-CREG_SEARCHING = 2
-CREG_DENIED = 3
-CREG_UNKNOWN = 4
-CREG_ROAMING = 5
+_CREG_NOT = const(0)
+_CREG_HOME = const(1)
+_CREG_SEARCHING = const(2)
+_CREG_DENIED = const(3)
+_CREG_UNKNOWN = const(4)
+_CREG_ROAMING = const(5)
 
 
 def parse_creg(line):
@@ -248,7 +249,7 @@ def parse_creg(line):
 
 
 def registered(stat):
-    return stat == CREG_HOME or stat == CREG_ROAMING
+    return stat == _CREG_HOME or stat == _CREG_ROAMING
 
 
 def parse_cmti(arg):

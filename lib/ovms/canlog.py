@@ -14,9 +14,10 @@
 # sees it (CPython's int() refuses more than 4,300 digits with its own error).
 # Comment lines ("#...") may hold anything.
 
+from ovms.compat import const
 from ovms.units import digits, hex_digit
 
-MAX_WHOLE_DIGITS = 12
+_MAX_WHOLE_DIGITS = const(12)
 WS = " \t\r\n\x0b\x0c"  # ASCII whitespace only: CPython strips more by default
 
 
@@ -26,14 +27,14 @@ class LogLineError(ValueError):
 
 def parse_time_us(text):
     # "123.456" -> 123456000; ASCII digits only, up to 9 decimals (cut to 6),
-    # at most MAX_WHOLE_DIGITS whole digits
+    # at most _MAX_WHOLE_DIGITS whole digits
     if "." in text:
         whole, frac = text.split(".", 1)
     else:
         whole, frac = text, ""
     if (
         not digits(whole)
-        or len(whole) > MAX_WHOLE_DIGITS
+        or len(whole) > _MAX_WHOLE_DIGITS
         or (frac and not digits(frac))
         or len(frac) > 9
     ):

@@ -20,18 +20,19 @@
 #   end up inside a quoted AT command or the server login line (4 server, 5-7
 #   GPRS APN/user/password, 8 vehicle id, 13 GSM operator) take printable ASCII
 #   only and no '"'; the server address only letters, digits, '.', '-', ':';
-# - at most PARAM_MAX_LEN characters: longer values are refused, not clipped;
+# - at most _PARAM_MAX_LEN characters: longer values are refused, not clipped;
 # - features: decimal (atoi rules, D5) within FEATURE_MAX (9, 10: SOC 0-100 %;
 #   11, 12: ranges 0-500 km/mi; the rest 0-127, the PIC's signed char).
 # Config itself still clips to 31 characters and, as the last line of defence
 # for paths that do not check (server C4, old settings files), drops control
 # characters and '"' from the AT slots: they never reach an AT command.
 
+from ovms.compat import const
 from ovms.units import atoi, digits
 
 N_PARAMS = 32
 N_FEATURES = 16
-PARAM_MAX_LEN = 31
+_PARAM_MAX_LEN = const(31)
 
 PARAM_REGPHONE = 0
 PARAM_MODULEPASS = 1
@@ -84,13 +85,13 @@ FEATURE_MAX = (127,) * 9 + (100, 100, 500, 500, 127, 127, 127)
 # parameters that go into quoted AT commands or the server login line
 AT_PARAMS = (PARAM_SERVERIP, PARAM_GPRSAPN, PARAM_GPRSUSER, PARAM_GPRSPASS, PARAM_VEHICLEID, 13,
              PARAM_MQTT_HOST)  # fmt: skip
-_HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
+_HOST_CHARS = const("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
 
-ERR_TOO_LONG = "Error: parameter %d is longer than %d characters"
-ERR_BAD_CHARS = "Error: parameter %d contains characters that are not allowed"
-ERR_FEATURE = "Error: feature %d must be a number from 0 to %d"
-ERR_PROFILE = "Error: parameter 16 must be rt25 or economy"
-ERR_BUDGET = "Error: parameter 17 must be a number of KB from 0 to 1000000"
+_ERR_TOO_LONG = const("Error: parameter %d is longer than %d characters")
+_ERR_BAD_CHARS = const("Error: parameter %d contains characters that are not allowed")
+_ERR_FEATURE = const("Error: feature %d must be a number from 0 to %d")
+_ERR_PROFILE = const("Error: parameter 16 must be rt25 or economy")
+_ERR_BUDGET = const("Error: parameter 17 must be a number of KB from 0 to 1000000")
 
 
 class Config:
@@ -148,45 +149,45 @@ class Config:
 
 def check_param(n, text):
     # -> None if `text` may be stored in parameter n, else the error reply (D39)
-    if len(text) > PARAM_MAX_LEN:
-        return ERR_TOO_LONG % (n, PARAM_MAX_LEN)
+    if len(text) > _PARAM_MAX_LEN:
+        return _ERR_TOO_LONG % (n, _PARAM_MAX_LEN)
     at = n in AT_PARAMS
     for ch in text:
         if ch < " " or "\x7f" <= ch <= "\x9f" or (at and (ch == '"' or ch > "~")):
-            return ERR_BAD_CHARS % n
+            return _ERR_BAD_CHARS % n
         if (n == PARAM_SERVERIP or n == PARAM_MQTT_HOST) and ch not in _HOST_CHARS:
-            return ERR_BAD_CHARS % n
+            return _ERR_BAD_CHARS % n
     if PARAM_MQTT_HOST <= n <= PARAM_MQTT_DISCOVERY:
         return _check_mqtt(n, text)
     if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
         return check_feature(n - PARAM_FEATURE_BASE, text)
     if n == PARAM_DATAPROFILE and text.lower() not in ("", "rt25", "economy"):
-        return ERR_PROFILE
+        return _ERR_PROFILE
     if (
         n == PARAM_DATABUDGET
         and text
         and not (len(text) < 10 and digits(text) and int(text) <= 1000000)
     ):
-        return ERR_BUDGET
+        return _ERR_BUDGET
     return None
 
 
 def check_feature(k, text):
     # -> None if feature k may be set to `text` (atoi rules, D5), else the error reply
-    if len(text) > PARAM_MAX_LEN:
-        return ERR_TOO_LONG % (PARAM_FEATURE_BASE + k, PARAM_MAX_LEN)
+    if len(text) > _PARAM_MAX_LEN:
+        return _ERR_TOO_LONG % (PARAM_FEATURE_BASE + k, _PARAM_MAX_LEN)
     for ch in text:
         if ch < " " or ch > "~":
-            return ERR_FEATURE % (k, FEATURE_MAX[k])
+            return _ERR_FEATURE % (k, FEATURE_MAX[k])
     v = atoi(text)
     if v < 0 or v > FEATURE_MAX[k]:
-        return ERR_FEATURE % (k, FEATURE_MAX[k])
+        return _ERR_FEATURE % (k, FEATURE_MAX[k])
     return None
 
 
 def _clean(n, text):
     # clip to 31 characters; AT slots lose control characters and '"' (D39)
-    text = text[:PARAM_MAX_LEN]
+    text = text[:_PARAM_MAX_LEN]
     if n in AT_PARAMS:
         for ch in text:
             if ch < " " or ch == '"' or "\x7f" <= ch <= "\x9f":
@@ -219,7 +220,7 @@ def _check_mqtt(n, text):
         return None
     for ch in text:  # 19 prefix, 20 user: no MQTT wildcards, no blanks, ASCII
         if ch in "+# " or ch > "~" or (n == PARAM_MQTT_USER and ch == "/"):
-            return ERR_BAD_CHARS % n
+            return _ERR_BAD_CHARS % n
     if text.startswith("/"):
-        return ERR_BAD_CHARS % n
+        return _ERR_BAD_CHARS % n
     return None

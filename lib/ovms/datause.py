@@ -16,7 +16,7 @@
 # D71 the counter: its own small file beside the settings, not a settings slot (the
 # settings file is rewritten whole, twice, on every save). Two alternating slots
 # <path>.0/<path>.1, each "seq month up down oh_up oh_down crc32": a torn write loses
-# only the newest slot. Written when >= SAVE_BYTES are unsaved and SAVE_MIN_S passed
+# only the newest slot. Written when >= _SAVE_BYTES are unsaved and _SAVE_MIN_S passed
 # since the last write, or anything is unsaved after SAVE_MAX_S, at a month change and
 # before a planned reset (flush): economy (<= 20 KB a day) writes at most 4 times a day,
 # rt25 (~330 KB a day) about 12, never more than 48 a day. A crash loses at most the
@@ -49,6 +49,7 @@
 
 import binascii
 
+from ovms.compat import const
 from ovms.config import PARAM_DATABUDGET, PARAM_DATAPROFILE
 
 RT25 = "rt25"
@@ -61,16 +62,16 @@ MSS = 1460  # SIM800 AT+CIPSEND maximum / Ethernet MSS
 CONNECT = 44 + 44 + 40  # SYN, SYN-ACK (MSS option), ACK
 CLOSE = 4 * 40  # FIN, ACK, FIN, ACK
 
-SERVER_TIMEOUT_S = 960  # ovms-v2-protocol.md §5
+_SERVER_TIMEOUT_S = const(960)  # ovms-v2-protocol.md §5
 SERVER_PING_S = 900
 NAT_TIMEOUT_S = 900  # assumed carrier NAT idle timeout (D72)
-PING_MARGIN_S = 60
+_PING_MARGIN_S = const(60)
 PING_CYCLE = 2 * (HEADER + 10) + ACK + ACK  # "MP-0 A" up, "MP-0 a" down, both ACKed
 PARK_LINGER_S = 660  # economy: link down this long after the last reason to be up
 RECORD_WAIT_S = 6 * 3600  # economy: records alone wait at most this long for a link
 
-SAVE_BYTES = 16384
-SAVE_MIN_S = 1800
+_SAVE_BYTES = const(16384)
+_SAVE_MIN_S = const(1800)
 SAVE_MAX_S = 6 * 3600
 
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -93,7 +94,7 @@ def budget_bytes(cfg):
 
 def ping_s(nat_timeout_s=NAT_TIMEOUT_S):
     # the car's keep-alive interval while the link is kept (D72)
-    t = min(nat_timeout_s, SERVER_PING_S) - PING_MARGIN_S
+    t = min(nat_timeout_s, SERVER_PING_S) - _PING_MARGIN_S
     return t if t >= 60 else 60
 
 
@@ -144,7 +145,7 @@ def days_in(year, month):
 
 
 class DataUse:
-    def __init__(self, cfg, path=None, clock_s=None, save_bytes=SAVE_BYTES):
+    def __init__(self, cfg, path=None, clock_s=None, save_bytes=_SAVE_BYTES):
         if clock_s is None:
             import time
 
@@ -254,7 +255,7 @@ class DataUse:
             return self.save()
         age = now_s - self._saved_at
         if self._unsaved and (
-            (self._unsaved >= self.save_bytes and age >= SAVE_MIN_S) or age >= SAVE_MAX_S
+            (self._unsaved >= self.save_bytes and age >= _SAVE_MIN_S) or age >= SAVE_MAX_S
         ):
             self._saved_at = now_s
             return self.save()

@@ -27,10 +27,11 @@ import os
 import sys
 
 from ovms import log
+from ovms.compat import const
 from ovms.units import digits
 
-HEAD = 21  # kind 1 + seq 8 + t 8 + len 4
-TAIL = 9  # crc 8 + "\n"
+_HEAD = const(21)  # kind 1 + seq 8 + t 8 + len 4
+_TAIL = const(9)  # crc 8 + "\n"
 MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by encode()
 
 
@@ -45,7 +46,7 @@ def encode(kind, seq, t, payload):
 
 def decode_head(h):
     # 21 header bytes -> (kind, seq, t, length) or None
-    if len(h) != HEAD or not 65 <= h[0] <= 90:
+    if len(h) != _HEAD or not 65 <= h[0] <= 90:
         return None
     try:
         seq = int(h[1:9], 16)
@@ -61,14 +62,14 @@ def decode_head(h):
 def read_entry(f):
     # the next entry of an open file -> (kind, seq, t, payload, size) or None at the end
     # or at the first torn / corrupt entry
-    h = f.read(HEAD)
+    h = f.read(_HEAD)
     if not h:
         return None
     d = decode_head(h)
     if d is None:
         return False
-    rest = f.read(d[3] + TAIL)
-    if len(rest) != d[3] + TAIL or rest[-1] != 10:
+    rest = f.read(d[3] + _TAIL)
+    if len(rest) != d[3] + _TAIL or rest[-1] != 10:
         return False
     payload = rest[: d[3]]
     try:
@@ -77,7 +78,7 @@ def read_entry(f):
         return False
     if crc != binascii.crc32(payload, binascii.crc32(h)) & 0xFFFFFFFF:
         return False
-    return d[0], d[1], d[2], payload, HEAD + d[3] + TAIL
+    return d[0], d[1], d[2], payload, _HEAD + d[3] + _TAIL
 
 
 class Segment:

@@ -12,6 +12,7 @@
 # ddmm.mmmm -> micro-degrees is exact: deg*10^6 + minutes*10^6/60, truncated.
 # Bad sentences (checksum, field count, syntax) are counted, never raised.
 
+from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.units import degrees, digits, hex_digit
 
@@ -233,7 +234,7 @@ class NMEA:
 # +CGNSINF: run,fix,utc,lat,lon,alt,speed_kmh,course,fixmode,res,hdop,pdop,vdop,res,
 #           gps_in_view,gnss_used,glonass_in_view,res,cn0max,hpa,vpa   (21 fields)
 # Position fields are empty without a fix. Also +UGNSINF (AT+CGNSURC=n).
-CGNSINF_FIELDS = 21
+_CGNSINF_FIELDS = const(21)
 
 
 def parse_cgnsinf(line, fix):
@@ -246,7 +247,7 @@ def parse_cgnsinf(line, fix):
         if colon < 0:
             return False
         f = line[colon + 1 :].strip().split(",")
-        if len(f) < 8 or len(f) > CGNSINF_FIELDS:
+        if len(f) < 8 or len(f) > _CGNSINF_FIELDS:
             return False
         run = dec_scaled(f[0], 0)
         status = dec_scaled(f[1], 0) if f[1] else 0

@@ -33,16 +33,17 @@
 # is "now": their order and spacing stay right, their absolute time cannot be known.
 
 from ovms import log
+from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.journal import MAX_PAYLOAD, Journal, encode
 
-RAM_MAX = 64  # entries waiting for the flash write
-FLUSH_S = 60  # seconds between batched writes
-_URGENT = "PT"  # alert kinds: written at once
+_RAM_MAX = const(64)  # entries waiting for the flash write
+_FLUSH_S = const(60)  # seconds between batched writes
+_URGENT = const("PT")  # alert kinds: written at once
 
 
 class Outbox:
-    def __init__(self, path, clock_s, max_bytes=32768, flush_s=FLUSH_S, ram_max=RAM_MAX):
+    def __init__(self, path, clock_s, max_bytes=32768, flush_s=_FLUSH_S, ram_max=_RAM_MAX):
         self.clock_s = clock_s
         self.flush_s = flush_s
         self.ram_max = ram_max

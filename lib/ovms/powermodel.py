@@ -20,9 +20,9 @@
 #
 # Model (D86), per part and state, the current at the part's own supply voltage:
 #   MCU      run (DRIVING, CHARGING, PARKED-AWAKE, the minute's work) / sleep
-#   modem    idle registered / sleep (AT+CSCLK=1, DTR high); plus SMS_TX_MS at the SMS
+#   modem    idle registered / sleep (AT+CSCLK=1, DTR high); plus _SMS_TX_MS at the SMS
 #            current per SMS sent and the GPRS transfer current for the bytes moved at
-#            GPRS_BPS (bytes per second), whatever the state
+#            _GPRS_BPS (bytes per second), whatever the state
 #   CAN      normal (recessive) / standby in PARKED-ASLEEP when the board has the pin
 #   GNSS     on in DRIVING only / off (D87: no position to follow while charging or
 #            parked; the last fix stays)
@@ -31,13 +31,14 @@
 # datasheet. What the model leaves out (PCB leakage, LEDs, the SIM card, temperature) is
 # the board designer's to add to POWER_UA["other"].
 
+from ovms.compat import const
 from ovms.powerstate import DRIVING, N_STATES, NAMES, PARKED_ASLEEP
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
-V_IN_MV = 12_000  # the Twizy's 12 V battery, nominal
-SMS_TX_MS = 3_000  # D86: radio time of one SMS (an assumption, see above)
-GPRS_BPS = 1_500  # D86: bytes per second through GPRS (CS-2, one TX slot, assumed)
+_V_IN_MV = const(12_000)  # the Twizy's 12 V battery, nominal
+_SMS_TX_MS = const(3_000)  # D86: radio time of one SMS (an assumption, see above)
+_GPRS_BPS = const(1_500)  # D86: bytes per second through GPRS (CS-2, one TX slot, assumed)
 
 COL_WAKE_MS = N_STATES  # ms the MCU ran inside PARKED-ASLEEP
 COL_WAKES = N_STATES + 1  # minute's-work wakes
@@ -116,7 +117,7 @@ PARTS = ("mcu", "modem", "can", "gnss")
 
 
 class PowerModel:
-    def __init__(self, mv, ua, eff_pct, standby=True, v_in_mv=V_IN_MV):
+    def __init__(self, mv, ua, eff_pct, standby=True, v_in_mv=_V_IN_MV):
         # mv: {"mcu","modem","can","gnss"} -> supply mV; ua: the currents (firmware/boards)
         for k in PARTS:
             if k not in mv:
@@ -162,9 +163,9 @@ class PowerModel:
         e = e // 1000
         # radio events on top of the state's modem current (whatever the state)
         extra_ua = self.ua["modem_sms"] - self.ua["modem_idle"]
-        e += self._extra_nj(extra_ua, row[EV_SMS] * SMS_TX_MS)
+        e += self._extra_nj(extra_ua, row[EV_SMS] * _SMS_TX_MS)
         extra_ua = self.ua["modem_tx"] - self.ua["modem_idle"]
-        e += self._extra_nj(extra_ua, row[EV_TCP_BYTES] * 1000 // GPRS_BPS)
+        e += self._extra_nj(extra_ua, row[EV_TCP_BYTES] * 1000 // _GPRS_BPS)
         return e
 
     def _extra_nj(self, ua, ms):

@@ -1,3 +1,5 @@
+from ovms.compat import const
+
 # The module's power states and the rules between them (issue 13): a pure state machine.
 # Licence: MIT (this project). Core: no hardware, no clock; time comes in as ms.
 #
@@ -36,22 +38,22 @@ N_STATES = 4
 NAMES = ("DRIVING", "CHARGING", "PARKED-AWAKE", "PARKED-ASLEEP")
 
 QUIET_MS = 300_000  # D85: bus silent this long -> parked and asleep
-LINGER_MS = 10_000  # D85: stay awake this long after the last work
+_LINGER_MS = const(10_000)  # D85: stay awake this long after the last work
 
-R_CAR = "car on"
-R_CHARGE = "charging"
-R_CAN = "can"
-R_WORK = "work"
-R_LINGER = "linger"
-R_QUIET = "quiet"
+_R_CAR = const("car on")
+_R_CHARGE = const("charging")
+_R_CAN = const("can")
+_R_WORK = const("work")
+_R_LINGER = const("linger")
+_R_QUIET = const("quiet")
 
 
 class PowerRules:
-    def __init__(self, quiet_ms=QUIET_MS, linger_ms=LINGER_MS):
+    def __init__(self, quiet_ms=QUIET_MS, linger_ms=_LINGER_MS):
         self.quiet_ms = quiet_ms
         self.linger_ms = linger_ms
         self.state = PARKED_AWAKE  # at boot: awake until the rules say otherwise
-        self.reason = R_WORK
+        self.reason = _R_WORK
         self.since_ms = 0  # when the state was entered
         self.changes = 0  # state changes since boot
         self.entered = [0] * N_STATES  # times each state was entered
@@ -66,17 +68,17 @@ class PowerRules:
             self._was_busy = False
             self._work_end_ms = now_ms
         if car_on:
-            s, r = DRIVING, R_CAR
+            s, r = DRIVING, _R_CAR
         elif charging:
-            s, r = CHARGING, R_CHARGE
+            s, r = CHARGING, _R_CHARGE
         elif last_can_ms is not None and now_ms - last_can_ms < self.quiet_ms:
-            s, r = PARKED_AWAKE, R_CAN
+            s, r = PARKED_AWAKE, _R_CAN
         elif busy:
-            s, r = PARKED_AWAKE, R_WORK
+            s, r = PARKED_AWAKE, _R_WORK
         elif self._work_end_ms is not None and now_ms - self._work_end_ms < self.linger_ms:
-            s, r = PARKED_AWAKE, R_LINGER
+            s, r = PARKED_AWAKE, _R_LINGER
         else:
-            s, r = PARKED_ASLEEP, R_QUIET
+            s, r = PARKED_ASLEEP, _R_QUIET
         self.reason = r
         if s != self.state:
             self.state = s

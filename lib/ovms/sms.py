@@ -56,6 +56,7 @@
 # - Unmatched texts are forwarded as received (CR/LF as spaces, stripped).
 
 from ovms import log
+from ovms.compat import const
 from ovms.config import (  # noqa: F401 (NOPHONE: re-exported)
     CARBITS_NO_DENIED_SMS,
     CARBITS_NO_SMS,
@@ -77,14 +78,14 @@ from ovms.sms_cmds import (  # noqa: F401 (re-exported: ovms.sms is the public n
     vehicle_error,
 )
 
-FRAMEWORK_VERSION = "3.0.0"
+_FRAMEWORK_VERSION = const("3.0.0")
 HARDWARE = "HOST"
 
 PERMISSION_DENIED = "Permission denied"
 
-PUSH_PREFIX = "MP-0 PA"
-_FORWARD_MAX = 170  # characters of a forwarded text
-_OUTBOX_MAX = 8  # push lines kept without on_push
+_PUSH_PREFIX = const("MP-0 PA")
+_FORWARD_MAX = const(170)  # characters of a forwarded text
+_OUTBOX_MAX = const(8)  # push lines kept without on_push
 
 # entries the vehicle module replaces (asked first) or extends (appends to
 # the framework reply), by entry text (spec §3 step 5, twizy-vehicle.md §7.0)
@@ -161,7 +162,7 @@ class SmsInterpreter(Commands):
         config,
         vehicle=None,
         net=None,
-        version=FRAMEWORK_VERSION,
+        version=_FRAMEWORK_VERSION,
         hardware=HARDWARE,
         on_reset=None,
         on_vehicle_reinit=None,
@@ -316,7 +317,7 @@ class SmsInterpreter(Commands):
 
     def push(self, text):
         # a "MP-0 PA<text>" push alert for the server
-        line = PUSH_PREFIX + text
+        line = _PUSH_PREFIX + text
         if self.on_push is not None:
             self.on_push(line)
         else:

@@ -14,9 +14,9 @@
 # forms: REGISTER stores the sender's number exactly as the network delivered it.
 #
 # D37: wrong passwords are limited twice:
-# - per sender (by normalised number): FAIL_LIMIT failed authorisations within
-#   FAIL_WINDOW_S ignore the sender for BLOCK_S (no reply, no processing, no
-#   forwarding); at most MAX_TRACKED senders are remembered, the oldest evicted;
+# - per sender (by normalised number): _FAIL_LIMIT failed authorisations within
+#   _FAIL_WINDOW_S ignore the sender for _BLOCK_S (no reply, no processing, no
+#   forwarding); at most _MAX_TRACKED senders are remembered, the oldest evicted;
 # - across all senders: a bucket of GLOBAL_GUESSES wrong passwords that refills
 #   one guess every GLOBAL_REFILL_S. While it is empty no password is checked
 #   for anyone but the owner: every SMS that would need one is dropped silently
@@ -32,21 +32,22 @@
 # random source started alike. Without a random source the result is "" (no password): then
 # REGISTER stays closed until a password is set on the DIAG console.
 
+from ovms.compat import const
 from ovms.v2.crypto import hmac_md5
 
-FAIL_LIMIT = 3  # failed authorisations from one sender ...
-FAIL_WINDOW_S = 600  # ... within this many seconds ...
-BLOCK_S = 600  # ... ignore that sender for this long
-MAX_TRACKED = 8  # senders with failures remembered (bounded RAM)
+_FAIL_LIMIT = const(3)  # failed authorisations from one sender ...
+_FAIL_WINDOW_S = const(600)  # ... within this many seconds ...
+_BLOCK_S = const(600)  # ... ignore that sender for this long
+_MAX_TRACKED = const(8)  # senders with failures remembered (bounded RAM)
 GLOBAL_GUESSES = 10  # wrong passwords (all senders together) before the stop ...
 GLOBAL_REFILL_S = 360  # ... and one more allowed every 6 min (10 an hour)
-MIN_DIGITS = 3
-MAX_DIGITS = 20
-PASSWORD_MIN_LEN = 6  # new passwords (PASS, AP) need at least this many characters
-_KEY_LEN = 32
-_SEPARATORS = " -./()"
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
-PASSWORD_LEN = 8
+_MIN_DIGITS = const(3)
+_MAX_DIGITS = const(20)
+_PASSWORD_MIN_LEN = const(6)  # new passwords (PASS, AP) need at least this many characters
+_KEY_LEN = const(32)
+_SEPARATORS = const(" -./()")
+_ALPHABET = const("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")  # 32 symbols: 5 bits each
+_PASSWORD_LEN = const(8)
 
 
 def normal_number(text):
@@ -65,7 +66,7 @@ def normal_number(text):
         plus = True
         out = out[2:]
         n -= 2
-    if n < MIN_DIGITS or n > MAX_DIGITS:
+    if n < _MIN_DIGITS or n > _MAX_DIGITS:
         return None
     return ("+" if plus else "") + "".join(out)
 
@@ -83,8 +84,8 @@ def password_ok(p1, arg):
 
 def password_error(text):
     # -> None if `text` may become the module password, else the error reply
-    if len(text) < PASSWORD_MIN_LEN:
-        return "Error: the password needs at least %d characters" % PASSWORD_MIN_LEN
+    if len(text) < _PASSWORD_MIN_LEN:
+        return "Error: the password needs at least %d characters" % _PASSWORD_MIN_LEN
     for ch in text:
         if ch <= " " or ch > "~":
             return "Error: the password may only use printable ASCII characters"
@@ -108,7 +109,7 @@ def fresh_password(unique_id, randbytes):
     for b in digest:
         bits = (bits << 8) | b
         nbits += 8
-        while nbits >= 5 and len(out) < PASSWORD_LEN:
+        while nbits >= 5 and len(out) < _PASSWORD_LEN:
             nbits -= 5
             out.append(_ALPHABET[(bits >> nbits) & 31])
         bits &= (1 << nbits) - 1
@@ -169,27 +170,27 @@ class Guard:
                     log.warning("%d wrong passwords: password checks stopped", self.wrong)
         fails = self.fails
         f = fails.get(key)
-        if f is not None and now_s - f[0] >= FAIL_WINDOW_S:
+        if f is not None and now_s - f[0] >= _FAIL_WINDOW_S:
             f = None
         if f is None:
-            if key not in fails and len(fails) >= MAX_TRACKED:
+            if key not in fails and len(fails) >= _MAX_TRACKED:
                 self._evict(now_s)
             f = [now_s, 0, None]
             fails[key] = f
         f[1] += 1
-        if f[1] >= FAIL_LIMIT:
-            f[2] = now_s + BLOCK_S
+        if f[1] >= _FAIL_LIMIT:
+            f[2] = now_s + _BLOCK_S
             if log is not None:
-                log.warning("%d failed authorisations from %s: ignored %d s", f[1], key, BLOCK_S)
+                log.warning("%d failed authorisations from %s: ignored %d s", f[1], key, _BLOCK_S)
 
     def _evict(self, now_s):
         fails = self.fails
         oldest = None
         for k in list(fails):
             f = fails[k]
-            if f[2] is None and now_s - f[0] >= FAIL_WINDOW_S:
+            if f[2] is None and now_s - f[0] >= _FAIL_WINDOW_S:
                 del fails[k]
             elif oldest is None or f[0] < fails[oldest][0]:
                 oldest = k
-        if len(fails) >= MAX_TRACKED and oldest is not None:
+        if len(fails) >= _MAX_TRACKED and oldest is not None:
             del fails[oldest]

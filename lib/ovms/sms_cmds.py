@@ -19,6 +19,7 @@
 
 from ovms import smsout
 from ovms.car import CHG_CHARGING, CHG_DONE, CHG_HEATING, CHG_PREPARING, CHG_TOPOFF, DOORS1_PORT
+from ovms.compat import const
 from ovms.config import (
     FEATURE_CANWRITE,
     FEATURE_MAXRANGE,
@@ -48,7 +49,7 @@ from ovms.units import degrees, digits, hex4, mi2km
 NOT_SUPPORTED = "Not supported by this vehicle (Renault Twizy)"
 ERR_NOT_SAVED = "Error: settings could not be saved"
 ERR_NUMBER = "Error: this sender is not a phone number that can be registered"
-ERR_CA_ARGS = "Error: CA takes at most two values"
+_ERR_CA_ARGS = const("Error: CA takes at most two values")
 
 # The framework command table, in matching order (spec §5):
 # (entry text, auth mode, handler method name)
@@ -110,7 +111,7 @@ def vehicle_error(cmd, word, args):
         return check_feature(FEATURE_MAXRANGE, args[0]) if args else None
     if cmd == "CA":
         if len(args) > 2:
-            return ERR_CA_ARGS
+            return _ERR_CA_ARGS
         for a in args:
             k = FEATURE_SUFFSOC if a.endswith("%") else FEATURE_SUFFRANGE
             err = check_feature(k, a[:-1] if k == FEATURE_SUFFSOC else a)

@@ -1,3 +1,5 @@
+from ovms.compat import const
+
 # SMS output shaping: GSM-7 character replacement and splitting into single SMS.
 # Licence: MIT (this project).
 #
@@ -21,12 +23,12 @@ SMS_SEPTETS = 160
 
 # GSM 03.38 default alphabet, without ESC (0x1B, the escape to the extension
 # table, which must never appear as text)
-_BASIC = (
+_BASIC = const(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 # extension table: ESC + code, i.e. two septets each
-_EXT = "\x0c^{}\\[~]|€"
+_EXT = const("\x0c^{}\\[~]|€")
 
 # transliterations for characters outside both tables; anything else -> "?"
 _REPLACE = {

@@ -26,11 +26,12 @@ import os
 import sys
 
 from ovms import log
+from ovms.compat import const
 from ovms.config import N_PARAMS, Config
 
 FORMAT = b"OVMSCFG 1"
 _SLOTS = (".a", ".b")
-_MAX_FILE = 8192  # bytes; the largest possible file is 32 * (4 + 31 * 4) + 40 = 4136
+_MAX_FILE = const(8192)  # bytes; the largest possible file is 32 * (4 + 31 * 4) + 40 = 4136
 
 
 class Store:

@@ -1,3 +1,5 @@
+from ovms.compat import const
+
 # MQTT 3.1.1 packets: the few a car-side client needs, encoded and decoded. Pure.
 # Licence: MIT (this project).
 #
@@ -32,12 +34,12 @@ SUBACK = 9
 UNSUBACK = 11
 PINGREQ_T = 12
 PINGRESP = 13
-DISCONNECT_T = 14
+_DISCONNECT_T = const(14)
 
 PINGREQ = b"\xc0\x00"
 DISCONNECT = b"\xe0\x00"
 MAX_PACKET = 4096  # bytes of a received packet we decode (commands are short)
-MAX_REMAINING = 268435455  # §2.2.3
+_MAX_REMAINING = const(268435455)  # §2.2.3
 
 CONNACK_TEXT = {
     1: "unacceptable protocol version",
@@ -54,7 +56,7 @@ class ProtocolError(Exception):
 
 def _rl(n):
     # remaining length (§2.2.3) -> bytes
-    if n < 0 or n > MAX_REMAINING:
+    if n < 0 or n > _MAX_REMAINING:
         raise ValueError("MQTT packet too long")
     out = bytearray()
     while True:

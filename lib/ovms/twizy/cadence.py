@@ -8,7 +8,7 @@
 # transmission per evaluation (one TCP send with the uplink's window of 16):
 #   - flush: every record whose text differs from the one last sent (exactly rt25's
 #     send-on-change) once a drive or a charge has ended: the car neither on nor
-#     charging, or no new battery sensor set, for SETTLE_MIN minute evaluations in a row
+#     charging, or no new battery sensor set, for _SETTLE_MIN minute evaluations in a row
 #     after the car was on or charging (switch-off and charge end take effect when the
 #     values are final; a stop or an unplug under 10 minutes is no end: a drive and the
 #     charge right after it are one). The last
@@ -20,7 +20,7 @@
 #     50 %, pack/module temperature by 10 C, a cell's max deviation by 30 mV, a module's
 #     max temperature deviation by 5 C (cell voltages follow the SOC: they go with the
 #     flush);
-#   - RT-GPS-Log every GPS_S while the car is on and its position fields changed (the
+#   - RT-GPS-Log every _GPS_S while the car is on and its position fields changed (the
 #     GPS staleness and GSM signal fields alone never make it due), and with the flush;
 #     RT-PWR-UsageStats (a trip statistic) with the flush.
 # Budget (D74): level 1 intervals x3 and dead bands x2, level 2 flush and status only.
@@ -29,6 +29,7 @@
 
 import binascii
 
+from ovms.compat import const
 from ovms.datause import ECONOMY, profile
 from ovms.twizy import battery, power, records
 from ovms.twizy.state import (
@@ -40,13 +41,13 @@ from ovms.twizy.state import (
     NTF_DATA_UPDATE,
 )
 
-GPS_S = 900  # economy RT-GPS-Log interval while the car is on
-SETTLE_MIN = 10  # minute evaluations without drive/charge (or new values): the end
+_GPS_S = const(900)  # economy RT-GPS-Log interval while the car is on
+_SETTLE_MIN = const(10)  # minute evaluations without drive/charge (or new values): the end
 # (field index in text.split(","), dead band; 0 = any change); units as in the record
 _PACK_BANDS = ((5, 0), (6, 0), (7, 5000), (16, 10))  # status V/T, SOC 1/100 %, temp C
 _CELL_BANDS = ((4, 0), (5, 0), (9, 30), (10, 10), (13, 5))  # status, maxdev mV, C, dev C
 _BUSY = (CHG_CHARGING, CHG_TOPOFF)
-_GPS_POSITION = 9  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
+_GPS_POSITION = const(9)  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
 
 
 class Cadence:
@@ -73,7 +74,7 @@ class Cadence:
 
     def _events(self, st):
         # at the minute: -> True when the flush is due (the end of a drive or charge:
-        # the bus asleep SETTLE_MIN minutes, or awake but neither on nor charging as long)
+        # the bus asleep _SETTLE_MIN minutes, or awake but neither on nor charging as long)
         on = bool(st.car_doors1 & DOORS1_CARON)
         busy = self._busy_seen or on or st.car_chargestate in _BUSY
         self._busy_seen = False
@@ -86,9 +87,9 @@ class Cadence:
             self._session = True
         if not self._session:
             return False
-        if self._quiet_min == SETTLE_MIN:
+        if self._quiet_min == _SETTLE_MIN:
             self._session = False  # asleep: the values are final
-        elif self._idle_min != SETTLE_MIN:
+        elif self._idle_min != _SETTLE_MIN:
             return False
         self.flushes += 1
         return True
@@ -108,7 +109,7 @@ class Cadence:
             due = (
                 self.level < 2
                 and self._on
-                and (self._gps_tick is None or st.tick - self._gps_tick >= GPS_S * k)
+                and (self._gps_tick is None or st.tick - self._gps_tick >= _GPS_S * k)
             )
             self._gps(v, records.gps_log(st), flush, due, out, kinds)
         if st.sensor_sets:

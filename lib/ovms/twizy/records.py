@@ -3,6 +3,7 @@
 #
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
+from ovms.compat import const
 from ovms.twizy import texts
 from ovms.twizy.state import (
     CHG_CHARGING,
@@ -16,7 +17,7 @@ from ovms.units import degrees
 
 _STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
 
-CAPABILITIES = "MP-0 VC6,C200-208,C1-6,C40-41,C49"
+_CAPABILITIES = const("MP-0 VC6,C200-208,C1-6,C40-41,C49")
 
 
 def gps_log(st):
@@ -88,5 +89,5 @@ def server_record(st, units, code):
     if code == "D":
         return environment_d(st)
     if code == "V":
-        return CAPABILITIES
+        return _CAPABILITIES
     return None

@@ -42,12 +42,12 @@ N_LEVEL = const(2)
 # 0x597 b1 status flags (spec §1.4; stored whole in State.status)
 STATUS_KEYON = const(0x10)  # key on (switched on)
 STATUS_CHARGING = const(0x20)  # charger active
-STATUS_OFFLINE = const(0x40)  # no valid car data (power-on value)
-STATUS_ALWAYS = const(0x80)  # the car always sets it (0x40 alone: no 0x597 yet)
+_STATUS_OFFLINE = const(0x40)  # no valid car data (power-on value)
+_STATUS_ALWAYS = const(0x80)  # the car always sets it (0x40 alone: no 0x597 yet)
 # charging only when charging and not offline: status & STATUS_CHG_MASK == STATUS_CHARGING
-STATUS_CHG_MASK = const(STATUS_CHARGING | STATUS_OFFLINE)  # 0x60
+STATUS_CHG_MASK = const(STATUS_CHARGING | _STATUS_OFFLINE)  # 0x60
 # 0x597 seen and in its switch-on/-off phase: status & STATUS_PHASE == STATUS_PHASE
-STATUS_PHASE = const(STATUS_ALWAYS | STATUS_OFFLINE)  # 0xC0
+STATUS_PHASE = const(_STATUS_ALWAYS | _STATUS_OFFLINE)  # 0xC0
 
 # battery sensor group consistency state (spec §1.9)
 SENSORS_START = const(0)
@@ -91,7 +91,7 @@ class State:
         # owner decisions D65-D68 (ovms.twizy.vehicle explains them).
         self.exact = exact
         # --- decoded from the bus (spec §0.2 power-on values) ---
-        self.status = STATUS_OFFLINE  # 0x597 b1
+        self.status = _STATUS_OFFLINE  # 0x597 b1
         self.soc = 5000  # 1/100 %
         self.soc_min = 10000
         self.soc_max = 0  # > 0 from the first valid SOC frame on (soc_known())

@@ -47,8 +47,8 @@ from ovms.twizy.state import (
 )
 from ovms.units import atoi, hex4, km2mi
 
-VEHICLE_TYPE = "RT"
-VEHICLE_VERSION = "2.5"
+_VEHICLE_TYPE = const("RT")
+_VEHICLE_VERSION = const("2.5")
 HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
 COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
 _SETTERS = ("RANGE", "CA")
@@ -183,7 +183,7 @@ class Twizy:
         return "ALERT!!! CRITICAL SOC LEVEL APPROACHED (%d%% SOC)" % self.st.car_soc
 
     def version_text(self):
-        return VEHICLE_TYPE + VEHICLE_VERSION
+        return _VEHICLE_TYPE + _VEHICLE_VERSION
 
     def debug_text(self):
         st = self.st

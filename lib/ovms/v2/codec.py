@@ -14,11 +14,14 @@
 
 from binascii import b2a_base64
 
-from ovms.compat import text  # noqa: F401 (codec.text: the one bytes -> str, D91)
+from ovms.compat import (
+    const,
+    text,  # noqa: F401 (codec.text: the one bytes -> str, D91)
+)
 from ovms.v2.crypto import b64decode, b64encode, hmac_md5, rc4_drop
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-TOKEN_LEN = 22
+_TOKEN_LEN = const(22)
 PREFIX = "MP-0 "
 MAX_LINE = 2048  # bytes buffered without a LF before the link is declared broken
 
@@ -36,7 +39,7 @@ class AuthError(ProtocolError):
     pass
 
 
-def make_token(randbytes, n=TOKEN_LEN):
+def make_token(randbytes, n=_TOKEN_LEN):
     # n characters of the base64 alphabet; randbytes(k) -> k random bytes
     raw = randbytes(n)
     return "".join([ALPHABET[b & 63] for b in raw])

@@ -8,12 +8,14 @@
 
 import binascii
 
+from ovms.compat import const
+
 try:
     from hashlib import md5 as _md5
 except ImportError:  # pragma: no cover - port without hashlib / md5
     _md5 = None
 
-DROP = 1024  # RC4 bytes discarded after keying ("RC4 drop 1024")
+_DROP = const(1024)  # RC4 bytes discarded after keying ("RC4 drop 1024")
 
 
 class RC4:
@@ -62,7 +64,7 @@ class RC4:
         self.j = j
 
 
-def rc4_drop(key, drop=DROP):
+def rc4_drop(key, drop=_DROP):
     # an RC4 keyed with `key` and primed by discarding `drop` bytes
     r = RC4(key)
     r.skip(drop)
@@ -86,7 +88,7 @@ _K = (
     0xF4292244, 0x432AFF97, 0xAB9423A7, 0xFC93A039, 0x655B59C3, 0x8F0CCC92, 0xFFEFF47D, 0x85845DD1,
     0x6FA87E4F, 0xFE2CE6E0, 0xA3014314, 0x4E0811A1, 0xF7537E82, 0xBD3AF235, 0x2AD7D2BB, 0xEB86D391,
 )  # fmt: skip
-_M32 = 0xFFFFFFFF
+_M32 = const(0xFFFFFFFF)
 
 
 def md5_pure(data):

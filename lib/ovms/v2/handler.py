@@ -44,6 +44,7 @@
 # - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
 from ovms import log
+from ovms.compat import const
 from ovms.config import (
     FEATURE_CANWRITE,
     N_FEATURES,
@@ -86,18 +87,18 @@ from ovms.v2.replies import (  # noqa: F401 (Deferred: part of this module's int
     ussd_reply,
 )
 
-INVALID_SYNTAX = "Invalid syntax"
-INTERNAL_ERROR = "Internal error"
+_INVALID_SYNTAX = const("Invalid syntax")
+_INTERNAL_ERROR = const("Internal error")
 GARBLED = "MP-0 c0,1,Invalid syntax"
-OUT_OF_RANGE = "Parameter out of range"
-NOT_SAVED = "Error: settings could not be saved"
-NOT_AVAILABLE = "Not available"
+_OUT_OF_RANGE = const("Parameter out of range")
+_NOT_SAVED = const("Error: settings could not be saved")
+_NOT_AVAILABLE = const("Not available")
 UNKNOWN_COMMAND = "Unknown command"
 
-CRASH_LIFETIME_S = 2592000
+_CRASH_LIFETIME_S = const(2592000)
 
 
-_N_PARAMS_SETTABLE = 24  # C4 accepts 0..23
+_N_PARAMS_SETTABLE = const(24)  # C4 accepts 0..23
 _REINIT_PARAMS = (PARAM_MILESKM, PARAM_VEHICLETYPE)
 _NET_PARAMS = (
     PARAM_SERVERIP,
@@ -159,7 +160,7 @@ class Handler(Periodic):
         out.append(
             "MP-0 H*-OVM-DebugCrash,0,%d,%s/%s/V%s,%d,%s,0%s"
             % (
-                CRASH_LIFETIME_S,
+                _CRASH_LIFETIME_S,
                 self.version,
                 self._module(),
                 self.hardware,
@@ -255,7 +256,7 @@ class Handler(Periodic):
         except Exception as e:  # a bug must not cost the reply (the server's queue)
             self.errors += 1
             log.get("v2").error("command %d failed: %r", code, e)
-            return [fail(code, INTERNAL_ERROR)]
+            return [fail(code, _INTERNAL_ERROR)]
         if not out:
             return ["MP-0 c%d,3" % code]
         return out
@@ -268,7 +269,7 @@ class Handler(Periodic):
                 out = self.vehicle.server_command(code, params)
             except OSError as e:  # C202/C204: the flash write failed, nothing changes
                 rollback(cfg, undo, e, "v2")
-                return [fail(code, NOT_SAVED)]
+                return [fail(code, _NOT_SAVED)]
             if out is not None:
                 return out
         if code == 1:
@@ -292,21 +293,21 @@ class Handler(Periodic):
         if code == 40:
             j = params.find(",")
             if not has or j < 0:
-                return [fail(40, INVALID_SYNTAX)]
+                return [fail(40, _INVALID_SYNTAX)]
             return self._call(40, self.send_sms, (params[:j], params[j + 1 :]), ok40)
         if code == 41:
             if not has or not params:
-                return [fail(41, INVALID_SYNTAX)]
+                return [fail(41, _INVALID_SYNTAX)]
             return self._call(41, self.send_ussd, (params,), ussd_reply)
         if code == 49:
             if not has or not params:
-                return [fail(49, INVALID_SYNTAX)]
+                return [fail(49, _INVALID_SYNTAX)]
             return self._call(49, self.send_at, (params,), ok49)
         return ["MP-0 c%d,3" % code]
 
     def _call(self, code, cb, args, finish):
         if cb is None:
-            return [fail(code, NOT_AVAILABLE)]
+            return [fail(code, _NOT_AVAILABLE)]
         try:
             r = cb(*args)
         except OSError as e:
@@ -318,14 +319,14 @@ class Handler(Periodic):
     def _set(self, code, has, params, limit):
         # C2 (features) / C4 (parameters): "<k>,<value>"
         if not has:
-            return [fail(code, INVALID_SYNTAX)]
+            return [fail(code, _INVALID_SYNTAX)]
         j = params.find(",")
         if j < 0:
-            return [fail(code, INVALID_SYNTAX)]
+            return [fail(code, _INVALID_SYNTAX)]
         k_text = params[:j]
         value = params[j + 1 :]
         if not digits(k_text) or int(k_text) >= limit:
-            return [fail(code, OUT_OF_RANGE)]
+            return [fail(code, _OUT_OF_RANGE)]
         k = int(k_text)
         # the same value checks as the SMS path (D39): a server cannot store what an SMS
         # could not (control characters towards AT commands, over-long values, caps)
@@ -339,7 +340,7 @@ class Handler(Periodic):
         else:
             cfg.set_param(k, value, save=False)
         if not save_or_rollback(cfg, undo):
-            return [fail(code, NOT_SAVED)]
+            return [fail(code, _NOT_SAVED)]
         fw = self.fw
         if fw is not None:
             reinit = (code == 2 and k == FEATURE_CANWRITE) or (code == 4 and k in _REINIT_PARAMS)

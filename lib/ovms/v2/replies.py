@@ -1,9 +1,10 @@
 # Command replies of ovms/v2/handler.py that need a modem action (USSD, SMS, AT): the
 # Deferred the async shell awaits, and the reply texts. Licence: MIT (this project).
 
+from ovms.compat import const
 from ovms.v2 import codec
 
-USSD_FAILED = "Invalid USSD result"
+_USSD_FAILED = const("Invalid USSD result")
 
 
 def is_awaitable(r):
@@ -41,7 +42,7 @@ def ok49(result):
 
 def ussd_reply(answer):
     if answer is None:
-        return [fail(41, USSD_FAILED)]
+        return [fail(41, _USSD_FAILED)]
     answer = codec.text(answer) if isinstance(answer, bytes) else answer
     answer = answer.replace("\r\n", "\r").replace("\n", "\r").replace(",", ".")
     return ["MP-0 c41,0," + answer]

@@ -17,10 +17,11 @@
 # reported by a record "*-OVM-OutboxLost,<0 server | 1 SMS>,2592000,<dropped since the
 # last report>,<dropped in total>" (queued in the server outbox like any record).
 
+from ovms.compat import const
 from ovms.units import digits
 
-NOTIFY_TYPE = "*-Log-Notification"
-NOTIFY_LIFETIME_S = 86400
+_NOTIFY_TYPE = const("*-Log-Notification")
+_NOTIFY_LIFETIME_S = const(86400)
 LOST_RECORD = "MP-0 H*-OVM-OutboxLost,%d,2592000,%d,%d"
 
 
@@ -72,7 +73,7 @@ class Sender:
                 out.append(text)
                 out.append(
                     "MP-0 h%d,%d,%s,0,%d,%s,%s"
-                    % (seq, td, NOTIFY_TYPE, NOTIFY_LIFETIME_S, text[6], text[7:])
+                    % (seq, td, _NOTIFY_TYPE, _NOTIFY_LIFETIME_S, text[6], text[7:])
                 )
             elif text.startswith("MP-0 H") and text.count(",") >= 3:
                 out.append("MP-0 h%d,%d,%s" % (seq, td, text[6:]))
