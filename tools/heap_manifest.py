@@ -6,3 +6,4 @@
 
 include("../firmware/manifest.py")  # noqa: F821 (manifest API)
 module("heap_device.py", base_path=".")  # noqa: F821
+module("heap_census.py", base_path=".")  # noqa: F821

@@ -19,6 +19,12 @@
 # largest free block, MemoryErrors, and ends with one line
 #   heap-report: steady <bytes> bytes, peak <bytes> bytes, heap <bytes>, MemoryError <n>
 # steady = the median heap in use after gc; peak = the largest of those samples.
+# Environment: HEAP_MAP_AT=<simulated s> prints the block map once (micropython.mem_info(1),
+# with --verbose 1); HEAP_CENSUS_AT=<simulated s> runs tools/heap_census.py once at that
+# time and prints "CENSUS <bytes> <count> <what>" lines: every block of the heap by what it
+# is (functions, the modules' globals tables, classes, instances and their attribute
+# tables, coroutines, buffers, ...). The census allocates ≈ 2 bytes per heap block while
+# it runs: give it room (HEAP=512K); what it counts is the firmware's, not its own.
 
 import asyncio
 import os
@@ -36,6 +42,8 @@ OWNER = "+4915100000000"
 _HEAP = re.compile(r"HEAP t=(\d+) alloc=(\d+) free=(\d+)")
 _MAXFREE = re.compile(r"max free sz: (\d+)")
 _STAGE = re.compile(r"^STAGE (\S+) (\d+)$")
+_LAYOUT = re.compile(r"GC memory layout; from ([0-9a-f]+)")
+_TOTAL = re.compile(r"GC: total: (\d+)")
 _DONE = re.compile(r"HEAPDONE memory_errors=(\d+) task_errors=(\d+) ticks=(\d+) frames=(\d+)")
 
 
@@ -85,6 +93,7 @@ async def _run(opts):
     tail = []
     next_sms = opts["sms_every"]
     sms_sent = 0
+    pool_bytes = 0
     while True:
         line = await proc.stdout.readline()
         if not line:
@@ -106,6 +115,16 @@ async def _run(opts):
                     "  %5.1f h  heap in use after gc %6d bytes\n" % (t / 3600, samples[-1][1])
                 )
                 sys.stdout.flush()
+            continue
+        m = _TOTAL.search(text)
+        if m:
+            pool_bytes = int(m.group(1))
+        m = _LAYOUT.search(text)
+        if m:  # the census (HEAP_CENSUS_AT) waits for the heap's address
+            with open(os.path.join(RUN, "census.addr"), "w") as f:
+                f.write("0x%s %d %d\n" % (m.group(1), pool_bytes, opts["heap"]))
+        if text.startswith("CENSUS"):
+            sys.stdout.write(text + "\n")
             continue
         m = _STAGE.match(text)
         if m:

@@ -1,0 +1,186 @@
+# The heap census of `make heap-report` (HEAP_CENSUS_AT=<simulated s>): every block of the
+# MicroPython heap in the measured 32-bit run, by what it is and whom it belongs to.
+# Licence: MIT (this project). Host tool: runs inside the 32-bit unix port (frozen into the
+# unix32 image with tools/heap_device.py); device code never imports it.
+#
+# The garbage collector's allocation table (2 bits per 16-byte block: free, head, tail) is
+# read through uctypes, each allocation's first word says its type: a builtin type (dict,
+# list, str, bound method, ...), a Python class (then it is an instance of it) or nothing
+# known (a raw allocation: dict tables, list items, buffers, qstr pools). The raw ones are
+# put with their owner where the owner's layout names them (dict and instance tables,
+# list items, array and str data); "raw (unattributed)" is the rest: closure cells, the
+# sys.modules table, the pools of names interned at run time (dotted module names), the
+# unix port's argv. Needs the heap's address: tools/heap_report.py writes
+# it into the file "census.addr" (pool start and pool bytes, from micropython.mem_info)
+# when it sees the block map that the same probe prints first.
+#
+# Output: "CENSUS <bytes> <count> <what>" lines, largest first, and "CENSUS-END".
+
+import gc
+import sys
+
+import uctypes
+
+_BLOCK = 16
+
+
+def _classes():
+    # id -> "module.Class" of every class reachable from a module (and classes inside them)
+    out = {}
+    for mname, mod in list(sys.modules.items()):
+        try:
+            items = list(mod.__dict__.items())
+        except AttributeError:
+            continue
+        for name, v in items:
+            if type(v) is type and id(v) not in out:
+                out[id(v)] = mname + "." + name
+    return out
+
+
+def _builtin_types():
+    import array
+
+    def f():
+        pass
+
+    def g():
+        yield 1
+
+    def outer():
+        x = 1
+
+        def inner():
+            return x
+
+        return inner
+
+    class K:
+        def m(self):
+            pass
+
+    samples = (
+        ({}, "dict"),
+        ([], "list"),
+        ((1,), "tuple"),
+        ("s", "str"),
+        (b"b", "bytes"),
+        (bytearray(1), "bytearray"),
+        (memoryview(b"x"), "memoryview"),
+        (array.array("b"), "array"),
+        (1 << 40, "int (big)"),
+        (1.5, "float"),
+        (f, "function"),
+        (g(), "generator"),
+        (outer(), "closure"),
+        (K().m, "bound method"),
+        (sys, "module"),
+        (K, "type (class)"),
+        (set(), "set"),
+        (Exception(), "exception"),
+    )
+    return dict((id(type(o)), n) for o, n in samples)
+
+
+def _id_of(addr):
+    # the value id() gives for an object at addr (32-bit): an address below 2**31 comes back
+    # as a small int, i.e. wrapped to 31 bits; one above as the unsigned address
+    if addr < 0x80000000:
+        return ((addr + 0x40000000) & 0x7FFFFFFF) - 0x40000000
+    return addr
+
+
+def run(pool_start, pool_bytes, heap_bytes):
+    heap_start = pool_start + pool_bytes - heap_bytes
+    n_blocks = pool_bytes // _BLOCK
+    pool_off = pool_start - heap_start
+    mem = uctypes.bytearray_at(heap_start, heap_bytes)
+    atb = bytearray((n_blocks + 3) // 4)  # the census's own: dropped from the count below
+    mine = (id(mem), id(atb))
+    gc.collect()
+    for i in range(len(atb)):  # the snapshot, byte by byte: no allocation while it is taken
+        atb[i] = mem[i]
+
+    def word(off):
+        return mem[off] | mem[off + 1] << 8 | mem[off + 2] << 16 | mem[off + 3] << 24
+
+    def ptr_off(p):
+        o = (p & 0xFFFFFFFF) - (pool_start & 0xFFFFFFFF)
+        return o if 0 <= o < pool_bytes else -1
+
+    heads = {}  # block offset in the pool -> blocks
+    i = 0
+    while i < n_blocks:
+        if (atb[i >> 2] >> ((i & 3) << 1)) & 3 == 1:
+            j = i + 1
+            while j < n_blocks and (atb[j >> 2] >> ((j & 3) << 1)) & 3 == 2:
+                j += 1
+            heads[i * _BLOCK] = j - i
+            i = j
+        else:
+            i += 1
+    for obj in mine:  # the census's two objects and the snapshot's bytes
+        o = ptr_off(obj)
+        if o in heads:
+            heads.pop(ptr_off(word(pool_off + o + 12)), None)
+            heads.pop(o)
+    classes = _classes()
+    kinds = _builtin_types()
+    mod_dicts = dict((id(m.__dict__), n) for n, m in sys.modules.items() if hasattr(m, "__dict__"))
+    what = {}  # offset -> label
+    owner = {}  # raw offset -> label
+
+    for off in heads:
+        t = word(pool_off + off)
+        tt = _id_of(t)
+        k = kinds.get(tt)
+        if k is None and tt in classes:
+            k = "instance " + classes[tt]
+            tab = ptr_off(word(pool_off + off + 12))
+            if tab in heads:
+                owner[tab] = "attribute table of " + classes[tt]
+        elif k == "dict":
+            key = _id_of((pool_start + off) & 0xFFFFFFFF)
+            k = "dict object"
+            tab = ptr_off(word(pool_off + off + 12))
+            if tab in heads:
+                if key in mod_dicts:
+                    owner[tab] = "globals table of " + mod_dicts[key]
+                else:
+                    owner[tab] = "dict tables (classes, other dicts)"
+        elif k in ("list", "bytearray", "array", "memoryview", "str", "bytes"):
+            data = ptr_off(word(pool_off + off + 12))
+            if data in heads:
+                owner[data] = k + " data"
+        what[off] = k or "raw"
+    sums = {}
+    per_class = {}  # class -> [bytes of its instances and their tables, instances]
+    for off, n in heads.items():
+        k = what[off]
+        if k == "raw":
+            k = owner.get(off, "raw (unattributed)")
+        if k.startswith(("instance ", "attribute table of ")):
+            c = per_class.get(k.split(" ")[-1])
+            if c is None:
+                c = per_class[k.split(" ")[-1]] = [0, 0]
+            c[0] += n * _BLOCK
+            c[1] += k.startswith("instance ")
+            k = "instance objects" if k.startswith("instance ") else "attribute tables"
+        s = sums.get(k)
+        if s is None:
+            s = sums[k] = [0, 0]
+        s[0] += n * _BLOCK
+        s[1] += 1
+    b = c = 0  # the modules' globals tables: one line for all
+    for k in [k for k in sums if k.startswith("globals table of ")]:
+        b += sums[k][0]
+        c += sums.pop(k)[1]
+    sums["globals tables of the modules"] = [b, c]
+    total = 0
+    for k, (b, c) in sorted(sums.items(), key=lambda kv: -kv[1][0]):
+        total += b
+        print("CENSUS %d %d %s" % (b, c, k))
+    print("CENSUS %d %d %s" % (total, len(heads), "TOTAL"))
+    for k, (b, c) in sorted(per_class.items(), key=lambda kv: -kv[1][0])[:30]:
+        print("CENSUS-CLASS %d %d %s" % (b, c, k))
+    print("CENSUS-END")
