@@ -8,9 +8,9 @@
 # list, str, bound method, ...), a Python class (then it is an instance of it) or nothing
 # known (a raw allocation: dict tables, list items, buffers, qstr pools). The raw ones are
 # put with their owner where the owner's layout names them (dict and instance tables,
-# list items, array and str data); "raw (unattributed)" is the rest: closure cells, the
-# sys.modules table, the pools of names interned at run time (dotted module names), the
-# unix port's argv. Needs the heap's address: tools/heap_report.py writes
+# list items, array and str data); "raw (unattributed)" is the rest: the sys.modules
+# table, the pools of names interned at run time (dotted module names), the unix port's
+# argv. Needs the heap's address: tools/heap_report.py writes
 # it into the file "census.addr" (pool start and pool bytes, from micropython.mem_info)
 # when it sees the block map that the same probe prints first.
 #
@@ -71,6 +71,7 @@ def _builtin_types():
         (1 << 40, "int (big)"),
         (1.5, "float"),
         (f, "function"),
+        (g, "function"),  # generator and async functions: another type, same object
         (g(), "generator"),
         (outer(), "closure"),
         (K().m, "bound method"),
@@ -78,8 +79,22 @@ def _builtin_types():
         (K, "type (class)"),
         (set(), "set"),
         (Exception(), "exception"),
+        (property(f), "property"),
+        (staticmethod(f), "staticmethod"),
+        (classmethod(f), "classmethod"),
     )
-    return dict((id(type(o)), n) for o, n in samples)
+    kinds = dict((id(type(o)), n) for o, n in samples)
+    # a closure's cells (one per captured variable) have no Python-visible type: read it
+    # from a closure's first cell ({base, fun, n_closed, closed[]})
+    c = outer()
+    cell = uctypes.bytearray_at(_word_at(id(c) & 0xFFFFFFFF, 12), 4)
+    kinds[_id_of(cell[0] | cell[1] << 8 | cell[2] << 16 | cell[3] << 24)] = "closure cell"
+    return kinds
+
+
+def _word_at(addr, off):
+    b = uctypes.bytearray_at(addr + off, 4)
+    return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
 
 
 def _id_of(addr):
