@@ -15,7 +15,7 @@ from sms_fixtures import (
 )
 
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, NetStatus, SmsInterpreter
+from ovms.sms import HELP_TEXT, TABLE, NetStatus, SmsInterpreter
 from ovms.twizy.vehicle import HELP_SUFFIX
 
 # ---- every framework command, table order -------------------------------------
@@ -373,3 +373,11 @@ def test_help():
     assert fw.handle(STRANGER, "help S3cretPw") == [SPEC_HELP + HELP_SUFFIX]
     fw2, _, _ = make(vehicle=False)
     assert fw2.handle(OWNER, "HELP") == [SPEC_HELP]
+
+
+def test_help_lists_the_table():
+    # HELP_TEXT is a literal (kept in flash): it names every entry in table order but the
+    # last, DATA? (D71, not in the spec's text)
+    assert TABLE[-1][0] == "DATA?"
+    listed = "Commands:" + "".join([" " + e[0] for e in TABLE[:-1]])
+    assert listed == HELP_TEXT

@@ -31,6 +31,10 @@
 #   Without now_s the last time given is used; with a clock (D92) only the clock.
 # - Values are checked before they are stored (D39, ovms.sms_cmds): a bad
 #   value gets an "Error: ..." reply and nothing changes.
+# - D98: the framework command bodies (ovms.sms_cmds) are not resident: they are
+#   loaded for each command and unloaded after it (_framework); the table and the
+#   texts other modules need are in ovms.sms_table. If they cannot be loaded (no
+#   memory), the reply is ERR_NOT_LOADED and nothing changes.
 # - Feature 14 bit 0x04 suppresses every reply (settings still change), bit
 #   0x02 the "Permission denied" reply. A blocked or unauthorised sender never
 #   gets anything else back.
@@ -55,7 +59,7 @@
 # - NET State / GPRS state are printed as 4 upper-case hex digits.
 # - Unmatched texts are forwarded as received (CR/LF as spaces, stripped).
 
-from ovms import log
+from ovms import lazy, log
 from ovms.compat import const
 from ovms.config import (  # noqa: F401 (NOPHONE: re-exported)
     CARBITS_NO_DENIED_SMS,
@@ -67,13 +71,13 @@ from ovms.config import (  # noqa: F401 (NOPHONE: re-exported)
 )
 from ovms.net import NetStatus  # noqa: F401 (re-exported: ovms.sms.NetStatus)
 from ovms.sms_auth import Guard, is_owner, normal_number, password_ok, sender_key
-from ovms.sms_cmds import (  # noqa: F401 (re-exported: ovms.sms is the public name)
+from ovms.sms_table import (  # noqa: F401 (re-exported: ovms.sms is the public name)
+    ERR_NOT_LOADED,
     ERR_NOT_SAVED,
     ERR_NUMBER,
     HELP_TEXT,
     NOT_SUPPORTED,
     TABLE,
-    Commands,
     upper,
     vehicle_error,
 )
@@ -86,6 +90,7 @@ PERMISSION_DENIED = "Permission denied"
 _PUSH_PREFIX = const("MP-0 PA")
 _FORWARD_MAX = const(170)  # characters of a forwarded text
 _OUTBOX_MAX = const(8)  # push lines kept without on_push
+_CMDS = const("ovms.sms_cmds")  # the framework command bodies, loaded per command (D98)
 
 # entries the vehicle module replaces (asked first) or extends (appends to
 # the framework reply), by entry text (spec §3 step 5, twizy-vehicle.md §7.0)
@@ -156,7 +161,7 @@ class _NoState:
 _DROP = object()  # _authorise: drop the SMS unanswered (global guess limit)
 
 
-class SmsInterpreter(Commands):
+class SmsInterpreter:
     def __init__(
         self,
         config,
@@ -262,12 +267,32 @@ class SmsInterpreter(Commands):
             out = v.sms(word, args)
             if out is not None:
                 return out
-        out = getattr(self, entry[2])(sender, word, args)
+        out = self._framework(entry[2], sender, word, args)
+        if out is None:  # the command code could not be loaded: no vehicle text added
+            return [ERR_NOT_LOADED]
         if out and v is not None and name in VEHICLE_EXTENDS:
             ext = v.sms(word, args)
             if ext:
                 out[-1] = out[-1] + "".join(ext)
         return out
+
+    def _framework(self, handler, sender, word, args):
+        # D98: the command bodies (ovms.sms_cmds, ~2 KB of heap on a 32-bit board) are
+        # imported for this one command and unloaded right after: on a 64 KB heap they
+        # would otherwise stay resident for the few commands a day. A failed load
+        # (MemoryError in a fragmented heap, ImportError) is logged and returns None
+        # (_run answers ERR_NOT_LOADED), nothing changed; never an exception out of
+        # handle().
+        try:
+            cmds = lazy.load(_CMDS)
+        except Exception as e:
+            lazy.unload(_CMDS)  # what a half-done import may have left
+            self._log.error("SMS commands not loaded: %r", e)
+            return None
+        try:
+            return getattr(cmds, handler)(self, sender, word, args)
+        finally:
+            lazy.unload(_CMDS)  # no reference to it is left: the next gc frees it
 
     def _out(self, out):
         # feature 14 bit 0x04: no SMS at all (settings have been changed)
