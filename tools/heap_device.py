@@ -171,7 +171,6 @@ _LAZY = (  # modules firmware/app.py and parts.py import inside functions (the h
     "firmware.hal.sim800",
     "firmware.tasks.uplink",
     "ovms.v2.handler",
-    "firmware.tasks.mqtt_wiring",
     "ovms.outbox",
     "firmware.tasks.gps",
     "firmware.power",
