@@ -79,43 +79,45 @@ def test_deferred_answer_works_after_the_module_is_gone():
 
 
 class _Boom:
+    # stands in for the ovms.lazy a module uses: every load fails with exc
     def __init__(self, exc):
         self.exc = exc
         self.names = []
 
-    def __call__(self, name):
+    def load(self, name):
         self.names.append(name)
         raise self.exc
+
+    def unload(self, name):
+        lazy.unload(name)
 
 
 def test_command_code_that_cannot_be_loaded_is_answered_internal_error_d99():
     # a fragmented heap (MemoryError) or a missing module (ImportError) at import time:
     # the command gets its one c, counted and logged, never an exception out of handle()
     h = _handler()
-    real = handler_mod.load
     try:
         for n, exc in enumerate((MemoryError(), ImportError("no module named x"))):
             boom = _Boom(exc)
-            handler_mod.load = boom
+            handler_mod.lazy = boom
             assert h.handle("MP-0 C3") == ["MP-0 c3,1,Internal error"]
             assert boom.names == [_COMMANDS] and h.errors == n + 1
             assert h.outgoing(["MP-0 c3,1,Internal error"]) == ["MP-0 c3,1,Internal error"]
             assert h.handle("MP-0 C1xyz") == ["MP-0 c0,1,Invalid syntax"]  # never loaded
             assert boom.names == [_COMMANDS]
     finally:
-        handler_mod.load = real
+        handler_mod.lazy = lazy
     assert len(h.handle("MP-0 C1")) == 16 and h.errors == 2  # and then it loads again
 
 
 def test_vehicle_commands_that_cannot_be_loaded_are_answered_internal_error_d99():
     h = _handler()
-    real = vehicle_mod.load
     try:
-        vehicle_mod.load = _Boom(MemoryError())
+        vehicle_mod.lazy = _Boom(MemoryError())
         assert h.handle("MP-0 C203") == ["MP-0 c203,1,Internal error"] and h.errors == 1
         assert h.handle("MP-0 C1") == ["MP-0 c1,1,Internal error"] and h.errors == 2
     finally:
-        vehicle_mod.load = real
+        vehicle_mod.lazy = lazy
     assert _none_loaded()
     assert h.handle("MP-0 C201") == ["MP-0 c201,0,0"] and h.errors == 2
 
@@ -130,13 +132,13 @@ class _LogOutOfHeap:
 
 def test_the_reply_does_not_depend_on_the_log_line():
     h = _handler()
-    real_load, real_log = handler_mod.load, handler_mod.log
+    real_log = handler_mod.log
     try:
-        handler_mod.load = _Boom(MemoryError())
+        handler_mod.lazy = _Boom(MemoryError())
         handler_mod.log = _LogOutOfHeap()
         assert h.handle("MP-0 C5") == ["MP-0 c5,1,Internal error"] and h.errors == 1
     finally:
-        handler_mod.load, handler_mod.log = real_load, real_log
+        handler_mod.lazy, handler_mod.log = lazy, real_log
     assert not h.reboot_pending
 
 
@@ -180,21 +182,25 @@ def test_unloaded_command_code_gives_its_heap_back():
     if not MICROPYTHON:  # CPython: the module object dies once the command is answered
         import weakref
 
-        refs = []
+        class Spy:
+            refs = []
 
-        def spy(name):
-            m = lazy.load(name)
-            refs.append(weakref.ref(m))
-            return m
+            def load(self, name):
+                m = lazy.load(name)
+                self.refs.append(weakref.ref(m))
+                return m
 
-        real = handler_mod.load
-        handler_mod.load = spy
+            def unload(self, name):
+                lazy.unload(name)
+
+        spy = Spy()
+        handler_mod.lazy = vehicle_mod.lazy = spy
         try:
             h.handle("MP-0 C203")
         finally:
-            handler_mod.load = real
+            handler_mod.lazy = vehicle_mod.lazy = lazy
         gc.collect()
-        assert len(refs) == 1 and refs[0]() is None
+        assert len(spy.refs) == 2 and spy.refs[0]() is None and spy.refs[1]() is None
         return
     gc.collect()
     a = gc.mem_alloc()

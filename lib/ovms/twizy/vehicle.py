@@ -16,6 +16,7 @@
 # ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
 # D68 "no data yet" texts and no S record before real data.
 
+from ovms import lazy
 from ovms.compat import const
 from ovms.config import (
     FEATURE_MAXRANGE,
@@ -24,7 +25,6 @@ from ovms.config import (
     FEATURE_SUFFRANGE,
     FEATURE_SUFFSOC,
 )
-from ovms.lazy import load, unload
 from ovms.net import NetStatus
 from ovms.sent import SentMemory
 from ovms.twizy import battery, cadence, charge, notify, power, records, texts
@@ -310,9 +310,9 @@ class Twizy:
         # (ovms/lazy.py): heap on a 64 KB board. ImportError / MemoryError go to the
         # caller (ovms/v2/handler.py answers "Internal error").
         try:
-            return load(_SERVER_CMDS).command(self, code, params)
+            return lazy.load(_SERVER_CMDS).command(self, code, params)
         finally:
-            unload(_SERVER_CMDS)
+            lazy.unload(_SERVER_CMDS)
 
     def server_record(self, code):  # the v2 status set's hook (ovms/v2/periodic.py)
         return records.server_record(self.st, self.cfg.units(), code)

@@ -33,10 +33,9 @@
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
 # - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
-from ovms import log
+from ovms import lazy, log
 from ovms.compat import const
 from ovms.config import PARAM_MODULEPASS, PARAM_PARANOID, PARAM_VEHICLETYPE
-from ovms.lazy import load, unload
 from ovms.units import atoi, digits
 from ovms.v2 import codec
 from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
@@ -218,7 +217,7 @@ class Handler(Periodic):
         # (ovms/lazy.py): heap on a 64 KB board. A Deferred it returns keeps the module's
         # globals (through its finish function) until the answer is made, then they go.
         try:
-            run = load(_COMMANDS).run
+            run = lazy.load(_COMMANDS).run
             out = run(self, code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
         except Exception as e:  # a bug, or no heap / no module for the command code:
             self.errors += 1  # that must not cost the reply (the server's queue, D43)
@@ -228,7 +227,7 @@ class Handler(Periodic):
                 pass  # (D96), and the reply matters more than the log line
             return ["MP-0 c%d,1,Internal error" % code]
         finally:
-            unload(_COMMANDS)
+            lazy.unload(_COMMANDS)
         if not out:
             return ["MP-0 c%d,3" % code]
         return out
