@@ -1,4 +1,4 @@
-# Modules loaded for one job and dropped after it (D98). Licence: MIT (this project).
+# Modules loaded for one job and dropped after it (D98, D99, D100). Licence: MIT (this project).
 #
 # A frozen module's bytecode stays in flash, but importing it still puts its globals
 # dict, function and class objects on the heap, and sys.modules keeps them for good. Code
@@ -12,7 +12,10 @@
 #   finally:
 #       lazy.unload("ovms.sms_cmds")
 #
-# The caller keeps no reference to the module or its functions after unload().
+# The caller keeps no reference to the module or its functions after unload(): objects
+# made by the module that are still referenced keep its globals alive until they go too.
+# load() raises ImportError, and MemoryError when a fragmented heap has no room for the
+# module: the caller decides what that means (a reply saying so, never a traceback).
 import sys
 
 
@@ -30,5 +33,5 @@ def unload(name):
     if dot > 0:
         parent = sys.modules.get(name[:dot])
         child = name[dot + 1 :]
-        if parent is not None and hasattr(parent, child):
-            delattr(parent, child)
+        if parent is not None and hasattr(parent, child):  # MicroPython: deleting a
+            delattr(parent, child)  # missing module attribute raises KeyError

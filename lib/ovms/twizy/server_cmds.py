@@ -1,5 +1,6 @@
 # The Twizy's server commands (spec §8.8): MSG commands 6 and 200-208 of the OVMS v2
-# protocol, answered for a Twizy (ovms/twizy/vehicle.py: Twizy.server_command).
+# protocol, answered for a Twizy (ovms/twizy/vehicle.py: Twizy.server_command, which
+# imports this module for one command and unloads it after, D99).
 # Licence: MIT (this project).
 
 from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC

@@ -16,6 +16,7 @@
 # ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
 # D68 "no data yet" texts and no S record before real data.
 
+from ovms import lazy
 from ovms.compat import const
 from ovms.config import (
     FEATURE_MAXRANGE,
@@ -26,7 +27,7 @@ from ovms.config import (
 )
 from ovms.net import NetStatus
 from ovms.sent import SentMemory
-from ovms.twizy import battery, cadence, charge, notify, power, records, server_cmds, texts
+from ovms.twizy import battery, cadence, charge, notify, power, records, texts
 from ovms.twizy.frames import decode
 from ovms.twizy.state import (
     DOORS1_CARON,
@@ -48,6 +49,7 @@ from ovms.twizy.state import (
 from ovms.units import atoi, hex4, km2mi
 
 _VEHICLE_TYPE = const("RT")
+_SERVER_CMDS = const("ovms.twizy.server_cmds")  # loaded per server command (D99)
 _VEHICLE_VERSION = const("2.5")
 HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
 COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
@@ -303,8 +305,14 @@ class Twizy:
 
     # ---- server commands (spec §8.8): ovms/twizy/server_cmds.py ------------------------
     def server_command(self, code, params):
-        # the reply lines of MSG command 6, 200-208 (one transmission), or None
-        return server_cmds.command(self, code, params)
+        # the reply lines of MSG command 6, 200-208 (one transmission), or None. D99: the
+        # module is imported for this command only (a few a day), then unloaded
+        # (ovms/lazy.py): heap on a 64 KB board. ImportError / MemoryError go to the
+        # caller (ovms/v2/handler.py answers "Internal error").
+        try:
+            return lazy.load(_SERVER_CMDS).command(self, code, params)
+        finally:
+            lazy.unload(_SERVER_CMDS)
 
     def server_record(self, code):  # the v2 status set's hook (ovms/v2/periodic.py)
         return records.server_record(self.st, self.cfg.units(), code)

@@ -22,49 +22,20 @@
 #   echo and a "c1"/"c3" echo would make the server wait for a 16/32 series. A
 #   command whose handler fails unexpectedly is answered "c<cmd>,1,Internal error"
 #   (logged), never left without a reply.
-# - C2/C4: k must be decimal digits, else "Parameter out of range". A failed
-#   flash write answers ",1,Error: settings could not be saved" and restores
-#   the parameters.
-# - C7 runs the text through the SMS framework as the registered phone with
-#   the authority of the DIAG console (trusted: the server connection is
-#   authenticated with the server password). Several reply texts are joined
-#   with CR; an empty reply is "c7,0,"; a text that is no command at all is
-#   "c7,1,Unknown command" (and is not forwarded as "SMS FROM").
-# - D90: whether the text is a command is decided by the interpreter's own parser
-#   (ovms.sms.is_command, also used for MQTT commands): CR, LF and TAB separate words.
-#   Before, C7 had a copy that did not treat TAB as a blank, so "\tSTAT" was "Unknown
-#   command" here although the interpreter runs it.
-# - C40/C41/C49 without their callback: ",1,Not available".
-# - C41: today's server routes c replies FIFO (§8.6), so exactly one reply is
-#   sent, after the answer arrived: "c41,0,<answer>" (commas -> ".", LF -> CR)
-#   or "c41,1,Invalid USSD result". No early "c41,0".
+# - The commands themselves (C2/C4, C7, D90, C40/C41/C49): ovms/v2/commands.py.
+# - D99: that module is loaded when a C arrives and unloaded once it is answered
+#   (Handler.command), since commands come a few times a day and a 64 KB board heap
+#   cannot keep their code's objects all day. If it cannot be loaded (ImportError, or
+#   MemoryError in a fragmented heap) the command is answered "c<cmd>,1,Internal
+#   error" like any failed handler (D43), counted in errors and logged.
 # - A c line is never sent on a connection before its first C (§8.6).
 # - Crash record after login: H*-OVM-DebugCrash,0,2592000,<fw>/RT2.5/V<hw>,
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
 # - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
-from ovms import log
+from ovms import lazy, log
 from ovms.compat import const
-from ovms.config import (
-    FEATURE_CANWRITE,
-    N_FEATURES,
-    N_PARAMS,
-    PARAM_GPRSAPN,
-    PARAM_GPRSPASS,
-    PARAM_GPRSUSER,
-    PARAM_GSMLOCK,
-    PARAM_MILESKM,
-    PARAM_MODULEPASS,
-    PARAM_PARANOID,
-    PARAM_REGPHONE,
-    PARAM_SERVERIP,
-    PARAM_SERVERPASS,
-    PARAM_VEHICLEID,
-    PARAM_VEHICLETYPE,
-    check_feature,
-    check_param,
-)
-from ovms.sms import is_command, rollback, save_or_rollback
+from ovms.config import PARAM_MODULEPASS, PARAM_PARANOID, PARAM_VEHICLETYPE
 from ovms.units import atoi, digits
 from ovms.v2 import codec
 from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
@@ -78,37 +49,28 @@ from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
     location_l,
     periodic_due,
 )
-from ovms.v2.replies import (  # noqa: F401 (Deferred: part of this module's interface)
-    Deferred,
-    fail,
-    is_awaitable,
-    ok40,
-    ok49,
-    ussd_reply,
-)
 
-_INVALID_SYNTAX = const("Invalid syntax")
-_INTERNAL_ERROR = const("Internal error")
 GARBLED = "MP-0 c0,1,Invalid syntax"
-_OUT_OF_RANGE = const("Parameter out of range")
-_NOT_SAVED = const("Error: settings could not be saved")
-_NOT_AVAILABLE = const("Not available")
-UNKNOWN_COMMAND = "Unknown command"
+_COMMANDS = const("ovms.v2.commands")  # loaded per command (D99)
 
 _CRASH_LIFETIME_S = const(2592000)
 
 
-_N_PARAMS_SETTABLE = const(24)  # C4 accepts 0..23
-_REINIT_PARAMS = (PARAM_MILESKM, PARAM_VEHICLETYPE)
-_NET_PARAMS = (
-    PARAM_SERVERIP,
-    PARAM_GPRSAPN,
-    PARAM_GPRSUSER,
-    PARAM_GPRSPASS,
-    PARAM_VEHICLEID,
-    PARAM_SERVERPASS,
-    PARAM_GSMLOCK,
-)
+class Deferred:
+    # a command reply that needs an awaited modem action (USSD, SMS, AT);
+    # the async shell awaits .aw then calls done(result) or fail(exc). Resident (not in
+    # ovms/v2/commands.py, which makes it): firmware/tasks/uplink.py tests isinstance.
+    def __init__(self, aw, finish, code):
+        self.aw = aw
+        self.finish = finish
+        self.code = code
+
+    def done(self, result):
+        return self.finish(result)
+
+    def fail(self, exc):
+        # the awaited action failed (any exception): the command still gets its c
+        return ["MP-0 c%d,1,%s" % (self.code, exc)]
 
 
 class Handler(Periodic):
@@ -251,115 +213,24 @@ class Handler(Periodic):
         if not digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
             return [GARBLED]
         code = int(cmd)
+        # D99: the command code is imported for this command only and unloaded after it
+        # (ovms/lazy.py): heap on a 64 KB board. A Deferred it returns keeps the module's
+        # globals (through its finish function) until the answer is made, then they go.
         try:
-            out = self._command(code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
-        except Exception as e:  # a bug must not cost the reply (the server's queue)
-            self.errors += 1
-            log.get("v2").error("command %d failed: %r", code, e)
-            return [fail(code, _INTERNAL_ERROR)]
+            run = lazy.load(_COMMANDS).run
+            out = run(self, code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
+        except Exception as e:  # a bug, or no heap / no module for the command code:
+            self.errors += 1  # that must not cost the reply (the server's queue, D43)
+            try:
+                log.get("v2").error("command %d failed: %r", code, e)
+            except MemoryError:  # logging allocates: after a MemoryError it can fail too
+                pass  # (D96), and the reply matters more than the log line
+            return ["MP-0 c%d,1,Internal error" % code]
+        finally:
+            lazy.unload(_COMMANDS)
         if not out:
             return ["MP-0 c%d,3" % code]
         return out
-
-    def _command(self, code, has, params, now_s):
-        if self.vehicle is not None:
-            cfg = self.cfg
-            undo = list(cfg.params)
-            try:
-                out = self.vehicle.server_command(code, params)
-            except OSError as e:  # C202/C204: the flash write failed, nothing changes
-                rollback(cfg, undo, e, "v2")
-                return [fail(code, _NOT_SAVED)]
-            if out is not None:
-                return out
-        if code == 1:
-            f = self.cfg.features
-            return ["MP-0 c1,0,%d,%d,%d" % (k, N_FEATURES, f[k]) for k in range(N_FEATURES)]
-        if code == 2:
-            return self._set(2, has, params, N_FEATURES)
-        if code == 3:
-            p = self.cfg.params
-            return [
-                "MP-0 c3,0,%d,%d,%s" % (k, N_PARAMS, "" if k == PARAM_SERVERPASS else p[k])
-                for k in range(N_PARAMS)
-            ]
-        if code == 4:
-            return self._set(4, has, params, _N_PARAMS_SETTABLE)
-        if code == 5:
-            self.reboot_pending = True
-            return ["MP-0 c5,0"]
-        if code == 7:
-            return self._sms_command(params, now_s)
-        if code == 40:
-            j = params.find(",")
-            if not has or j < 0:
-                return [fail(40, _INVALID_SYNTAX)]
-            return self._call(40, self.send_sms, (params[:j], params[j + 1 :]), ok40)
-        if code == 41:
-            if not has or not params:
-                return [fail(41, _INVALID_SYNTAX)]
-            return self._call(41, self.send_ussd, (params,), ussd_reply)
-        if code == 49:
-            if not has or not params:
-                return [fail(49, _INVALID_SYNTAX)]
-            return self._call(49, self.send_at, (params,), ok49)
-        return ["MP-0 c%d,3" % code]
-
-    def _call(self, code, cb, args, finish):
-        if cb is None:
-            return [fail(code, _NOT_AVAILABLE)]
-        try:
-            r = cb(*args)
-        except OSError as e:
-            return [fail(code, e)]
-        if is_awaitable(r):
-            return Deferred(r, finish, code)
-        return finish(r)
-
-    def _set(self, code, has, params, limit):
-        # C2 (features) / C4 (parameters): "<k>,<value>"
-        if not has:
-            return [fail(code, _INVALID_SYNTAX)]
-        j = params.find(",")
-        if j < 0:
-            return [fail(code, _INVALID_SYNTAX)]
-        k_text = params[:j]
-        value = params[j + 1 :]
-        if not digits(k_text) or int(k_text) >= limit:
-            return [fail(code, _OUT_OF_RANGE)]
-        k = int(k_text)
-        # the same value checks as the SMS path (D39): a server cannot store what an SMS
-        # could not (control characters towards AT commands, over-long values, caps)
-        err = check_feature(k, value) if code == 2 else check_param(k, value)
-        if err:
-            return [fail(code, err.replace(",", ";"))]
-        cfg = self.cfg
-        undo = list(cfg.params)
-        if code == 2:
-            cfg.set_feature(k, value, save=False)
-        else:
-            cfg.set_param(k, value, save=False)
-        if not save_or_rollback(cfg, undo):
-            return [fail(code, _NOT_SAVED)]
-        fw = self.fw
-        if fw is not None:
-            reinit = (code == 2 and k == FEATURE_CANWRITE) or (code == 4 and k in _REINIT_PARAMS)
-            if reinit and fw.on_vehicle_reinit is not None:
-                fw.on_vehicle_reinit()
-            if code == 4 and k in _NET_PARAMS and fw.on_net_change is not None:
-                fw.on_net_change()
-        return ["MP-0 c%d,0" % code]
-
-    def _sms_command(self, text, now_s):
-        # C7: an SMS command run as the registered phone (§8.4)
-        fw = self.fw
-        if fw is None:
-            return ["MP-0 c7,3"]
-        if not is_command(text, self.vehicle):
-            return [fail(7, UNKNOWN_COMMAND)]
-        replies = fw.handle(self.cfg.params[PARAM_REGPHONE], text, now_s, trusted=True)
-        body = "\r".join(replies).replace("\r\n", "\r").replace("\n", "\r").replace(",", ";")
-        return ["MP-0 c7,0," + body]
 
     def after_send(self):
         # call once the replies of a command are written: C5 reboots now
