@@ -160,3 +160,18 @@ def test_lazy_load_returns_the_submodule_and_unload_forgets_it():
     lazy.unload(_CMDS)  # not loaded: nothing happens
     lazy.unload("ovms.no_such_module")
     assert not _loaded()
+
+
+def test_debug_chunk_table_unloaded_after_debug_n():
+    # DEBUG <n> runs a canned CAN chunk through the decoders (D22); its table is loaded for
+    # that command only (D99, ovms.twizy.vehicle.inject), the decoded values stay
+    import ovms.twizy
+
+    fw, _cfg, _ = make()
+    soc_before = fw.vehicle.st.soc
+    fw.handle(OWNER, "DEBUG 0")
+    assert "ovms.twizy.debug_chunks" not in sys.modules
+    assert not hasattr(ovms.twizy, "debug_chunks")
+    assert fw.vehicle.st.soc != soc_before  # the chunk reached the decoders
+    fw.handle(OWNER, "DEBUG 0")  # and loads again
+    assert "ovms.twizy.debug_chunks" not in sys.modules

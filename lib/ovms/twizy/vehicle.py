@@ -49,6 +49,7 @@ from ovms.twizy.state import (
 from ovms.units import atoi, hex4, km2mi
 
 _VEHICLE_TYPE = const("RT")
+_DEBUG_CHUNKS = const("ovms.twizy.debug_chunks")  # loaded per DEBUG n (D99)
 _SERVER_CMDS = const("ovms.twizy.server_cmds")  # loaded per server command (D99)
 _VEHICLE_VERSION = const("2.5")
 HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
@@ -220,14 +221,15 @@ class Twizy:
 
     def inject(self, chunk):
         # a canned chunk through the normal decoders, no tick (D22); the table is
-        # imported only when the owner asks for it
-        from ovms.twizy import debug_chunks
-
+        # loaded only when the owner asks for it, and unloaded after (D99)
         slot = self._slot
-        for can_id, data in debug_chunks.frames(chunk):
-            n = len(data)
-            slot[:n] = data
-            decode(self.st, can_id, slot, n)
+        try:
+            for can_id, data in lazy.load(_DEBUG_CHUNKS).frames(chunk):
+                n = len(data)
+                slot[:n] = data
+                decode(self.st, can_id, slot, n)
+        finally:
+            lazy.unload(_DEBUG_CHUNKS)
 
     # ---- SMS commands (spec §7) ----------------------------------------------
     def match(self, word):
