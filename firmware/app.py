@@ -414,7 +414,7 @@ def _gc_early():
     # against fragmentation). CPython has no such call. An eighth, not a quarter: with a
     # quarter the 88 KB heap-report day failed after 6.2 h (194-byte allocations, the
     # heap cut into pieces); with an eighth it ran the whole day, the largest free block
-    # never under 4.9 KB (at 88 KB: a collection after every ≈ 1.3 KB allocated).
+    # never under 4.9 KB.
     import gc
 
     if hasattr(gc, "threshold"):
