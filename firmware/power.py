@@ -21,7 +21,7 @@
 #   PARKED-ASLEEP  modem asleep (AT+CSCLK=1, DTR high), transceiver standby (its receiver
 #                  still follows the bus at low power: MCP2562 standby, SN65HVD230 with Rs
 #                  high), GNSS off, the ticker may catch up a sleep's ticks
-# Parked and asleep, the loop sleeps (firmware/hal/sleep.py) until the next minute (at
+# Parked and asleep, the loop sleeps (firmware/hal/sleep*.py) until the next minute (at
 # most the board's SLEEP_MAX_MS), or a CAN edge, or RI. Then it stays awake WAKE_MS: the
 # ticker runs the missed ticks back to back (the vehicle's per-second logic sees every
 # second, only late), dispatch queues records and alerts, the link pumps the outboxes.
@@ -322,7 +322,7 @@ def build(app):
         return None
     pins = {}
     if app.clock is not None:
-        from firmware.hal.sleep import HostSleep
+        from firmware.hal.sleep_host import HostSleep  # D101: a board never imports it
 
         hook = getattr(b, "power_events", None)  # a scenario's outside events (tools/)
         sleeper = HostSleep(app.clock, app.can, hook(app) if hook is not None else ())
@@ -332,7 +332,7 @@ def build(app):
     else:
         from machine import Pin
 
-        from firmware.hal.sleep import BoardSleep
+        from firmware.hal.sleep_machine import BoardSleep  # D101: the host never does
 
         for key, name in (("can_standby", "CAN_STANDBY_PIN"), ("gps_enable", "GPS_ENABLE_PIN")):
             p = getattr(b, name, None)
