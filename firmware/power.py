@@ -1,5 +1,5 @@
 # The power task: decides the power state (lib/ovms/powerstate.py), switches the parts,
-# sleeps the MCU between the minute's work and books the time (lib/ovms/powermodel.py).
+# sleeps the MCU between the minute's work and books the time (lib/ovms/powerledger.py).
 # Licence: MIT (this project). Issue 13.
 #
 #   pm = PowerManager(board, vehicle_st, sleeper, clock=..., can=..., modem=..., link=...,
@@ -21,7 +21,7 @@
 #   PARKED-ASLEEP  modem asleep (AT+CSCLK=1, DTR high), transceiver standby (its receiver
 #                  still follows the bus at low power: MCP2562 standby, SN65HVD230 with Rs
 #                  high), GNSS off, the ticker may catch up a sleep's ticks
-# Parked and asleep, the loop sleeps (firmware/hal/sleep.py) until the next minute (at
+# Parked and asleep, the loop sleeps (firmware/hal/sleep*.py) until the next minute (at
 # most the board's SLEEP_MAX_MS), or a CAN edge, or RI. Then it stays awake WAKE_MS: the
 # ticker runs the missed ticks back to back (the vehicle's per-second logic sees every
 # second, only late), dispatch queues records and alerts, the link pumps the outboxes.
@@ -36,16 +36,20 @@
 # modem and server answer on wall time, and the simulated time must not race past them.
 
 from firmware.hal.sleep import WAKE_CAN, WAKE_RI, WAKE_TIMER
-from ovms import log
+from ovms import lazy, log
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 from ovms.compat import const
-from ovms.powermodel import COL_WAKES, EV_SMS, EV_TCP_BYTES, Ledger, PowerModel, share_text, text
+from ovms.powerledger import COL_WAKES, EV_SMS, EV_TCP_BYTES, Ledger
 from ovms.powerstate import DRIVING, NAMES, PARKED_ASLEEP, PARKED_AWAKE, PowerRules
 
 _PERIOD_MS = const(250)  # the look while awake (a key-on reaches DRIVING within 2 frames of 0x597)
 MINUTE_MS = 60_000
 BUSY_MAX_MS = 120_000  # D85
 SLEEP_CATCHUP = 120  # ticks the ticker runs back to back after a sleep (<= 1 min + margin)
+# D102: the model that prices the ledger and the texts run for DIAG and the simulation's
+# summary only: loaded for the one report and dropped after it (ovms/lazy.py); the
+# module (≈ 590 bytes) and the model object (80) stayed on a 32-bit board's heap all day
+_MODEL = "ovms.powermodel"
 
 
 class PowerManager:
@@ -77,12 +81,11 @@ class PowerManager:
         self.pins = pins or {}  # "can_standby", "gps_enable": objects with value(v)
         self.rules = rules or PowerRules()
         self.ledger = Ledger()
-        self.model = PowerModel(
-            board.POWER_MV,
-            board.POWER_UA,
-            board.POWER_EFF_PCT,
-            standby=getattr(board, "CAN_STANDBY_PIN", None) is not None,
-        )
+        self.standby = getattr(board, "CAN_STANDBY_PIN", None) is not None
+        try:
+            self._model(lazy.load(_MODEL))  # the board's figures checked at boot (ValueError)
+        finally:
+            lazy.unload(_MODEL)
         self.sleep_max_ms = getattr(board, "SLEEP_MAX_MS", MINUTE_MS)
         self.wake_ms = getattr(board, "WAKE_MS", 200)
         self.period_ms = _PERIOD_MS
@@ -291,22 +294,39 @@ class PowerManager:
         # after a CAN or RI wake the next look (at once) leaves PARKED-ASLEEP
 
     # ---- the owner's view -----------------------------------------------------------
+    def _model(self, pm):
+        # the board's power model (pm: ovms.powermodel, loaded by the caller)
+        b = self.b
+        return pm.PowerModel(b.POWER_MV, b.POWER_UA, b.POWER_EFF_PCT, standby=self.standby)
+
     def text(self):
         now = self._now()
         self._account(now, self.rules.state != PARKED_ASLEEP)
-        return text(self.model, self.ledger.window(24, now), NAMES[self.rules.state])
+        name = NAMES[self.rules.state]
+        try:
+            pm = lazy.load(_MODEL)
+            return pm.text(self._model(pm), self.ledger.window(24, now), name)
+        except MemoryError:  # no room for the model now: DIAG still gets the state
+            return "Power: " + name
+        finally:
+            lazy.unload(_MODEL)
 
     def summary(self):
         now = self._now()
         self._account(now, self.rules.state != PARKED_ASLEEP)
         row = self.ledger.totals()
-        ua, mwh = self.model.report(row)
+        try:
+            pm = lazy.load(_MODEL)
+            ua, mwh = self._model(pm).report(row)
+            share = pm.share_text(row)
+        finally:
+            lazy.unload(_MODEL)
         sl = self.sleeper
         return {
             "state": NAMES[self.rules.state],
             "avg_ua": ua,
             "mwh_day": mwh,
-            "share": share_text(row),
+            "share": share,
             "sleeps": sl.sleeps if sl is not None else 0,
             "wakes": list(sl.wakes) if sl is not None else [0, 0, 0],
             "stuck_work": self.stuck_work,
@@ -322,7 +342,7 @@ def build(app):
         return None
     pins = {}
     if app.clock is not None:
-        from firmware.hal.sleep import HostSleep
+        from firmware.hal.sleep_host import HostSleep  # D101: a board never imports it
 
         hook = getattr(b, "power_events", None)  # a scenario's outside events (tools/)
         sleeper = HostSleep(app.clock, app.can, hook(app) if hook is not None else ())
@@ -332,7 +352,7 @@ def build(app):
     else:
         from machine import Pin
 
-        from firmware.hal.sleep import BoardSleep
+        from firmware.hal.sleep_machine import BoardSleep  # D101: the host never does
 
         for key, name in (("can_standby", "CAN_STANDBY_PIN"), ("gps_enable", "GPS_ENABLE_PIN")):
             p = getattr(b, name, None)

@@ -8,7 +8,7 @@
 # Licence: MIT (this project).
 from support import rmtree, tmpdir
 
-from ovms.powermodel import COL_WAKES, HOUR_MS
+from ovms.powerledger import COL_WAKES, HOUR_MS
 from ovms.powerstate import PARKED_ASLEEP, PARKED_AWAKE
 from tools import power_report as pr
 

@@ -1,19 +1,9 @@
 # The power states as a state machine, the ledger and the power model (issue 13):
-# lib/ovms/powerstate.py and lib/ovms/powermodel.py, core only (no hardware, time as ms).
+# lib/ovms/powerstate.py, powerledger.py and powermodel.py, core only (no hardware, time as ms).
 # Both runtimes, and the emulated Cortex-M.
 # Licence: MIT (this project).
-from ovms.powermodel import (
-    COL_WAKE_MS,
-    COL_WAKES,
-    EV_SMS,
-    EV_TCP_BYTES,
-    HOUR_MS,
-    Ledger,
-    PowerModel,
-    fixed,
-    share_text,
-    text,
-)
+from ovms.powerledger import COL_WAKE_MS, COL_WAKES, EV_SMS, EV_TCP_BYTES, HOUR_MS, Ledger
+from ovms.powermodel import PowerModel, fixed, share_text, text
 from ovms.powerstate import (
     CHARGING,
     DRIVING,

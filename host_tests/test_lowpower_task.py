@@ -7,7 +7,9 @@ import sys
 
 from support import run_async
 
-from firmware.hal.sleep import WAKE_CAN, WAKE_RI, WAKE_TIMER, BoardSleep, HostSleep
+from firmware.hal.sleep import WAKE_CAN, WAKE_RI, WAKE_TIMER
+from firmware.hal.sleep_host import HostSleep
+from firmware.hal.sleep_machine import BoardSleep
 from firmware.power import BUSY_MAX_MS, MINUTE_MS, SLEEP_CATCHUP, PowerManager
 from firmware.simclock import VirtualClock
 from ovms.powerstate import CHARGING, DRIVING, PARKED_ASLEEP, PARKED_AWAKE, QUIET_MS

@@ -8,7 +8,7 @@
 # emulator, the OVMS v2 test server over loopback, the power task and its sleep on the
 # virtual clock); simulated time runs as fast as the machine goes (the clock holds while
 # the emulated modem works, firmware/power.py). The runs book the time per power state
-# (lib/ovms/powermodel.Ledger); the report prices that time with each board's datasheet
+# (lib/ovms/powerledger.Ledger); the report prices that time with each board's datasheet
 # currents (firmware/boards/pyboard.py, esp32.py): the states and the traffic are the
 # firmware's, the currents the boards'.
 #   parked  N days (default 7) with a silent bus; the owner sends STAT every evening and

@@ -6,7 +6,7 @@ import asyncio
 
 from firmware import app as app_mod
 from firmware.hal.can_fake import FakeCan, StreamCan, read_trace
-from ovms.powermodel import HOUR_MS
+from ovms.powerledger import HOUR_MS
 from ovms.powerstate import DRIVING, NAMES, PARKED_ASLEEP, PARKED_AWAKE
 from tools import sim
 

@@ -5,14 +5,14 @@
 # (CIPMUX=0) in manual receive mode (CIPRXGET=1): the reader hands counted
 # payloads to the stream (Sim800Stream._feed), the stream asks for data with
 # AT+CIPRXGET=2,n when +CIPRXGET: 1 said some waits (or every rx_poll ms).
-# Interface: see firmware/hal/netstream.py (read/readexactly/readline/write/
+# Interface: see firmware/hal/stream.py (read/readexactly/readline/write/
 # drain/close). read() returns b"" after CLOSED, raises OSError after a PDP
 # loss or a modem reset.
 
 import asyncio
 
-from firmware.hal.netstream import StreamBase
 from firmware.hal.sim800_at import ModemError, ModemReset, ModemTimeout
+from firmware.hal.stream import StreamBase
 from ovms.aio import wait_event
 from ovms.compat import const
 

@@ -4,7 +4,7 @@
 #
 #   m = MqttUplink(open_stream, config, vehicle, framework, metrics=values, outbox=ob)
 #   asyncio.create_task(m.run())   # forever, like the v2 uplink (wiring: mqtt_wiring.py)
-# open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (netstream.py).
+# open_stream(host, port): netstream.open_tcp or the SIM800's open_tcp (hal/stream.py).
 # Packets: ovms/mqtt/codec.py; topics: topics.py; the outbox on the wire: sender.py.
 # D77: not micropython-lib's umqtt.simple: it opens its own socket (socket.socket() +
 # connect, so it cannot ride the SIM800's AT-command GPRS stream) and blocks on reads

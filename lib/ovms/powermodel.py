@@ -1,22 +1,14 @@
-# The module's own power draw: a ledger of time per power state and a model that turns it
-# into mA and Wh/day at the car's 12 V battery (issue 13). Licence: MIT (this project).
+# The module's own power draw: a model that turns the ledger's time per power state
+# (ovms/powerledger.py) into mA and Wh/day at the car's 12 V battery, and the owner's
+# texts (issue 13). Licence: MIT (this project).
 # Core: pure, integer arithmetic (the same digits in CPython and MicroPython).
 #
-#   ledger = Ledger()
-#   ledger.add_ms(now_ms, state, ms, mcu_awake)   time spent (firmware/power.py, per update)
-#   ledger.add_event(now_ms, EV_SMS, 1)           one SMS sent by the modem
-#   ledger.add_event(now_ms, EV_TCP_BYTES, n)     bytes through GPRS (both ways)
 #   model = PowerModel(board.POWER_MV, board.POWER_UA, board.POWER_EFF_PCT,
 #                      standby=board has a CAN standby pin)
 #   model.report(ledger.window(24))  -> (average uA at 12 V, mWh/day)
-#   text(...)  the owner's DIAG line
-#
-# Ledger: 24 hourly rows (the last 24 h, a row is reused when its hour comes round
-# again) plus all-time totals. A row holds ms per state (DRIVING, CHARGING, PARKED-AWAKE,
-# PARKED-ASLEEP), the ms the MCU ran inside PARKED-ASLEEP (the minute's work), the
-# number of such wakes, SMS sent and GPRS bytes. An hour's ms fit a 31-bit small int;
-# the all-time totals are kept in seconds plus a ms remainder (a year fits). Per update
-# (once a second or once a minute): no allocation.
+#   text(...)  the owner's DIAG line; share_text(row) the time per state
+# Report path only (DIAG, the simulation's summary, tools/power_report.py): the power
+# task loads it for one report and drops it after (D102, firmware/power.py).
 #
 # Model (D86), per part and state, the current at the part's own supply voltage:
 #   MCU      run (DRIVING, CHARGING, PARKED-AWAKE, the minute's work) / sleep
@@ -32,86 +24,12 @@
 # the board designer's to add to POWER_UA["other"].
 
 from ovms.compat import const
+from ovms.powerledger import COL_WAKE_MS, EV_SMS, EV_TCP_BYTES
 from ovms.powerstate import DRIVING, N_STATES, NAMES, PARKED_ASLEEP
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 _V_IN_MV = const(12_000)  # the Twizy's 12 V battery, nominal
 _SMS_TX_MS = const(3_000)  # D86: radio time of one SMS (an assumption, see above)
 _GPRS_BPS = const(1_500)  # D86: bytes per second through GPRS (CS-2, one TX slot, assumed)
-
-COL_WAKE_MS = N_STATES  # ms the MCU ran inside PARKED-ASLEEP
-COL_WAKES = N_STATES + 1  # minute's-work wakes
-EV_SMS = N_STATES + 2
-EV_TCP_BYTES = N_STATES + 3
-N_COLS = N_STATES + 4
-
-
-class Ledger:
-    def __init__(self):
-        self.rows = [[0] * N_COLS for _ in range(24)]
-        self.row_hour = [-1] * 24  # the absolute hour each row holds (-1: empty)
-        self.total_s = [0] * N_COLS  # all time: ms columns in s, counts as they are
-        self._rem_ms = [0] * N_COLS
-
-    def _row(self, now_ms):
-        h = now_ms // HOUR_MS
-        i = h % 24
-        if self.row_hour[i] != h:
-            r = self.rows[i]
-            for k in range(N_COLS):
-                r[k] = 0
-            self.row_hour[i] = h
-        return self.rows[i]
-
-    def add_ms(self, now_ms, state, ms, mcu_awake=True):
-        # ms spent in state, ending at now_ms (an interval over an hour's edge is booked to
-        # the hour it ends in: an update comes at least once a minute)
-        if ms <= 0:
-            return
-        r = self._row(now_ms)
-        r[state] += ms
-        self._total(state, ms)
-        if state == PARKED_ASLEEP and mcu_awake:
-            r[COL_WAKE_MS] += ms
-            self._total(COL_WAKE_MS, ms)
-
-    def add_event(self, now_ms, col, n=1):
-        if n <= 0:
-            return
-        r = self._row(now_ms)
-        r[col] += n
-        self.total_s[col] += n
-
-    def _total(self, col, ms):
-        v = self._rem_ms[col] + ms
-        self.total_s[col] += v // 1000
-        self._rem_ms[col] = v % 1000
-
-    def window(self, hours=24, now_ms=None):
-        # -> one row: the sums of the last `hours` rows (<= 24) up to now_ms (None: all
-        # rows held). Report path: allocates.
-        out = [0] * N_COLS
-        h_now = None if now_ms is None else now_ms // HOUR_MS
-        for i in range(24):
-            h = self.row_hour[i]
-            if h < 0 or (h_now is not None and (h > h_now or h <= h_now - hours)):
-                continue
-            r = self.rows[i]
-            for k in range(N_COLS):
-                out[k] += r[k]
-        return out
-
-    def totals(self):
-        # -> one row over all time, ms columns in ms
-        out = [0] * N_COLS
-        for k in range(N_COLS):
-            if k < COL_WAKES:
-                out[k] = self.total_s[k] * 1000 + self._rem_ms[k]
-            else:
-                out[k] = self.total_s[k]
-        return out
-
 
 PARTS = ("mcu", "modem", "can", "gnss")
 
