@@ -211,6 +211,8 @@ class App:
             await wait_event(done, 20)
 
     def _power_job(self):
+        if not getattr(self.board, "POWER", False):
+            return  # D102: no power manager on this board: its code stays out of the heap
         from firmware.power import build
 
         p = self.power = build(self)

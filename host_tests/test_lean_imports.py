@@ -210,3 +210,26 @@ def test_a_board_with_incomplete_power_figures_fails_at_build():
     except ValueError as e:
         assert "POWER_EFF_PCT" in str(e)
     assert not _loaded(_MODEL) and not hasattr(ovms, "powermodel")
+
+
+def test_board_without_power_imports_no_power_code():
+    # D102: a board without POWER (the shipped pyboard and esp32 files) keeps the power
+    # manager's modules out of the heap: the app does not even import them
+    from firmware.app import App
+
+    class NoPower:
+        NAME = "nopower"
+
+    class Stub:  # the App attributes _power_job reads
+        board = NoPower()
+        power = None
+
+    app = Stub()
+    names = ("firmware.power", "ovms.powerledger", "ovms.powerstate", "firmware.hal.sleep")
+
+    def job():
+        App._power_job(app)
+        return [_loaded(n) for n in names]
+
+    assert _fresh(names, job) == [False, False, False, False]
+    assert app.power is None

@@ -173,7 +173,6 @@ _LAZY = (  # modules firmware/app.py and parts.py import inside functions (the h
     "ovms.v2.handler",
     "ovms.outbox",
     "firmware.tasks.gps",
-    "firmware.power",
     "firmware.simclock",
 )
 
