@@ -113,6 +113,24 @@ def test_import_error_gets_the_same_reply():
     assert "ImportError" in cap.text()
 
 
+def test_no_memory_for_the_log_line_either_still_replies():
+    # logging allocates too: when the log line fails as well (D96) the owner still gets
+    # the reply, and no exception leaves handle()
+    fw, _cfg, _ = make()
+
+    class NoRoomLog:
+        def error(self, *args):
+            raise MemoryError
+
+    real, fw._log = fw._log, NoRoomLog()
+    try:
+        with _FailingLoad(MemoryError()):
+            assert fw.handle(OWNER, "PARAMS?") == [ERR_NOT_LOADED]
+    finally:
+        fw._log = real
+    assert not _loaded()
+
+
 def test_half_done_import_is_unloaded():
     fw, _cfg, _ = make()
     cap = LogCapture("sms")
