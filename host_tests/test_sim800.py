@@ -150,6 +150,13 @@ def test_tcp_echo_through_emulator():
             s.write(big)
             await s.drain()
             assert await asyncio.wait_for(s.readexactly(len(big)), 5) == big
+            # several pieces in one drain: CIPSEND payloads gathered across them
+            pieces = [bytes([65 + i]) * 700 for i in range(5)]  # 3,500 bytes in all
+            for p in pieces:
+                s.write(p)
+            await s.drain()
+            got = await asyncio.wait_for(s.readexactly(3500), 5)
+            assert got == b"".join(pieces)
             s.write(b"line one\nline two\n")
             await s.drain()
             assert await asyncio.wait_for(s.readline(), 3) == b"line one\n"
