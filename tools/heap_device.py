@@ -94,6 +94,7 @@ async def _probe(app):
 
     map_at = int(os.getenv("HEAP_MAP_AT") or -1)
     census_at = int(os.getenv("HEAP_CENSUS_AT") or -1)
+    census_above = int(os.getenv("HEAP_CENSUS_ABOVE") or -1)
     next_s = 0
     while True:
         t = app.clock.now // 1000 if app.clock is not None else 0
@@ -102,6 +103,9 @@ async def _probe(app):
             gc.collect()
             print("HEAP t=%d alloc=%d free=%d" % (t, gc.mem_alloc(), gc.mem_free()))
             census = 0 <= census_at <= t < census_at + 60
+            if 0 <= census_above < gc.mem_alloc():  # the first sample above: why so high
+                census = True
+                census_above = -1
             micropython.mem_info(1 if census or 0 <= map_at <= t < map_at + 60 else 0)
             if census:
                 _census()

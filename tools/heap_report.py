@@ -23,7 +23,8 @@
 # with --verbose 1); HEAP_CENSUS_AT=<simulated s> runs tools/heap_census.py once at that
 # time and prints "CENSUS <bytes> <count> <what>" lines: every block of the heap by what it
 # is (functions, the modules' globals tables, classes, instances and their attribute
-# tables, coroutines, buffers, ...). The census allocates ≈ 2 bytes per heap block while
+# tables, coroutines, buffers, ...); HEAP_CENSUS_ABOVE=<bytes> runs it at the first
+# sample whose heap in use is above that (what a peak is made of). The census allocates ≈ 2 bytes per heap block while
 # it runs: give it room (HEAP=512K); what it counts is the firmware's, not its own.
 
 import asyncio
