@@ -24,8 +24,9 @@
 # time and prints "CENSUS <bytes> <count> <what>" lines: every block of the heap by what it
 # is (functions, the modules' globals tables, classes, instances and their attribute
 # tables, coroutines, buffers, ...); HEAP_CENSUS_ABOVE=<bytes> runs it at the first
-# sample whose heap in use is above that (what a peak is made of). The census allocates ≈ 2 bytes per heap block while
-# it runs: give it room (HEAP=512K); what it counts is the firmware's, not its own.
+# sample whose heap in use is above that (what a peak is made of). The census allocates
+# ≈ 2 bytes per heap block while it runs: give it room (HEAP=512K); what it counts is the
+# firmware's, not its own.
 
 import asyncio
 import os
