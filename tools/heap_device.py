@@ -36,7 +36,7 @@ class Board:
     MODEM_TIMING = None
     GNSS = True
     GPS_UART = None
-    CONSOLE = None
+    CONSOLE = "stdin"  # the DIAG console on the REPL stream, as the pyboard and ESP32 files
     CFG_PATH = "state/ovms.cfg"
     BOOT_LOG_PATH = "state/boot.json"
     OUTBOX_PATH = "state/outbox"

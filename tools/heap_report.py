@@ -84,8 +84,13 @@ async def _run(opts):
         str(opts["can_hours"]),
         str(opts["speed"]),
     ] + TRACES
-    proc = await asyncio.create_subprocess_exec(
-        *args, cwd=RUN, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    proc = await asyncio.create_subprocess_exec(  # its stdin: the DIAG console's, kept open
+        *args,
+        cwd=RUN,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     samples = []
     stages = []
