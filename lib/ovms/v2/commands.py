@@ -44,13 +44,13 @@ from ovms.config import (
     check_param,
 )
 from ovms.sms import is_command, rollback, save_or_rollback
+from ovms.sms_table import ERR_NOT_SAVED
 from ovms.units import digits
 from ovms.v2 import codec
 from ovms.v2.handler import Deferred
 
 _INVALID_SYNTAX = const("Invalid syntax")
 _OUT_OF_RANGE = const("Parameter out of range")
-_NOT_SAVED = const("Error: settings could not be saved")
 _NOT_AVAILABLE = const("Not available")
 _UNKNOWN_COMMAND = const("Unknown command")
 _USSD_FAILED = const("Invalid USSD result")
@@ -78,7 +78,7 @@ def run(h, code, has, params, now_s):
             out = h.vehicle.server_command(code, params)
         except OSError as e:  # C202/C204: the flash write failed, nothing changes
             rollback(cfg, undo, e, "v2")
-            return [fail(code, _NOT_SAVED)]
+            return [fail(code, ERR_NOT_SAVED)]
         if out is not None:
             return out
     if code == 1:
@@ -151,7 +151,7 @@ def _set(h, code, has, params, limit):
     else:
         cfg.set_param(k, value, save=False)
     if not save_or_rollback(cfg, undo):
-        return [fail(code, _NOT_SAVED)]
+        return [fail(code, ERR_NOT_SAVED)]
     fw = h.fw
     if fw is not None:
         reinit = (code == 2 and k == FEATURE_CANWRITE) or (code == 4 and k in _REINIT_PARAMS)
