@@ -87,3 +87,13 @@ def get(tag):
             lg.addHandler(_stderr())
         _made[tag] = lg
     return lg
+
+
+def lossy(write, fmt, *args):
+    # one log line that may be lost: logging allocates, so after a MemoryError it can
+    # fail too (D96); the caller's reply matters more than the line. -> True if written
+    try:
+        write(fmt, *args)
+        return True
+    except MemoryError:
+        return False

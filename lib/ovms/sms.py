@@ -287,10 +287,7 @@ class SmsInterpreter:
             cmds = lazy.load(_CMDS)
         except Exception as e:
             lazy.unload(_CMDS)  # what a half-done import may have left
-            try:
-                self._log.error("SMS commands not loaded: %r", e)
-            except MemoryError:  # logging allocates too (D96): the reply matters more
-                pass
+            log.lossy(self._log.error, "SMS commands not loaded: %r", e)
             return None
         try:
             return getattr(cmds, handler)(self, sender, word, args)

@@ -221,10 +221,7 @@ class Handler(Periodic):
             out = run(self, code, i >= 0, "" if i < 0 else data[i + 1 :], now_s)
         except Exception as e:  # a bug, or no heap / no module for the command code:
             self.errors += 1  # that must not cost the reply (the server's queue, D43)
-            try:
-                log.get("v2").error("command %d failed: %r", code, e)
-            except MemoryError:  # logging allocates: after a MemoryError it can fail too
-                pass  # (D96), and the reply matters more than the log line
+            log.lossy(log.get("v2").error, "command %d failed: %r", code, e)
             return ["MP-0 c%d,1,Internal error" % code]
         finally:
             lazy.unload(_COMMANDS)
