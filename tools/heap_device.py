@@ -95,6 +95,9 @@ async def _probe(app):
     map_at = int(os.getenv("HEAP_MAP_AT") or -1)
     census_at = int(os.getenv("HEAP_CENSUS_AT") or -1)
     census_above = int(os.getenv("HEAP_CENSUS_ABOVE") or -1)
+    peak_above = int(os.getenv("HEAP_CENSUS_PEAK") or -1)
+    if peak_above >= 0 and hasattr(gc, "peak_hook"):  # only the diagnostic build has it
+        gc.peak_hook(lambda live: _at_peak(live, peak_above))
     next_s = 0
     while True:
         t = app.clock.now // 1000 if app.clock is not None else 0
@@ -111,6 +114,23 @@ async def _probe(app):
                 _census()
         c = app.clock  # simulated seconds (the virtual clock), not wall time
         await (c.sleep_ms(1000) if c is not None else sleep_ms(1000))
+
+
+_PEAKS = [0]
+
+
+def _at_peak(live, above):
+    # HEAP_CENSUS_PEAK=<bytes>: a collection found more live than ever before and above
+    # that: the census now, while whatever the running task holds is still alive (the
+    # hook is scheduled by the diagnostic build's collector; at most three censuses)
+    if live < above or _PEAKS[0] >= 3:
+        return
+    _PEAKS[0] += 1
+    gc.peak_hook(None)
+    print("PEAK-CENSUS live=%d" % live)
+    micropython.mem_info(1)
+    _census()
+    gc.peak_hook(lambda n: _at_peak(n, max(above, live + 512)))
 
 
 def _census():

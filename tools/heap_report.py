@@ -130,7 +130,7 @@ async def _run(opts):
         if m:  # the census (HEAP_CENSUS_AT) waits for the heap's address
             with open(os.path.join(RUN, "census.addr"), "w") as f:
                 f.write("0x%s %d %d\n" % (m.group(1), pool_bytes, opts["heap"]))
-        if text.startswith("CENSUS"):
+        if text.startswith(("CENSUS", "GCPEAK", "PEAK-CENSUS")):
             sys.stdout.write(text + "\n")
             continue
         m = _STAGE.match(text)
