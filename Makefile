@@ -94,7 +94,7 @@ qemu: $(STAMP) deps-qemu $(MP_DIR)/.unpacked
 ## unix32: the unix port built for 32-bit (31-bit small ints, board-sized GC blocks) with
 ## the same frozen manifest plus the heap-report harness (tools/heap_manifest.py)
 unix32: MANIFEST = tools/heap_manifest.py
-unix32: HASH_EXTRA = tools/heap_device.py tools/heap_census.py tools/heap_manifest.py
+unix32: HASH_EXTRA = tools/heap_device.py tools/heap_census.py tools/heap_can.py tools/heap_manifest.py
 unix32: $(STAMP) deps-unix32 $(MP_DIR)/.unpacked
 	@h=$$($(FROZEN_HASH)); if [ "$$(cat $(UNIX32_BUILD)/.frozen-hash 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf $(UNIX32_BUILD) && \

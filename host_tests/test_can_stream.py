@@ -44,3 +44,55 @@ def test_stream_stops_at_the_given_bus_time_and_filters():
     # nothing arrives after the stop time: a run to just past it sees every frame
     n2, _crc = _play(StreamCan(trace("End-Chg"), depth=64, stop_after_ms=1000, ids=(0x155,)), 1050)
     assert n2 == n
+
+
+def _frame_files(names):
+    from support import tmpdir
+
+    from tools.heap_can import write_frame_file
+
+    d = tmpdir("frames")
+    out = []
+    for name in names:
+        p = d + "/" + name + ".frames"
+        assert write_frame_file(trace(name), p) > 100
+        out.append(p)
+    return tuple(out)
+
+
+def test_frame_files_play_as_the_traces_and_loop():
+    # the heap board's CAN (tools/heap_can.py) = StreamCan on the text traces
+    from tools.heap_can import FrameFileCan
+
+    names = ("End-Chg", "End-Trc")
+    paths = tuple(trace(n) for n in names)
+    span = FakeCan(paths, depth=64, feeder=False, loop=True, ids=None).span_ms
+    a = _play(StreamCan(paths, depth=64, loop=True, ids=None), 2 * span + 500)
+    b = _play(FrameFileCan(_frame_files(names), depth=64, loop=True, ids=None), 2 * span + 500)
+    assert a[0] > 300 and a == b
+    s = FrameFileCan(_frame_files(("End-Chg",)), depth=64, stop_after_ms=1000, ids=(0x155,))
+    n, _crc = _play(s, 5000)
+    assert 0 < n == s.delivered and s.next_due_ms() == -1 and s.filtered > 0
+
+
+def test_frame_files_allocate_nothing_per_frame():
+    # a board's CAN controller makes no garbage per frame; neither does the heap board's
+    try:
+        from micropython import heap_lock, heap_unlock
+    except ImportError:
+        return  # CPython: nothing to prove
+    from tools.heap_can import FrameFileCan
+
+    s = FrameFileCan(_frame_files(("End-Chg",)), depth=64, loop=True, ids=None)
+    buf = bytearray(8)
+    s.start()
+    n = 0
+    heap_lock()
+    try:
+        for t in range(0, 3000, 50):
+            s.advance(t)
+            while s.recv(buf) >= 0:
+                n += 1
+    finally:
+        heap_unlock()
+    assert n > 100

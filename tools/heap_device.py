@@ -16,8 +16,8 @@ import gc
 import sys
 
 import micropython
+from heap_can import FrameFileCan
 
-from firmware.hal.can_fake import StreamCan
 from ovms.aio import sleep_ms
 
 _ARGS = {}
@@ -78,7 +78,7 @@ class Board:
 
 
 def _can(clock, ids):
-    return StreamCan(
+    return FrameFileCan(
         _ARGS["traces"],
         depth=Board.CAN_FIFO,
         loop=True,

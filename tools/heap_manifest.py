@@ -7,3 +7,4 @@
 include("../firmware/manifest.py")  # noqa: F821 (manifest API)
 module("heap_device.py", base_path=".")  # noqa: F821
 module("heap_census.py", base_path=".")  # noqa: F821
+module("heap_can.py", base_path=".")  # noqa: F821

@@ -61,6 +61,18 @@ def _prepare():
     # (tools/heap_manifest.py), so it costs the measured heap no bytecode
     shutil.rmtree(RUN, ignore_errors=True)
     os.makedirs(os.path.join(RUN, "state"))
+    return [_frame_file(p) for p in TRACES]
+
+
+def _frame_file(trace):
+    # the trace as a frame file (tools/heap_can.py): the device reads one frame at a time
+    # into a fixed record, as a CAN controller hands them out, instead of parsing text
+    # lines (garbage a board does not make)
+    from tools.heap_can import write_frame_file
+
+    out = os.path.join(RUN, os.path.basename(trace).split(".")[1] + ".frames")
+    write_frame_file(trace, out)
+    return out
 
 
 async def _run(opts):
@@ -83,7 +95,7 @@ async def _run(opts):
         str(opts["hours"]),
         str(opts["can_hours"]),
         str(opts["speed"]),
-    ] + TRACES
+    ] + opts["frames"]
     proc = await asyncio.create_subprocess_exec(  # its stdin: the DIAG console's, kept open
         *args,
         cwd=RUN,
@@ -164,7 +176,7 @@ def _print_stages(stages):
 
 
 def report(opts):
-    _prepare()
+    opts["frames"] = _prepare()
     rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(_run(opts))
     if not samples or done is None:
         sys.stdout.write("the device run did not finish (exit %d); its last lines:\n" % rc)
