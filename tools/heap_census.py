@@ -231,4 +231,29 @@ def run(pool_start, pool_bytes, heap_bytes):
         print("CENSUS-CLASS %d %d %s" % (b, c, k))
     for k, (b, c) in sorted(per_module.items(), key=lambda kv: -kv[1][0]):
         print("CENSUS-MODULE %d %d %s" % (b, c, k))
+    if hasattr(gc, "called"):  # the diagnostic build (make heap-peaks): code never run
+        _cold()
     print("CENSUS-END")
+
+
+def _cold():
+    # per module: its functions and methods that have not run since the harness reset the
+    # diagnostic build's record (all parts made): "CENSUS-COLD <cold> <all> <module>
+    # <names>" — candidates for loading per use
+    for mname, mod in sorted(sys.modules.items()):
+        d = getattr(mod, "__dict__", None)
+        if d is None:
+            continue
+        funcs = []
+        for name, v in list(d.items()):
+            if type(v) is type and getattr(v, "__module__", None) == mname:
+                for mn, m in list(v.__dict__.items()):
+                    if type(m) in (staticmethod, classmethod):
+                        continue
+                    if callable(m) and getattr(m, "__globals__", None) is d:
+                        funcs.append((name + "." + mn, m))
+            elif callable(v) and getattr(v, "__globals__", None) is d:
+                funcs.append((name, v))
+        cold = [n for n, f in funcs if not gc.called(f)]
+        if funcs:
+            print("CENSUS-COLD %d %d %s %s" % (len(cold), len(funcs), mname, " ".join(cold)))

@@ -95,6 +95,8 @@ async def _probe(app):
     map_at = int(os.getenv("HEAP_MAP_AT") or -1)
     census_at = int(os.getenv("HEAP_CENSUS_AT") or -1)
     census_above = int(os.getenv("HEAP_CENSUS_ABOVE") or -1)
+    if hasattr(gc, "called"):  # the diagnostic build: record the code run from now on
+        gc.called()
     peak_above = int(os.getenv("HEAP_CENSUS_PEAK") or -1)
     if peak_above >= 0 and hasattr(gc, "peak_hook"):  # only the diagnostic build has it
         gc.peak_hook(lambda live: _at_peak(live, peak_above))
