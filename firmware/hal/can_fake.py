@@ -25,7 +25,6 @@ from array import array
 
 from firmware.hal.can import CANAdapter, EventFlag
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
-from ovms.canlog import LogLineError, parse_line
 from ovms.compat import const
 
 _MAX_SLEEP_MS = const(50)  # the feeder looks at least this often (start/stop, clock shifts)
@@ -287,9 +286,12 @@ def read_trace(path, bad=None):
 
 
 def _parse(line, bad):
+    # ovms.canlog only where text traces are read: the heap board (frame files) has none
+    from ovms import canlog
+
     try:
-        return parse_line(line)
-    except LogLineError:
+        return canlog.parse_line(line)
+    except canlog.LogLineError:
         if bad is not None:
             bad[0] += 1
         return None
