@@ -152,12 +152,6 @@ def is_command(text, vehicle=None):
     return entry_of(line) is not None or (vehicle is not None and vehicle.match(word) is not None)
 
 
-class _NoState:
-    # stands in for vehicle.st without a vehicle: every value 0
-    def __getattr__(self, name):
-        return 0
-
-
 _DROP = object()  # _authorise: drop the SMS unanswered (global guess limit)
 
 
@@ -197,7 +191,7 @@ class SmsInterpreter:
         self.clock = clock
         self.guard = Guard()  # rate limits (D37)
         self._fails = self.guard.fails  # per-sender table (tests look at its size)
-        self._undo = None  # parameters before the running command (see _commit)
+        self._undo = None  # parameters before the running command (ovms.sms_cmds._commit)
         self._log = log.get("sms")
 
     # ---- entry point -----------------------------------------------------------
@@ -349,25 +343,3 @@ class SmsInterpreter:
             if len(self.outbox) >= _OUTBOX_MAX:
                 self.outbox.pop(0)
             self.outbox.append(line)
-
-    # ---- helpers for the setting commands ----------------------------------------
-    def _set(self, n, text):
-        self.cfg.set_param(n, text, save=False)
-
-    def _commit(self, reinit=False, net=False):
-        # save, then tell the wiring; False if the flash write failed, and
-        # then the parameters are put back as they were (nothing changed)
-        if not save_or_rollback(self.cfg, self._undo):
-            return False
-        if reinit and self.on_vehicle_reinit is not None:
-            self.on_vehicle_reinit()
-        if net and self.on_net_change is not None:
-            self.on_net_change()
-        return True
-
-    def _p(self, n):
-        return self.cfg.params[n]
-
-    def _state(self):
-        v = self.vehicle
-        return v.st if v is not None else _NoState()

@@ -8,8 +8,9 @@
 # state between commands (it would be lost with the module).
 #
 # Each handler is f(fw, sender, word, args): fw is the running SmsInterpreter, read
-# only (its cfg, net, vehicle, version, hardware, on_reset, _p, _set, _commit, _state);
-# args have the password already removed. It returns the reply texts ([] = no reply).
+# only (its cfg, net, vehicle, version, hardware, on_reset, _undo; the helpers below
+# take it as their first argument); args have the password already removed. It returns
+# the reply texts ([] = no reply).
 #
 # D39: every value a command would store is checked first (ovms.config
 # check_param / check_feature, ovms.sms_auth password_error): a bad value gets an
@@ -45,11 +46,45 @@ from ovms.config import (
     check_feature,
     check_param,
 )
+from ovms.sms import save_or_rollback
 from ovms.sms_auth import normal_number, password_error
 from ovms.sms_table import ERR_NOT_SAVED, ERR_NUMBER, HELP_TEXT, NOT_SUPPORTED, upper
 from ovms.units import degrees, digits, hex4, mi2km
 
 _CHARGE_MODES = ("STA", "STO", "RAN", "PER")
+
+
+# ---- helpers for the setting commands (here, not on the interpreter: not resident) ----
+def _p(fw, n):
+    return fw.cfg.params[n]
+
+
+def _set(fw, n, text):
+    fw.cfg.set_param(n, text, save=False)
+
+
+def _commit(fw, reinit=False, net=False):
+    # save, then tell the wiring; False if the flash write failed, and then the
+    # parameters are put back as they were before the command (fw._undo)
+    if not save_or_rollback(fw.cfg, fw._undo):
+        return False
+    if reinit and fw.on_vehicle_reinit is not None:
+        fw.on_vehicle_reinit()
+    if net and fw.on_net_change is not None:
+        fw.on_net_change()
+    return True
+
+
+class _NoState:
+    # stands in for vehicle.st without a vehicle: every value 0
+    def __getattr__(self, name):
+        return 0
+
+
+def _state(fw):
+    v = fw.vehicle
+    return v.st if v is not None else _NoState()
+
 
 # generic status text (spec §6), used only without a vehicle STAT handler
 _GEN_MODES = {0: "Standard", 1: "Storage", 3: "Range", 4: "Performance"}
@@ -72,35 +107,35 @@ def _checked(pairs):
 
 
 def register_q(fw, sender, word, args):
-    return ["Registered number: " + fw._p(PARAM_REGPHONE)]
+    return ["Registered number: " + _p(fw, PARAM_REGPHONE)]
 
 
 def register(fw, sender, word, args):
     number = normal_number(sender)
     if number is None:
         return [ERR_NUMBER]
-    fw._set(PARAM_REGPHONE, number)
-    if not fw._commit():
+    _set(fw, PARAM_REGPHONE, number)
+    if not _commit(fw):
         return [ERR_NOT_SAVED]
     return ["Your phone has been registered as the owner."]
 
 
 def pass_q(fw, sender, word, args):
-    return ["Module password: " + fw._p(PARAM_MODULEPASS)]
+    return ["Module password: " + _p(fw, PARAM_MODULEPASS)]
 
 
 def pass_(fw, sender, word, args):
     err = check_param(PARAM_MODULEPASS, args[0]) or password_error(args[0])
     if err:
         return [err]
-    fw._set(PARAM_MODULEPASS, args[0])
-    if not fw._commit():
+    _set(fw, PARAM_MODULEPASS, args[0])
+    if not _commit(fw):
         return [ERR_NOT_SAVED]
     return ["Module password has been changed."]
 
 
 def gps(fw, sender, word, args):
-    st = fw._state()
+    st = _state(fw)
     return [
         "Car location:\r\nhttps://maps.google.com/maps?q=%s,%s"
         % (degrees(st.lat_e6), degrees(st.lon_e6))
@@ -109,7 +144,7 @@ def gps(fw, sender, word, args):
 
 def stat(fw, sender, word, args):
     # generic text (spec §6); the Twizy replaces it (ovms.sms.VEHICLE_REPLACES)
-    st = fw._state()
+    st = _state(fw)
     if st.car_doors1 & DOORS1_PORT:
         mode = _GEN_MODES.get(st.car_chargemode)
         state = _GEN_STATES.get(st.car_chargestate, "Charging Stopped")
@@ -133,7 +168,7 @@ def params_q(fw, sender, word, args):
     # starting "Params:") before one would exceed 160 septets
     entries = []
     for k in range(N_PARAMS):
-        v = fw._p(k)
+        v = _p(fw, k)
         if v:
             entries.append("\n%d:%s" % (k, v))
     return listing("Params:", entries)
@@ -145,8 +180,8 @@ def params(fw, sender, word, args):
     if err:
         return [err]
     for n, v in pairs:
-        fw._set(n, v)
-    if not fw._commit(reinit=True, net=True):
+        _set(fw, n, v)
+    if not _commit(fw, reinit=True, net=True):
         return [ERR_NOT_SAVED]
     return ["Parameters have been set."]
 
@@ -169,18 +204,18 @@ def ap(fw, sender, word, args):
     if err:
         return [err]
     for n, v in pairs:
-        fw._set(n, v)
-    if not fw._commit(reinit=True, net=True):
+        _set(fw, n, v)
+    if not _commit(fw, reinit=True, net=True):
         return [ERR_NOT_SAVED]
     return []
 
 
 def _module_text(fw):
     return "Module:\r\n VehicleID:%s\r\n VehicleType:%s\r\n Units:%s\r\n Notifications:%s" % (
-        fw._p(PARAM_VEHICLEID),
-        fw._p(PARAM_VEHICLETYPE),
-        fw._p(PARAM_MILESKM),
-        fw._p(PARAM_NOTIFIES),
+        _p(fw, PARAM_VEHICLEID),
+        _p(fw, PARAM_VEHICLETYPE),
+        _p(fw, PARAM_MILESKM),
+        _p(fw, PARAM_NOTIFIES),
     )
 
 
@@ -201,8 +236,8 @@ def _set_many(fw, slots, args, text, reinit=False):
     if err:
         return [err]
     for n, v in pairs:
-        fw._set(n, v)
-    if not fw._commit(reinit=reinit, net=True):
+        _set(fw, n, v)
+    if not _commit(fw, reinit=reinit, net=True):
         return [ERR_NOT_SAVED]
     return [text(fw)]
 
@@ -216,9 +251,9 @@ def _gprs_text(fw):
     else:
         tail = "\r\n GSM/GPRS: Not connected (0x%s)" % hex4(net.state)
     return "GPRS:\r\n APN:%s\r\n User:%s\r\n Password:%s\r\n GSM:%s%s" % (
-        fw._p(PARAM_GPRSAPN),
-        fw._p(PARAM_GPRSUSER),
-        fw._p(PARAM_GPRSPASS),
+        _p(fw, PARAM_GPRSAPN),
+        _p(fw, PARAM_GPRSUSER),
+        _p(fw, PARAM_GPRSPASS),
         net.operator,
         tail,
     )
@@ -236,7 +271,7 @@ def gprs(fw, sender, word, args):
 
 
 def _gsmlock_text(fw):
-    lock = fw._p(PARAM_GSMLOCK)
+    lock = _p(fw, PARAM_GSMLOCK)
     return "GSMLOCK: %s\r\nCurrent: %s" % (lock if lock else "(none)", fw.net.operator)
 
 
@@ -250,9 +285,9 @@ def gsmlock(fw, sender, word, args):
 
 def _server_text(fw):
     return "Server:\r\n IP:%s\r\n Password:%s\r\n Paranoid:%s" % (
-        fw._p(PARAM_SERVERIP),
-        fw._p(PARAM_SERVERPASS),
-        fw._p(PARAM_PARANOID),
+        _p(fw, PARAM_SERVERIP),
+        _p(fw, PARAM_SERVERPASS),
+        _p(fw, PARAM_PARANOID),
     )
 
 
@@ -309,7 +344,7 @@ def feature(fw, sender, word, args):
     if err:
         return [err]
     fw.cfg.set_feature(k, args[1], save=False)
-    if not fw._commit(reinit=k == FEATURE_CANWRITE):
+    if not _commit(fw, reinit=k == FEATURE_CANWRITE):
         return [ERR_NOT_SAVED]
     return ["Feature has been set."]
 
@@ -326,7 +361,7 @@ def unsupported(fw, sender, word, args):
 
 def version(fw, sender, word, args):
     v = fw.vehicle
-    shown = v.version_text() if v is not None else fw._p(PARAM_VEHICLETYPE)
+    shown = v.version_text() if v is not None else _p(fw, PARAM_VEHICLETYPE)
     return ["OVMS Firmware version: %s/%s/V%s" % (fw.version, shown, fw.hardware)]
 
 
