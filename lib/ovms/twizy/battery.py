@@ -9,13 +9,7 @@
 #   watch:        |dev| > stddev, stddev = floor(sigma) + 1 (raw units)
 
 from ovms.compat import const
-from ovms.twizy.state import (
-    N_CELLS,
-    N_MODULES,
-    NTF_BATTERY_ALERT,
-    NTF_BATTERY_STATS,
-    SENSORS_START,
-)
+from ovms.twizy import state
 from ovms.units import f2, f3, isqrt, signed
 
 _CELL_ALERT_DEV = const(20)  # 100 mV
@@ -33,14 +27,14 @@ def reset(st, keep_act=True):
     # the first fresh sensor set of this trip starts min/max, not the old one
     # (End-Drv then Init-Drv gave "P:7C (7C..31C)" in 2013, "P:7C (7C..8C)" now).
     seen = keep_act and st.sensor_sets > 0
-    for c in range(N_CELLS):
+    for c in range(state.N_CELLS):
         v = st.cell_act[c]
         if not seen or not 0 < v < _CELL_VALID_MAX:
             v = 0
         st.cell_min[c] = v
         st.cell_max[c] = v
         st.cell_maxdev[c] = 0
-    for m in range(N_MODULES):
+    for m in range(state.N_MODULES):
         v = st.temp_act[m]
         if not seen or not 0 < v < _TEMP_VALID_MAX:
             v = 0
@@ -55,7 +49,7 @@ def reset(st, keep_act=True):
     st.temp_alerts = 0
     st.temp_watches = 0
     st.last_temp_alerts = 0
-    st.sensor_state = SENSORS_START
+    st.sensor_state = state.SENSORS_START
 
 
 def _minmax(act, vmin, vmax, n, valid_max):
@@ -104,13 +98,13 @@ def _deviations(act, maxdev, n, alert_dev):
 
 def collect(st):
     # tick step 4 (spec §5.3), only called when sensor_state is READY
-    if _minmax(st.temp_act, st.temp_min, st.temp_max, N_MODULES, _TEMP_VALID_MAX):
+    if _minmax(st.temp_act, st.temp_min, st.temp_max, state.N_MODULES, _TEMP_VALID_MAX):
         s = 0
-        for m in range(N_MODULES):
+        for m in range(state.N_MODULES):
             s += st.temp_act[m]
-        st.car_tbattery = s // N_MODULES - 40  # D2: floor(mean) - 40
+        st.car_tbattery = s // state.N_MODULES - 40  # D2: floor(mean) - 40
         st.car_stale_temps = 120
-        f = _deviations(st.temp_act, st.temp_maxdev, N_MODULES, _TEMP_ALERT_DEV)
+        f = _deviations(st.temp_act, st.temp_maxdev, state.N_MODULES, _TEMP_ALERT_DEV)
         st.temp_alerts |= f & 0xFFFF
         st.temp_watches |= f >> 16
     p = st.pack_act
@@ -118,13 +112,13 @@ def collect(st):
         st.pack_min = p
     if st.pack_max == 0 or p > st.pack_max:
         st.pack_max = p
-    if _minmax(st.cell_act, st.cell_min, st.cell_max, N_CELLS, _CELL_VALID_MAX):
-        f = _deviations(st.cell_act, st.cell_maxdev, N_CELLS, _CELL_ALERT_DEV)
+    if _minmax(st.cell_act, st.cell_min, st.cell_max, state.N_CELLS, _CELL_VALID_MAX):
+        f = _deviations(st.cell_act, st.cell_maxdev, state.N_CELLS, _CELL_ALERT_DEV)
         st.volt_alerts |= f & 0xFFFF
         st.volt_watches |= f >> 16
     if st.volt_alerts != st.last_volt_alerts or st.temp_alerts != st.last_temp_alerts:
-        st.notify |= NTF_BATTERY_ALERT | NTF_BATTERY_STATS
-    st.sensor_state = SENSORS_START
+        st.notify |= state.NTF_BATTERY_ALERT | state.NTF_BATTERY_STATS
+    st.sensor_state = state.SENSORS_START
 
 
 def mark_notified(st):
@@ -139,14 +133,14 @@ def has_alert(st):
 # ---- derived pack temperatures (spec §5.4), raw degC+40 -------------------------
 def temp_act_round(st):
     s = 0
-    for m in range(N_MODULES):
+    for m in range(state.N_MODULES):
         s += st.temp_act[m]
-    return (2 * s + N_MODULES) // (2 * N_MODULES)  # floor(S/7 + 1/2)
+    return (2 * s + state.N_MODULES) // (2 * state.N_MODULES)  # floor(S/7 + 1/2)
 
 
 def temp_min_all(st):
     r = None
-    for m in range(N_MODULES):
+    for m in range(state.N_MODULES):
         v = st.temp_min[m] or st.temp_act[m]
         if r is None or v < r:
             r = v
@@ -155,7 +149,7 @@ def temp_min_all(st):
 
 def temp_max_all(st):
     r = None
-    for m in range(N_MODULES):
+    for m in range(state.N_MODULES):
         v = st.temp_max[m] or st.temp_act[m]
         if r is None or v > r:
             r = v
@@ -193,7 +187,7 @@ def alert_texts(st):
     if st.volt_alerts == 0 and st.volt_watches == 0:
         parts[-1] += "OK "
     else:
-        for c in range(N_CELLS):
+        for c in range(state.N_CELLS):
             tag = _tag(st.volt_alerts, st.volt_watches, c)
             if tag:
                 _append(parts, "%sC%d:%smV " % (tag, c + 1, signed(st.cell_maxdev[c] * 5)))
@@ -201,7 +195,7 @@ def alert_texts(st):
     if st.temp_alerts == 0 and st.temp_watches == 0:
         parts[-1] += "OK "
     else:
-        for m in range(N_MODULES):
+        for m in range(state.N_MODULES):
             tag = _tag(st.temp_alerts, st.temp_watches, m)
             if tag:
                 _append(parts, "%sM%d:%sC " % (tag, m + 1, signed(st.temp_maxdev[m])))
@@ -216,7 +210,7 @@ def alert_text(st):
 def volt_texts(st, deviations):
     # BATT V / BATT VD
     parts = ["P:%sV " % f2(st.pack_act * 10)]
-    for c in range(N_CELLS):
+    for c in range(state.N_CELLS):
         tag = _tag(st.volt_alerts, st.volt_watches, c)
         if deviations:
             entry = "%s%d:%smV " % (tag, c + 1, signed(st.cell_maxdev[c] * 5))
@@ -233,7 +227,7 @@ def temp_text(st, deviations):
         temp_min_all(st) - 40,
         temp_max_all(st) - 40,
     )
-    for m in range(N_MODULES):
+    for m in range(state.N_MODULES):
         tag = _tag(st.temp_alerts, st.temp_watches, m)
         if deviations:
             out += "%s%d:%sC " % (tag, m + 1, signed(st.temp_maxdev[m]))

@@ -31,22 +31,14 @@ import binascii
 
 from ovms.compat import const
 from ovms.datause import ECONOMY, profile
-from ovms.twizy import battery, power, records
-from ovms.twizy.state import (
-    CHG_CHARGING,
-    CHG_TOPOFF,
-    DOORS1_CARON,
-    N_CELLS,
-    NTF_BATTERY_STATS,
-    NTF_DATA_UPDATE,
-)
+from ovms.twizy import battery, power, records, state
 
 _GPS_S = const(900)  # economy RT-GPS-Log interval while the car is on
 _SETTLE_MIN = const(10)  # minute evaluations without drive/charge (or new values): the end
 # (field index in text.split(","), dead band; 0 = any change); units as in the record
 _PACK_BANDS = ((5, 0), (6, 0), (7, 5000), (16, 10))  # status V/T, SOC 1/100 %, temp C
 _CELL_BANDS = ((4, 0), (5, 0), (9, 30), (10, 10), (13, 5))  # status, maxdev mV, C, dev C
-_BUSY = (CHG_CHARGING, CHG_TOPOFF)
+_BUSY = (state.CHG_CHARGING, state.CHG_TOPOFF)
 _GPS_POSITION = const(9)  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
 
 
@@ -69,13 +61,13 @@ class Cadence:
 
     def watch(self, st):
         # every second (notify's server pass): a drive or charge is going on
-        if st.car_doors1 & DOORS1_CARON or st.car_chargestate in _BUSY:
+        if st.car_doors1 & state.DOORS1_CARON or st.car_chargestate in _BUSY:
             self._busy_seen = True
 
     def _events(self, st):
         # at the minute: -> True when the flush is due (the end of a drive or charge:
         # the bus asleep _SETTLE_MIN minutes, or awake but neither on nor charging as long)
-        on = bool(st.car_doors1 & DOORS1_CARON)
+        on = bool(st.car_doors1 & state.DOORS1_CARON)
         busy = self._busy_seen or on or st.car_chargestate in _BUSY
         self._busy_seen = False
         fresh = st.sensor_sets != self._sets
@@ -98,11 +90,11 @@ class Cadence:
         # notify's server pass with NTF_DATA_UPDATE and/or NTF_BATTERY_STATS set
         st = v.st
         n = st.notify
-        st.notify = n & ~(NTF_DATA_UPDATE | NTF_BATTERY_STATS)
+        st.notify = n & ~(state.NTF_DATA_UPDATE | state.NTF_BATTERY_STATS)
         out = []
         kinds = []
         flush = False
-        if n & NTF_DATA_UPDATE:
+        if n & state.NTF_DATA_UPDATE:
             flush = self._events(st)
             self._one(v, "usage", power.usage_record(st), None, flush, out, kinds)
             k = 3 if self.level else 1
@@ -114,7 +106,7 @@ class Cadence:
             self._gps(v, records.gps_log(st), flush, due, out, kinds)
         if st.sensor_sets:
             self._one(v, "pack", battery.pack_record(st), _PACK_BANDS, flush, out, kinds)
-            for c in range(N_CELLS):
+            for c in range(state.N_CELLS):
                 self._one(v, c, battery.cell_record(st, c), _CELL_BANDS, flush, out, kinds)
         if not out or link.send_server(out) is False:
             return  # refused: the memory stays, the next minute offers them again

@@ -3,21 +3,7 @@
 
 from ovms.compat import const
 from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
-from ovms.twizy import power
-from ovms.twizy.state import (
-    CHG_CHARGING,
-    CHG_DONE,
-    CHG_HOLD_S,
-    CHG_STOPPED,
-    CHG_TOPOFF,
-    DOORS1_CARON,
-    DOORS1_CHARGING,
-    DOORS1_PORT,
-    REQ_CHARGE,
-    REQ_STAT,
-    charging_phase,
-    soc_known,
-)
+from ovms.twizy import power, state
 from ovms.units import km2mi
 
 SOC_FULL = const(10000)  # 100.00 % (SOC in 1/100 %)
@@ -80,7 +66,7 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
         # switch-on 0x155 turns valid while 0x597 still says offline and 0x599 is
         # refused): the first real range stands for it, never the 2013 placeholder
         st.soc_min_range = st.range_km
-    if st.car_doors1 & DOORS1_CHARGING:
+    if st.car_doors1 & state.DOORS1_CHARGING:
         soc = st.soc
         cur_pct = soc // 100
         if st.soc_min_range > 0 and soc > 0 and st.soc_min > 0:
@@ -88,23 +74,23 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             if st.range_km > 0:
                 st.car_estrange = km2mi(st.range_km)
             _ideal(st, max_range_mi)
-        if st.car_chargestate == CHG_STOPPED:
-            st.requests |= REQ_CHARGE  # charge resumed
-        if st.car_chargestate > CHG_TOPOFF:
+        if st.car_chargestate == state.CHG_STOPPED:
+            st.requests |= state.REQ_CHARGE  # charge resumed
+        if st.car_chargestate > state.CHG_TOPOFF:
             # a charge starts. D67: when it only resumes a stop younger than
             # CHG_HOLD_S (one offline 0x597 frame), the charge goes on: its state,
             # CHG and the SOC maximum are kept
-            flicker = not exact and st.tick - st.chg_change_tick < CHG_HOLD_S
+            flicker = not exact and st.tick - st.chg_change_tick < state.CHG_HOLD_S
             if not exact:
                 _changed(st)
             if flicker:
                 st.car_chargestate = st.chg_state_before
             else:
-                st.car_chargestate = CHG_CHARGING
-                if exact or soc_known(st):  # D68: never the 50 % placeholder
+                st.car_chargestate = state.CHG_CHARGING
+                if exact or state.soc_known(st):  # D68: never the 50 % placeholder
                     st.soc_max = soc
                 power.reset(st)
-            st.requests |= REQ_STAT
+            st.requests |= state.REQ_STAT
         elif (soc > 0 and suff_soc > 0 and cur_pct >= suff_soc and st.last_soc_pct < suff_soc) or (
             st.range_km > 0
             and suff_range_mi > 0
@@ -112,32 +98,32 @@ def tick(st, suff_soc, suff_range_mi, max_range_mi):
             and st.last_ideal_mi < suff_range_mi
         ):
             # sufficient charge reached (once per upward crossing)
-            st.car_chargestate = CHG_TOPOFF
-            st.requests |= REQ_CHARGE | REQ_STAT
+            st.car_chargestate = state.CHG_TOPOFF
+            st.requests |= state.REQ_CHARGE | state.REQ_STAT
             st.chg_alert_keep = True  # not a state change: never dropped (D67)
-        elif st.car_chargestate != CHG_TOPOFF and soc >= _CV_SOC:
-            st.car_chargestate = CHG_TOPOFF
-            st.requests |= REQ_STAT
+        elif st.car_chargestate != state.CHG_TOPOFF and soc >= _CV_SOC:
+            st.car_chargestate = state.CHG_TOPOFF
+            st.requests |= state.REQ_STAT
         st.last_soc_pct = cur_pct
         st.last_ideal_mi = st.car_idealrange
     else:
         if st.range_km > 0:
             st.car_estrange = km2mi(st.range_km)
             _ideal(st, max_range_mi)
-        if st.car_chargestate <= CHG_TOPOFF:
+        if st.car_chargestate <= state.CHG_TOPOFF:
             # a charge just ended
             if not exact:
                 _changed(st)
                 st.chg_state_before = st.car_chargestate
-            st.car_chargestate = CHG_DONE if st.soc_max >= SOC_FULL else CHG_STOPPED
-            st.requests |= REQ_CHARGE | REQ_STAT
-        elif st.car_doors1 & (DOORS1_CARON | DOORS1_CHARGING | DOORS1_PORT) == (
-            DOORS1_CARON | DOORS1_PORT
+            st.car_chargestate = state.CHG_DONE if st.soc_max >= SOC_FULL else state.CHG_STOPPED
+            st.requests |= state.REQ_CHARGE | state.REQ_STAT
+        elif st.car_doors1 & (state.DOORS1_CARON | state.DOORS1_CHARGING | state.DOORS1_PORT) == (
+            state.DOORS1_CARON | state.DOORS1_PORT
         ):
             # first switch-on after a charge: clean up
-            st.car_doors1 &= ~DOORS1_PORT
-            st.car_chargestate = CHG_DONE
-            if exact or soc_known(st):  # D68: never the 50 % placeholder
+            st.car_doors1 &= ~state.DOORS1_PORT
+            st.car_chargestate = state.CHG_DONE
+            if exact or state.soc_known(st):  # D68: never the 50 % placeholder
                 st.soc_min = st.soc
                 st.soc_min_range = st.range_km
 
@@ -146,8 +132,8 @@ def _changed(st):
     # D67: a charging <-> not charging change at this tick. The alerts it raises are
     # held (ovms.twizy.notify) until no change happened for CHG_HOLD_S ticks; the
     # phase before the first change of such a run tells a real change from a flicker.
-    if st.tick - st.chg_change_tick >= CHG_HOLD_S:
-        st.chg_hold_from = charging_phase(st)
+    if st.tick - st.chg_change_tick >= state.CHG_HOLD_S:
+        st.chg_hold_from = state.charging_phase(st)
     st.chg_change_tick = st.tick
 
 

@@ -13,21 +13,7 @@
 
 from ovms.config import CARBITS_NO_SMS, FEATURE_CARBITS
 from ovms.sent import crc_of
-from ovms.twizy import battery, power, records, texts
-from ovms.twizy.state import (
-    CHG_HOLD_S,
-    N_CELLS,
-    NTF_BATTERY_ALERT,
-    NTF_BATTERY_STATS,
-    NTF_DATA_UPDATE,
-    NTF_POWER,
-    NTF_STREAM_UPDATE,
-    REQ_CHARGE,
-    REQ_CRITICAL_SOC,
-    REQ_STAT,
-    charging_phase,
-    soc_known,
-)
+from ovms.twizy import battery, power, records, state, texts
 
 
 def _held(st):
@@ -36,14 +22,14 @@ def _held(st):
     # tick a second). Then a run of changes that ends where it began (one offline
     # 0x597 frame in a charge: stopped, resumed one second later) alerts nobody; a
     # real stop alerts CHG_HOLD_S s late, with the text of that moment.
-    if st.tick - st.chg_change_tick < CHG_HOLD_S:
-        return REQ_CHARGE | REQ_STAT
+    if st.tick - st.chg_change_tick < state.CHG_HOLD_S:
+        return state.REQ_CHARGE | state.REQ_STAT
     if (
-        st.requests & REQ_CHARGE
+        st.requests & state.REQ_CHARGE
         and not st.chg_alert_keep
-        and charging_phase(st) == st.chg_hold_from
+        and state.charging_phase(st) == st.chg_hold_from
     ):
-        st.requests &= ~REQ_CHARGE
+        st.requests &= ~state.REQ_CHARGE
     return 0
 
 
@@ -57,8 +43,8 @@ def dispatch(v, link):
     held = 0 if st.exact else _held(st)
     # route new requests to the configured channels; with no channel
     # configured alerts stay pending (harmless, spec §3.7)
-    route = st.requests & (REQ_CHARGE | REQ_CRITICAL_SOC) & ~held
-    route_n = st.notify & (NTF_BATTERY_ALERT | NTF_POWER)
+    route = st.requests & (state.REQ_CHARGE | state.REQ_CRITICAL_SOC) & ~held
+    route_n = st.notify & (state.NTF_BATTERY_ALERT | state.NTF_POWER)
     if route | route_n and (ip or sms):
         if ip:
             v._pend_ip_req |= route
@@ -68,11 +54,11 @@ def dispatch(v, link):
             v._pend_sms_ntf |= route_n
         st.requests &= ~route
         st.notify &= ~route_n
-        if route & REQ_CHARGE:
+        if route & state.REQ_CHARGE:
             st.chg_alert_keep = False
-    if st.requests & REQ_STAT & ~held:
+    if st.requests & state.REQ_STAT & ~held:
         v._pend_req_stat = True
-        st.requests &= ~REQ_STAT
+        st.requests &= ~state.REQ_STAT
     if not battery.has_alert(st):
         # the same alert recurring after a reset is pushed again (spec §3.7)
         v._alert_pushed = None
@@ -95,12 +81,12 @@ def _server_pass(v, link):
     keep_req = 0
     keep = 0
     # framework parts first: CHARGE alert, then STAT (S record if changed)
-    if req & REQ_CHARGE:
+    if req & state.REQ_CHARGE:
         if link.send_server(["MP-0 PA" + texts.to_server(v.stat_text())]) is False:
-            keep_req |= REQ_CHARGE
-    if req & REQ_CRITICAL_SOC:
+            keep_req |= state.REQ_CHARGE
+    if req & state.REQ_CRITICAL_SOC:
         if link.send_server(["MP-0 PA" + v.critical_soc_text()]) is False:
-            keep_req |= REQ_CRITICAL_SOC
+            keep_req |= state.REQ_CRITICAL_SOC
     if v._pend_req_stat:
         out = []
         crcs = []
@@ -110,50 +96,50 @@ def _server_pass(v, link):
         _offer(v, link, out, crcs)
         v._pend_req_stat = False
     # module parts, spec §3.7 order
-    if p & NTF_BATTERY_ALERT:
+    if p & state.NTF_BATTERY_ALERT:
         if battery.has_alert(st):
             text = battery.alert_text(st)
             crc = crc_of(text)
             if crc != v._alert_pushed:
                 if link.send_server(["MP-0 PA" + text]) is False:
-                    keep |= NTF_BATTERY_ALERT
+                    keep |= state.NTF_BATTERY_ALERT
                 else:
                     v._alert_pushed = crc
-        if not keep & NTF_BATTERY_ALERT:
+        if not keep & state.NTF_BATTERY_ALERT:
             battery.mark_notified(st)  # D8
-    if p & NTF_POWER:
+    if p & state.NTF_POWER:
         if link.send_server(["MP-0 PA" + v.power_text("\r")]) is False:
-            keep |= NTF_POWER
+            keep |= state.NTF_POWER
     v._pend_ip_req = keep_req
     v._pend_ip_ntf = keep
     n = st.notify
     v.cadence.watch(st)  # every second: was the car on or charging (allocation-free)
-    if n & (NTF_BATTERY_STATS | NTF_DATA_UPDATE) and v.cadence.economy():
+    if n & (state.NTF_BATTERY_STATS | state.NTF_DATA_UPDATE) and v.cadence.economy():
         v.cadence.server_records(v, link)  # economy data profile: ovms/twizy/cadence.py
         n = st.notify
-    if n & NTF_BATTERY_STATS:
+    if n & state.NTF_BATTERY_STATS:
         # no records before the first complete sensor set: they would only
         # carry placeholders and cost mobile data
         out = []
         crcs = []
-        if st.sensor_sets and (st.exact or soc_known(st)):  # D68: SOC fields too
+        if st.sensor_sets and (st.exact or state.soc_known(st)):  # D68: SOC fields too
             _if_changed(v, "pack", battery.pack_record(st), out, crcs)
-            for c in range(N_CELLS):
+            for c in range(state.N_CELLS):
                 _if_changed(v, c, battery.cell_record(st, c), out, crcs)
-        st.notify &= ~NTF_BATTERY_STATS
+        st.notify &= ~state.NTF_BATTERY_STATS
         _offer(v, link, out, crcs)
-    if n & NTF_DATA_UPDATE:
+    if n & state.NTF_DATA_UPDATE:
         out = []
         crcs = []
         _if_changed(v, "usage", power.usage_record(st), out, crcs)
         _if_changed(v, "gps", records.gps_log(st), out, crcs)
-        st.notify = (st.notify & ~NTF_DATA_UPDATE) | NTF_BATTERY_STATS
+        st.notify = (st.notify & ~state.NTF_DATA_UPDATE) | state.NTF_BATTERY_STATS
         _offer(v, link, out, crcs)
-    if n & NTF_STREAM_UPDATE:
+    if n & state.NTF_STREAM_UPDATE:
         out = []
         crcs = []
         _if_changed(v, "gps", records.gps_log(st), out, crcs)
-        st.notify &= ~NTF_STREAM_UPDATE
+        st.notify &= ~state.NTF_STREAM_UPDATE
         _offer(v, link, out, crcs)
 
 
@@ -166,14 +152,14 @@ def _sms_pass(v, link):
     v._pend_sms_ntf = 0
     quiet = v.cfg.features[FEATURE_CARBITS] & CARBITS_NO_SMS
     texts_out = []
-    if req & REQ_CHARGE:
+    if req & state.REQ_CHARGE:
         texts_out.append(v.stat_text())
-    if req & REQ_CRITICAL_SOC:
+    if req & state.REQ_CRITICAL_SOC:
         texts_out.append(v.critical_soc_text())
-    if p & NTF_BATTERY_ALERT:
+    if p & state.NTF_BATTERY_ALERT:
         texts_out.extend(battery.alert_texts(st))
         battery.mark_notified(st)  # D8
-    if p & NTF_POWER:
+    if p & state.NTF_POWER:
         texts_out.append(v.power_text())
     if not quiet:
         for t in texts_out:

@@ -5,21 +5,7 @@
 # Wh = sum / 22500. The per-frame accumulation lives in frames.py (0x155).
 
 from ovms.compat import const
-from ovms.twizy.state import (
-    ACCEL,
-    CNT,
-    CONST,
-    DECEL,
-    DOWN,
-    HSUM,
-    N_LEVEL,
-    N_SPEED,
-    REC,
-    SLOTS,
-    STATUS_KEYON,
-    UP,
-    USE,
-)
+from ovms.twizy import state
 from ovms.units import tdiv
 
 WH = const(22500)  # accumulator units per Wh
@@ -29,28 +15,32 @@ _GRADE_PCT = const(1)  # level threshold, %
 
 def reset(st):
     # at switch-on and at charge start (spec §6.1)
-    for i in range(N_SPEED * SLOTS):
+    for i in range(state.N_SPEED * state.SLOTS):
         st.speedpwr[i] = 0
-    for i in range(N_LEVEL * SLOTS):
+    for i in range(state.N_LEVEL * state.SLOTS):
         st.levelpwr[i] = 0
     st.level_use = 0
     st.level_rec = 0
     st.level_ref = False
-    st.speed_state = CONST
+    st.speed_state = state.CONST
 
 
 def use_total(st):
-    return _sum(st.speedpwr, USE)
+    return _sum(st.speedpwr, state.USE)
 
 
 def _sum(sp, slot):
     # one slot (CNT, USE or REC) summed over the speed sections CONST, ACCEL, DECEL
-    return sp[CONST * SLOTS + slot] + sp[ACCEL * SLOTS + slot] + sp[DECEL * SLOTS + slot]
+    return (
+        sp[state.CONST * state.SLOTS + slot]
+        + sp[state.ACCEL * state.SLOTS + slot]
+        + sp[state.DECEL * state.SLOTS + slot]
+    )
 
 
 def level_tick(st):
     # tick step 5 (spec §6.3): close a level section every >= 100 m driven
-    if not st.status & STATUS_KEYON:  # key off
+    if not st.status & state.STATUS_KEYON:  # key off
         return
     if st.stale_gps <= 0:  # D11: never-fixed (-1) counts as stale
         st.level_ref = False
@@ -75,15 +65,15 @@ def level_tick(st):
     st.ref_alt = st.altitude
     lp = st.levelpwr
     if grade >= _GRADE_PCT:
-        i = UP * SLOTS
-        lp[i + HSUM] += alt_diff
+        i = state.UP * state.SLOTS
+        lp[i + state.HSUM] += alt_diff
     elif grade <= -_GRADE_PCT:
-        i = DOWN * SLOTS
-        lp[i + HSUM] -= alt_diff
+        i = state.DOWN * state.SLOTS
+        lp[i + state.HSUM] -= alt_diff
     else:
         return  # flat: the collected energy is discarded
-    lp[i + USE] += cu
-    lp[i + REC] += cr
+    lp[i + state.USE] += cu
+    lp[i + state.REC] += cr
 
 
 def wh(x):
@@ -95,15 +85,27 @@ def report_text(st, nl="\n"):
     # POWER reply / switch-off report; nl = "\r" for the server push
     sp = st.speedpwr
     lp = st.levelpwr
-    cnt_t = _sum(sp, CNT)
-    out = "Power -%d +%d Wh" % (wh(_sum(sp, USE)), wh(_sum(sp, REC)))
-    for name, k in (("Const", CONST), ("Accel", ACCEL), ("Decel", DECEL)):
-        s = k * SLOTS
-        pct = ((sp[s + CNT] * 1000) // cnt_t + 5) // 10 if cnt_t else 0
-        out += "%s %s %d%% -%d +%d Wh" % (nl, name, pct, wh(sp[s + USE]), wh(sp[s + REC]))
-    for name, k in (("Up", UP), ("Down", DOWN)):
-        s = k * SLOTS
-        out += "%s %s %dm -%d +%d Wh" % (nl, name, lp[s + HSUM], wh(lp[s + USE]), wh(lp[s + REC]))
+    cnt_t = _sum(sp, state.CNT)
+    out = "Power -%d +%d Wh" % (wh(_sum(sp, state.USE)), wh(_sum(sp, state.REC)))
+    for name, k in (("Const", state.CONST), ("Accel", state.ACCEL), ("Decel", state.DECEL)):
+        s = k * state.SLOTS
+        pct = ((sp[s + state.CNT] * 1000) // cnt_t + 5) // 10 if cnt_t else 0
+        out += "%s %s %d%% -%d +%d Wh" % (
+            nl,
+            name,
+            pct,
+            wh(sp[s + state.USE]),
+            wh(sp[s + state.REC]),
+        )
+    for name, k in (("Up", state.UP), ("Down", state.DOWN)):
+        s = k * state.SLOTS
+        out += "%s %s %dm -%d +%d Wh" % (
+            nl,
+            name,
+            lp[s + state.HSUM],
+            wh(lp[s + state.USE]),
+            wh(lp[s + state.REC]),
+        )
     return out
 
 

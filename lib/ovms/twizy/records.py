@@ -4,18 +4,10 @@
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
 from ovms.compat import const
-from ovms.twizy import texts
-from ovms.twizy.state import (
-    CHG_CHARGING,
-    CHG_DONE,
-    CHG_TOPOFF,
-    REQ_STAT,
-    STATUS_PHASE,
-    soc_known,
-)
+from ovms.twizy import state, texts
 from ovms.units import degrees
 
-_STATE_TEXT = {CHG_CHARGING: "charging", CHG_TOPOFF: "topoff", CHG_DONE: "done"}
+_STATE_TEXT = {state.CHG_CHARGING: "charging", state.CHG_TOPOFF: "topoff", state.CHG_DONE: "done"}
 
 _CAPABILITIES = const("MP-0 VC6,C200-208,C1-6,C40-41,C49")
 
@@ -40,10 +32,14 @@ def announce(st):
     # D68, once a tick: the first status with a valid SOC goes to the server at once,
     # when the car is past its switch-on phase (0x597 b1 with 0xC0 set: offline; the
     # car always sets 0x80, so 0x40 alone = no 0x597 yet). No S record before.
-    if not st.soc_announced and soc_known(st) and st.status & STATUS_PHASE != STATUS_PHASE:
+    if (
+        not st.soc_announced
+        and state.soc_known(st)
+        and st.status & state.STATUS_PHASE != state.STATUS_PHASE
+    ):
         st.soc_announced = True
         if not st.exact:
-            st.requests |= REQ_STAT
+            st.requests |= state.REQ_STAT
 
 
 def status_ready(st):

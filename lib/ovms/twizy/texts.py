@@ -5,17 +5,7 @@
 # "\r" (to_server()).
 
 from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
-from ovms.twizy import charge, power
-from ovms.twizy.state import (
-    CHG_CHARGING,
-    CHG_DONE,
-    CHG_TOPOFF,
-    CONST,
-    DOORS1_PORT,
-    REC,
-    SLOTS,
-    soc_known,
-)
+from ovms.twizy import charge, power, state
 from ovms.units import f2, mi2km
 
 # D68 (exact=False): what the owner reads before the car sent the value a text needs
@@ -25,9 +15,9 @@ NO_DATA = "No data from the car yet (switch it on or plug it in)"
 NO_BATTERY_DATA = "No battery data yet (switch the car on or plug it in)"
 
 _CHARGE_LINES = {
-    CHG_CHARGING: "Charging",
-    CHG_TOPOFF: "Charging, Topping off",
-    CHG_DONE: "Charging Done",
+    state.CHG_CHARGING: "Charging",
+    state.CHG_TOPOFF: "Charging, Topping off",
+    state.CHG_DONE: "Charging Done",
 }
 
 
@@ -51,14 +41,14 @@ def odometer_user(st, units):
 
 def stat_text(st, units):
     # STAT / STAT? and the charge alert text (spec §7.1)
-    if not st.exact and not soc_known(st):
+    if not st.exact and not state.soc_known(st):
         return NO_DATA
     full = charge.chargetime(st.soc, charge.SOC_FULL)
-    if st.car_doors1 & DOORS1_PORT:
+    if st.car_doors1 & state.DOORS1_PORT:
         out = _CHARGE_LINES.get(st.car_chargestate, "Charging Stopped")
         # the charge's energy: recovered in the CONST section (speed 0)
-        out += "\n CHG: %d Wh" % power.wh(st.speedpwr[CONST * SLOTS + REC])
-        if st.car_chargestate != CHG_DONE:
+        out += "\n CHG: %d Wh" % power.wh(st.speedpwr[state.CONST * state.SLOTS + state.REC])
+        if st.car_chargestate != state.CHG_DONE:
             out += "\n Full: %d min." % full
     else:
         out = "Not charging"
@@ -99,7 +89,7 @@ def ca_text(st, features, units):
             out += " or "
         if f11 > 0:
             out += "%d %s" % (f11, unit_name(units))
-        if not st.exact and not soc_known(st):
+        if not st.exact and not state.soc_known(st):
             return out + "\n " + NO_DATA  # D68: no times from the placeholder SOC
         e_soc = charge.etr_soc(st, features)
         e_range = charge.etr_range(st, features, units)
@@ -110,7 +100,7 @@ def ca_text(st, features, units):
         else:
             t = 0
         out += "\n Time: %d min." % t
-    if not st.exact and not soc_known(st):
+    if not st.exact and not state.soc_known(st):
         return out + "\n " + NO_DATA
     out += "\n Full charge: %d min." % charge.chargetime(st.soc, charge.SOC_FULL)
     return out

@@ -27,25 +27,8 @@ from ovms.config import (
 )
 from ovms.net import NetStatus
 from ovms.sent import SentMemory
-from ovms.twizy import battery, cadence, charge, notify, power, records, texts
+from ovms.twizy import battery, cadence, charge, notify, power, records, state, texts
 from ovms.twizy.frames import decode
-from ovms.twizy.state import (
-    DOORS1_CARON,
-    DOORS1_CHARGING,
-    DOORS1_PORT,
-    NTF_DATA_UPDATE,
-    NTF_POWER,
-    NTF_STREAM_UPDATE,
-    REQ_CHARGE,
-    REQ_CRITICAL_SOC,
-    REQ_STAT,
-    SENSORS_READY,
-    STATUS_CHARGING,
-    STATUS_CHG_MASK,
-    STATUS_KEYON,
-    State,
-    soc_known,
-)
 from ovms.units import atoi, hex4, km2mi
 
 _VEHICLE_TYPE = const("RT")
@@ -67,7 +50,7 @@ class Twizy:
     def __init__(self, config, exact=True):
         # exact: D69 (see the head of this file)
         self.cfg = config
-        self.st = State(exact)
+        self.st = state.State(exact)
         # the framework's network status (ovms/net.py, D93): read here (DEBUG), written
         # by the tasks; the SMS interpreter puts its own in (one object for both)
         self.net = NetStatus()
@@ -124,22 +107,22 @@ class Twizy:
         st.car_odometer = km2mi(st.odo // 10)
         kmh = st.speed // 100
         st.car_speed = kmh if units == "K" else km2mi(kmh)
-        if st.status & STATUS_CHG_MASK == STATUS_CHARGING:
-            st.car_doors1 |= DOORS1_CHARGING | DOORS1_PORT
+        if st.status & state.STATUS_CHG_MASK == state.STATUS_CHARGING:
+            st.car_doors1 |= state.DOORS1_CHARGING | state.DOORS1_PORT
         else:
-            st.car_doors1 &= ~DOORS1_CHARGING
+            st.car_doors1 &= ~state.DOORS1_CHARGING
         # 3. switch-on / switch-off
-        if st.status & STATUS_KEYON:
-            if not st.car_doors1 & DOORS1_CARON:
-                st.car_doors1 |= DOORS1_CARON
+        if st.status & state.STATUS_KEYON:
+            if not st.car_doors1 & state.DOORS1_CARON:
+                st.car_doors1 |= state.DOORS1_CARON
                 battery.reset(st, st.exact)  # D66: exact=False starts min/max afresh
                 power.reset(st)
-        elif st.car_doors1 & DOORS1_CARON:
-            st.car_doors1 &= ~DOORS1_CARON
+        elif st.car_doors1 & state.DOORS1_CARON:
+            st.car_doors1 &= ~state.DOORS1_CARON
             if power.use_total(st) >= _WH:  # D3: at least 1 Wh over all sections
-                st.notify |= NTF_POWER
+                st.notify |= state.NTF_POWER
         # 4. battery monitor
-        if st.sensor_state == SENSORS_READY:
+        if st.sensor_state == state.SENSORS_READY:
             battery.collect(st)
         # 5. level sections
         power.level_tick(st)
@@ -147,7 +130,7 @@ class Twizy:
         charge.tick(st, suff_soc, suff_range, max_range)
         # 7. streaming
         if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
-            st.notify |= NTF_STREAM_UPDATE
+            st.notify |= state.NTF_STREAM_UPDATE
         records.announce(st)  # D68: the first real status
         if st.tick % 60 == 0:
             self._minute(f[FEATURE_MINSOC])
@@ -155,22 +138,22 @@ class Twizy:
     def _minute(self, min_soc):
         st = self.st
         # D68: no SOC alarm from the 50 % placeholder (exact=False)
-        known = st.exact or soc_known(st)
+        known = st.exact or state.soc_known(st)
         # framework minimum-SOC check; D16: also send the status text as an alert
         if not st.minsoc_notified:
             if st.car_soc < min_soc and known:
-                st.requests |= REQ_STAT | REQ_CHARGE
+                st.requests |= state.REQ_STAT | state.REQ_CHARGE
                 st.chg_alert_keep = True  # not a charge state change (D67)
                 st.minsoc_notified = True
         elif st.car_soc > min_soc + 2:
             st.minsoc_notified = False
         # framework critical SOC: car off and SOC < 5 %, at most every 12 h
-        if not st.car_doors1 & DOORS1_CARON and st.car_soc < _CRITICAL_SOC_PCT and known:
+        if not st.car_doors1 & state.DOORS1_CARON and st.car_soc < _CRITICAL_SOC_PCT and known:
             last = st.critical_soc_tick
             if last is None or st.tick - last >= _CRITICAL_SOC_REPEAT_S:
                 st.critical_soc_tick = st.tick
-                st.requests |= REQ_CRITICAL_SOC
-        st.notify |= NTF_DATA_UPDATE
+                st.requests |= state.REQ_CRITICAL_SOC
+        st.notify |= state.NTF_DATA_UPDATE
 
     # ---- texts ---------------------------------------------------------------
     def units(self):
