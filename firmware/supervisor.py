@@ -37,7 +37,9 @@ LOOP = "loop"  # pseudo job: exceptions of unsupervised tasks
 class Job:
     # D113: the counters and the rest start as class attributes; an instance stores only
     # what its run changed (name, factory and task for a job that never fails: 48 bytes
-    # of heap instead of 128 with its escalation list)
+    # of heap instead of 128 with its escalation list). Only for a class with many
+    # instances: a class attribute costs the same 8 bytes as an instance's, so a class
+    # made once (Supervisor, Housekeeping, Ticker) gains nothing (measured: a wash)
     errors = 0  # failures: exceptions, MemoryError and unexpected returns
     memory_errors = 0
     restarts = 0
@@ -52,48 +54,32 @@ class Job:
 
 
 class Supervisor:
-    # D113: the tuning (constructor defaults) and the failure state are class attributes
-    # until set; tests and boards that change them store their own
-    strict = False
-    on_escalate = None
-    backoff_min_ms = 500
-    backoff_max_ms = 30_000
-    stable_ms = 60_000
-    escalate_n = 5
-    escalate_ms = 600_000
-    clock = staticmethod(ticks_ms)
-    lines_lost = 0  # log lines that could not be written (out of memory)
-    failure = None  # (job name, text) of the failure that ended a strict run
-    escalated = None  # the job that escalated
-    _log = log.get("sup")
-
     def __init__(
         self,
         strict=False,
         on_escalate=None,
-        backoff_min_ms=None,
-        backoff_max_ms=None,
-        stable_ms=None,
-        escalate_n=None,
-        escalate_ms=None,
-        clock=None,
+        backoff_min_ms=500,
+        backoff_max_ms=30_000,
+        stable_ms=60_000,
+        escalate_n=5,
+        escalate_ms=600_000,
+        clock=ticks_ms,
     ):
-        # None (or strict False): the class attribute's default
-        for name, v in (
-            ("strict", strict or None),
-            ("on_escalate", on_escalate),
-            ("backoff_min_ms", backoff_min_ms),
-            ("backoff_max_ms", backoff_max_ms),
-            ("stable_ms", stable_ms),
-            ("escalate_n", escalate_n),
-            ("escalate_ms", escalate_ms),
-            ("clock", clock),
-        ):
-            if v is not None:
-                setattr(self, name, v)
+        self.strict = strict
+        self.on_escalate = on_escalate
+        self.backoff_min_ms = backoff_min_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.stable_ms = stable_ms
+        self.escalate_n = escalate_n
+        self.escalate_ms = escalate_ms
+        self.clock = clock
         self.jobs = []
         self.loop_job = Job(LOOP, None)
+        self.lines_lost = 0  # log lines that could not be written (out of memory)
         self.done = asyncio.Event()
+        self.failure = None  # (job name, text) of the failure that ended a strict run
+        self.escalated = None  # the job that escalated
+        self._log = log.get("sup")
 
     def add(self, name, factory):
         job = Job(name, factory)

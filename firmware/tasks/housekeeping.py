@@ -22,23 +22,6 @@ from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 
 
 class Housekeeping:
-    # D113: defaults and counters are class attributes until an instance sets its own
-    wdt = None
-    gc_ms = 10_000
-    mem_log_s = 300
-    checks = ()
-    progress = None
-    phase_ms = 500
-    stable_ms = 0
-    on_stable = None
-    clock = None
-    feeds = 0
-    starved = 0  # feed periods without progress (no feed)
-    collects = 0
-    mem_free = -1  # last gc.mem_free() seen (-1: CPython has none)
-    _t_start = None
-    _log = log.get("house")
-
     def __init__(
         self,
         wdt=None,
@@ -52,20 +35,22 @@ class Housekeeping:
         on_stable=None,
         clock=None,
     ):
+        self.wdt = wdt
         self.feed_ms = feed_ms
-        for name, v, default in (
-            ("wdt", wdt, None),
-            ("gc_ms", gc_ms, 10_000),
-            ("mem_log_s", mem_log_s, 300),
-            ("checks", checks, ()),
-            ("progress", progress, None),
-            ("phase_ms", phase_ms, 500),
-            ("stable_ms", stable_ms, 0),
-            ("on_stable", on_stable, None),
-            ("clock", clock, None),
-        ):
-            if v != default:
-                setattr(self, name, v)
+        self.gc_ms = gc_ms
+        self.mem_log_s = mem_log_s
+        self.checks = checks
+        self.progress = progress
+        self.phase_ms = phase_ms
+        self.stable_ms = stable_ms
+        self.on_stable = on_stable
+        self.clock = clock
+        self.feeds = 0
+        self.starved = 0  # feed periods without progress (no feed)
+        self.collects = 0
+        self.mem_free = -1  # last gc.mem_free() seen (-1: CPython has none)
+        self._log = log.get("house")
+        self._t_start = None
 
     async def run(self):
         c = self.clock

@@ -22,22 +22,16 @@ _MAX_CATCHUP = const(3)  # missed ticks run back to back after a stall
 
 
 class Ticker:
-    # D113: defaults and counters are class attributes until an instance sets its own
-    on_tick = None  # optional f(tick count), after dispatch
-    clock = None
-    ticks = 0
-    late = 0  # ticks run late (behind schedule by a period or more)
-    skipped = 0  # ticks given up after a long stall
-    catchup = _MAX_CATCHUP  # the power task raises it: a sleep is no stall (issue 13)
-
     def __init__(self, vehicle, link, period_ms=1000, on_tick=None, clock=None):
         self.vehicle = vehicle
         self.link = link
         self.period_ms = period_ms
-        if on_tick is not None:
-            self.on_tick = on_tick
-        if clock is not None:
-            self.clock = clock
+        self.on_tick = on_tick  # optional f(tick count), after dispatch
+        self.clock = clock
+        self.ticks = 0
+        self.late = 0  # ticks run late (behind schedule by a period or more)
+        self.skipped = 0  # ticks given up after a long stall
+        self.catchup = _MAX_CATCHUP  # the power task raises it: a sleep is no stall (issue 13)
 
     async def run(self):
         c = self.clock
