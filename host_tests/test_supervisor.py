@@ -320,8 +320,8 @@ def test_virtual_clock_sleepers_in_order_and_busy_holds():
 
 
 def test_progress_wiring_uses_the_drivers_api():
-    # parts.peer: the driver's stuck_off and the uplink's progress counter when present
-    from firmware.parts import peer
+    # progress.peer: the driver's stuck_off and the uplink's progress counter when present
+    from firmware.progress import peer
 
     class Modem:
         state = "READY"
