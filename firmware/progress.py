@@ -12,6 +12,7 @@
 # counts (stalled after window_ms of not ok()). ok None: only the counter counts.
 # .stalled names the first stalled part ("" when all progress), .stalls counts checks
 # that found one. A watch that raises counts as stalled (a broken part is no progress).
+# .parts: one list per watch, its name first.
 # Allocation: none per check (small ints, a list walked in place).
 
 from ovms import log
@@ -24,14 +25,14 @@ _MODEM_STALL_MS = const(30_000)  # modem stuck OFF (driver: top rung failed twic
 _UPLINK_STALL_MS = const(900_000)  # neither logged in nor progressing (back-off <= 300 s)
 
 
-class _Part:
-    def __init__(self, name, counter, ok, window_ms, now):
-        self.name = name
-        self.counter = counter
-        self.ok = ok
-        self.window_ms = window_ms
-        self.value = None
-        self.t_good = now  # ticks of the last moment it was seen progressing
+# D114: one watched part is a list [name, counter, ok, window_ms, value, t_good] (48 bytes
+# of heap), not an instance of a class of its own (64 bytes each, plus the class)
+_NAME = const(0)
+_COUNTER = const(1)
+_OK = const(2)
+_WINDOW = const(3)
+_VALUE = const(4)
+_GOOD = const(5)  # ticks of the last moment it was seen progressing
 
 
 class Progress:
@@ -43,34 +44,34 @@ class Progress:
         self._log = log.get("progress")
 
     def watch(self, name, counter=None, ok=None, window_ms=10_000):
-        self.parts.append(_Part(name, counter, ok, window_ms, self.clock()))
+        self.parts.append([name, counter, ok, window_ms, None, self.clock()])
 
     def rested(self):
         # the MCU slept (firmware/power.py): time asleep is no stall; every window
         # starts again now
         now = self.clock()
         for p in self.parts:
-            p.t_good = now
+            p[_GOOD] = now
 
     def check(self):
         now = self.clock()
         first = ""
         for p in self.parts:
             try:
-                good = p.ok is not None and p.ok()
-                if p.counter is not None:
-                    v = p.counter()
-                    if v != p.value:
-                        p.value = v
+                good = p[_OK] is not None and p[_OK]()
+                if p[_COUNTER] is not None:
+                    v = p[_COUNTER]()
+                    if v != p[_VALUE]:
+                        p[_VALUE] = v
                         good = True
             except Exception as e:  # a broken part makes no progress
-                self._log.error("progress check %s: %r", p.name, e)
+                self._log.error("progress check %s: %r", p[_NAME], e)
                 good = False
-                p.t_good = ticks_add(now, -p.window_ms - 1)
+                p[_GOOD] = ticks_add(now, -p[_WINDOW] - 1)
             if good:
-                p.t_good = now
-            elif ticks_diff(now, p.t_good) > p.window_ms and not first:
-                first = p.name
+                p[_GOOD] = now
+            elif ticks_diff(now, p[_GOOD]) > p[_WINDOW] and not first:
+                first = p[_NAME]
         if first:
             if first != self.stalled:
                 self._log.error("no progress: %s (watchdog no longer fed)", first)
