@@ -1,5 +1,8 @@
 # Builds the board's parts for the app: settings, CAN adapter, modem, DIAG console, GPS,
-# watchdog, progress watch. Licence: MIT (this project). Used by firmware/app.py only.
+# watchdog, outboxes. Licence: MIT (this project). Used by firmware/app.py and
+# firmware/wiring.py at boot only, then dropped (D111): nothing made here may keep a
+# function of this module (a closure, a class) once the parts are made; what runs later
+# lives in the modules that run it (console.Duplex, progress.watch_app, app.clock_s).
 #
 # Board constants read (firmware/boards/*.py): CAN_DRIVER ("machine" | "pyb" | "fake" |
 # None), MODEM ("uart" | "emu" | None), CONSOLE ("stdin" | ("uart", id, baud, tx, rx) |
@@ -9,19 +12,10 @@
 import asyncio
 import sys
 
-from firmware.progress import Progress, car_quiet
-from ovms.aio import ticks_ms
-from ovms.compat import const
+from firmware.app import clock_s
 from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
 from ovms.owner import OwnerCopy, secure_boot
 from ovms.store import Store
-
-_TICKER_STALL_TICKS = const(5)  # ticker periods without a tick: stalled
-_CAN_STALL_MS = const(10_000)  # no frame for this long while the car is on or charging: stalled
-_MODEM_STALL_MS = const(30_000)  # modem stuck OFF (driver: top rung failed twice) this long
-_UPLINK_STALL_MS = const(
-    900_000
-)  # neither logged in nor progressing (back-off <= 300 s) this long
 
 
 def clock(b):
@@ -137,27 +131,13 @@ def modem_uart(b, kw):
     return Sim800(asyncio.StreamReader(uart), asyncio.StreamWriter(uart, {}), rst, **kw)
 
 
-class Duplex:
-    # one console stream from a reader and a writer (the REPL's stdin/stdout)
-    def __init__(self, reader, writer):
-        self.r = reader
-        self.w = writer
-
-    async def read(self, n):
-        return await self.r.read(n)
-
-    def write(self, data):
-        self.w.write(data)
-
-    async def drain(self):
-        await self.w.drain()
-
-
 def console_stream(b):
     # the DIAG console's stream (None: no console on this board)
     c = getattr(b, "CONSOLE", None)
     if c is None:
         return None
+    from firmware.tasks.console import Duplex
+
     if c == "stdin":
         # the REPL's stream (USB VCP / UART0): Ctrl-C still raises KeyboardInterrupt in
         # the firmware (the interrupt character is handled below the stream), which ends
@@ -195,62 +175,6 @@ def wdt(b):
     return WDT(timeout=b.WDT_MS)
 
 
-def keep_fed(wdt, period_ms, machine_mod=None):
-    # D53: after Ctrl-C on the console the REPL is the owner's (physical access): a timer
-    # feeds the watchdog until the next reset, so mpremote keeps its session. -> timer
-    if wdt is None:
-        return None
-    m = machine_mod
-    if m is None:
-        import machine as m
-    t = m.Timer(-1)  # a virtual (soft) timer: STM32 and ESP32
-    t.init(period=period_ms, mode=m.Timer.PERIODIC, callback=lambda _t: wdt.feed())
-    return t
-
-
-def progress(app):
-    # what "progress" means for the watchdog feed (issue 9 §1); see firmware/progress.py
-    c = app.clock
-    p = Progress(clock=c.ticks_ms if c is not None else ticks_ms)
-    t = app.ticker
-    p.watch("ticker", counter=lambda: t.ticks, window_ms=_TICKER_STALL_TICKS * app.tick_ms)
-    if app.can is not None:
-        a = app.can
-        p.watch(
-            "can", counter=lambda: a.frames, ok=car_quiet(app.vehicle.st), window_ms=_CAN_STALL_MS
-        )
-    if app.modem is not None:
-        m = app.modem
-        p.watch("modem", ok=peer(m, "modem_ok"), window_ms=_MODEM_STALL_MS)
-    for name in ("uplink", "mqtt"):  # each server link: logged in, or trying (back-off)
-        u = getattr(app, name, None)
-        moved = peer(u, "progress") if u is not None else None
-        if moved is not None:
-            p.watch(name, counter=moved, ok=_logged_in(u), window_ms=_UPLINK_STALL_MS)
-    sup = app.sup
-    p.watch("tasks", ok=lambda: not sup.done.is_set(), window_ms=0)
-    return p
-
-
-def _logged_in(u):
-    return lambda: u.logged_in
-
-
-def peer(obj, what):
-    # D54: the ONE place that adapts to the SIM800 driver's and the uplink's progress API
-    # (other engineers land Sim800.stuck_off / .progress and Uplink.progress; until then a
-    # fallback): -> a function, or None when the peer offers nothing to watch
-    if what == "modem_ok":
-        if hasattr(obj, "stuck_off"):
-            return lambda: not obj.stuck_off
-        return lambda: obj.state != "OFF"  # before the driver's stuck_off: OFF = dead
-    if what == "progress":
-        if hasattr(obj, "progress"):
-            return lambda: obj.progress
-        return None
-    raise ValueError(what)
-
-
 def outbox(b, name):
     # one channel's durable outbox: <OUTBOX_PATH>/<name>.<n> journal files, at most
     # OUTBOX_BYTES (default: a folder "outbox" beside the settings file, 32 KB)
@@ -262,20 +186,3 @@ def outbox(b, name):
         folder = (cfg[: cfg.rfind("/")] if "/" in cfg else ".") + "/outbox"
     mkdirs(folder + "/" + name)
     return Outbox(folder + "/" + name, clock_s, max_bytes=getattr(b, "OUTBOX_BYTES", 32768))
-
-
-def clock_s():
-    # record times: the board clock in seconds (the RTC; D40 in lib/ovms/outbox.py)
-    import time
-
-    return int(time.time())
-
-
-def reboot():
-    # server command 5 (after its reply went out), an escalation, the end of a safe mode
-    try:
-        import machine
-
-        machine.reset()
-    except (ImportError, AttributeError):  # host: nothing to reset
-        pass

@@ -214,8 +214,8 @@ def test_a_board_with_incomplete_power_figures_fails_at_build():
 
 def test_board_without_power_imports_no_power_code():
     # D102: a board without POWER (the shipped pyboard and esp32 files) keeps the power
-    # manager's modules out of the heap: the app does not even import them
-    from firmware.app import App
+    # manager's modules out of the heap: the app's boot does not even import them
+    from firmware.wiring import _power_job
 
     class NoPower:
         NAME = "nopower"
@@ -228,7 +228,7 @@ def test_board_without_power_imports_no_power_code():
     names = ("firmware.power", "ovms.powerledger", "ovms.powerstate", "firmware.hal.sleep")
 
     def job():
-        App._power_job(app)
+        _power_job(app)
         return [_loaded(n) for n in names]
 
     assert _fresh(names, job) == [False, False, False, False]

@@ -63,7 +63,7 @@ def test_app_mqtt_only_over_the_emulated_sim800(broker):
     assert du.up == a.mqtt.bytes_out and du.down == a.mqtt.bytes_in > 0
     assert a.mqtt.outbox.queued() == 0 or a.mqtt.sender.inflight
     # the watchdog feed watches the MQTT link as it watches the v2 uplink
-    assert [p.name for p in a.progress.parts if p.name in ("uplink", "mqtt")] == ["mqtt"]
+    assert [p[0] for p in a.progress.parts if p[0] in ("uplink", "mqtt")] == ["mqtt"]
 
 
 def test_app_both_uplinks_on_native_ip(broker):
@@ -74,7 +74,7 @@ def test_app_both_uplinks_on_native_ip(broker):
     assert a.crashes == 0 and a.uplink is not None and a.mqtt is not None
     assert a.uplink.outbox is not a.mqtt.outbox
     assert a.uplink.logins >= 1 and a.mqtt.logins >= 1
-    assert [p.name for p in a.progress.parts if p.name in ("uplink", "mqtt")] == ["uplink", "mqtt"]
+    assert [p[0] for p in a.progress.parts if p[0] in ("uplink", "mqtt")] == ["uplink", "mqtt"]
     srv = [x for x in a.server.received if x.startswith("MP-0 PA")]
     mq = [m[1] for m in got if "/notify/info/" in m[0] or "/notify/alert/" in m[0]]
     assert srv and mq

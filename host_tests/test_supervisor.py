@@ -320,8 +320,8 @@ def test_virtual_clock_sleepers_in_order_and_busy_holds():
 
 
 def test_progress_wiring_uses_the_drivers_api():
-    # parts.peer: the driver's stuck_off and the uplink's progress counter when present
-    from firmware.parts import peer
+    # progress.peer: the driver's stuck_off and the uplink's progress counter when present
+    from firmware.progress import peer
 
     class Modem:
         state = "READY"
@@ -378,3 +378,14 @@ def test_a_log_line_without_memory_never_ends_the_supervisor():
     assert s.loop_job.memory_errors == 1 and s.loop_job.last.startswith("MemoryError")
     assert s.lines_lost == s._log.tries == 2 + 2 + 1  # 2 failures, 2 restarts, 1 orphan
     assert not s.done.is_set() and s.failure is None
+
+
+def test_defaults_stay_out_of_the_instances():
+    # D113: a job that never failed stores only what it was given (8 jobs: ≈ 640 bytes
+    # of heap); its counters read as zero until its first failure
+    s = Supervisor()
+    j = s.add("worker", _Flaky(0).run)
+    assert sorted(j.__dict__) == ["factory", "name"]
+    assert j.errors == j.restarts == j.memory_errors == j.in_row == 0
+    assert j.last == "" and j.task is None and j.recent is None
+    assert sorted(s.loop_job.__dict__) == ["factory", "name"]

@@ -193,26 +193,34 @@ def _staged(mod, name, is_async=False):
     setattr(mod, name, wrapped)
 
 
-_LAZY = (  # modules firmware/app.py and parts.py import inside functions (the heap board's)
+_LAZY = (  # modules firmware/app.py and its boot import inside functions (the heap board's)
+    "firmware.wiring",
+    "firmware.parts",
     "firmware.hal.sim800",
     "firmware.tasks.uplink",
     "ovms.v2.handler",
     "ovms.outbox",
     "firmware.tasks.gps",
+    "firmware.tasks.can_rx",
+    "firmware.tasks.console",
     "firmware.simclock",
 )
 
 
 def _stages(app_mod):
-    from firmware import parts
+    # the boot's modules (firmware/wiring.py, parts.py: dropped after the boot, D111)
+    from firmware import parts, wiring
+    from firmware.tasks import can_rx
 
-    for name in ("settings", "can", "progress"):
+    for name in ("settings", "can"):
         _staged(parts, name)
     _staged(parts, "modem", True)
-    for name in ("Twizy", "SmsInterpreter", "Feed", "Ticker", "CanRx", "Housekeeping", "_link"):
-        _staged(app_mod, name)
+    _staged(can_rx, "CanRx")
+    for name in ("Twizy", "SmsInterpreter", "Feed", "Ticker", "Housekeeping", "watch_app"):
+        _staged(wiring, name)
+    _staged(wiring, "_link")
     for name in ("_uplink", "_gps_job"):
-        _staged(app_mod if name == "_uplink" else app_mod.App, name, True)
+        _staged(wiring, name, True)
 
 
 def main(argv):

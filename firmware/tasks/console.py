@@ -23,6 +23,22 @@ from ovms import smsout
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 
 
+class Duplex:
+    # one console stream from a reader and a writer (the REPL's stdin/stdout, a UART)
+    def __init__(self, reader, writer):
+        self.r = reader
+        self.w = writer
+
+    async def read(self, n):
+        return await self.r.read(n)
+
+    def write(self, data):
+        self.w.write(data)
+
+    async def drain(self):
+        await self.w.drain()
+
+
 def _now_s():
     return int(time.time())
 

@@ -4,7 +4,7 @@
 #
 # One logger per subsystem tag ("can", "batt", "modem", "sms", "store", ...).
 # micropython-logging 0.5.2 named loggers print nothing without a handler of
-# their own, so get() attaches one stderr handler per logger on MicroPython.
+# their own, so get() gives each the one shared stderr handler on MicroPython (D112).
 #
 # D27: a port without a wall clock (the emulated Cortex-M of ports/qemu has no
 # time.time()/localtime(), a board before its RTC is set has them) must still log:
@@ -67,25 +67,19 @@ if _MICROPYTHON and "logging" not in sys.modules:
 
 import logging  # noqa: E402
 
-_made = {}
-_shared = []
-
-
-def _stderr():
-    # one stderr handler (with its formatter) shared by every logger: on a board each
-    # of its own would cost ≈ 100 bytes of heap per subsystem tag
-    if not _shared:
-        _shared.append(logging.StreamHandler())
-    return _shared[0]
+_shared = []  # D112: the one handler list of every tagged logger (MicroPython)
 
 
 def get(tag):
-    lg = _made.get(tag)
-    if lg is None:
-        lg = logging.getLogger(tag)
-        if _MICROPYTHON:  # micropython-logging 0.5.2: no propagation to root
-            lg.addHandler(_stderr())
-        _made[tag] = lg
+    # the logger of one subsystem tag (logging keeps one per name). D112: on MicroPython
+    # every tagged logger shares ONE handler list holding one stderr handler: a list of
+    # its own per logger cost 32 bytes of heap per tag, a second name -> logger table of
+    # our own ≈ 150 more; the records keep their tag (Logger.name), the lines their format
+    lg = logging.getLogger(tag)
+    if _MICROPYTHON and lg.handlers is None:  # micropython-logging 0.5.2: no propagation
+        if not _shared:  # to root, a named logger prints nothing without a handler
+            _shared.append(logging.StreamHandler())
+        lg.handlers = _shared
     return lg
 
 
