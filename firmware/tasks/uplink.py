@@ -40,6 +40,7 @@ from ovms.v2.handler import Deferred, Handler
 from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
+_SEGMENT = const(1460)  # bytes: one TCP segment (the SIM800's CIPSEND maximum, MSS)
 
 
 class Uplink(LinkSession):
@@ -188,31 +189,46 @@ class Uplink(LinkSession):
         await self._send(out)
         self.handler.after_send()
 
-    async def _send(self, lines):
-        # encrypt and write clear lines, one write per line and one drain for all (the
-        # stream gathers them into TCP sends: no joined copy of the batch, which could
-        # be a few KB that a fragmented board heap cannot place); OSError ends the session
-        if not lines:
-            return
-        lines = self.handler.outgoing(lines)
-        if not lines:
-            return
+    async def _send(self, lines, outbox=False):
+        # encrypt and write clear lines, then (outbox) the outbox's lines one by one
+        # (D103: each entry read, formatted, encrypted and written before the next is
+        # read); one write per line, a drain whenever a TCP segment's worth is written
+        # and one at the end: no joined copy of the lines, and at most _SEGMENT bytes
+        # of wire lines held (a fragmented board heap cannot place a few KB). The
+        # outbox's P and h lines need no handler.outgoing(): never a c line, never
+        # paranoid-wrapped (codec.NO_WRAP). OSError ends the session.
+        if lines:
+            lines = self.handler.outgoing(lines)
         async with self._lock:
             sess = self._session
             stream = self._stream
             if sess is None or stream is None:
                 return
-            n = 0
-            for m in lines:
-                data = sess.encode_line(m)
+            snd = self.sender
+            n = k = 0  # bytes and lines written, not drained yet
+            i = 0
+            while True:
+                if lines and i < len(lines):
+                    m = lines[i]
+                    i += 1
+                else:
+                    m = snd.next_line() if outbox else None
+                data = None if m is None else sess.encode_line(m)
+                m = None
+                if n and (data is None or n + len(data) > _SEGMENT):
+                    await stream.drain()
+                    # counted once sent, like the month's data counter (CountingStream,
+                    # dataplan.py): a session ended (or the app stopped) during the
+                    # drain counts on neither
+                    self.bytes_out += n
+                    self.lines_out += k
+                    self.progress += 1
+                    n = k = 0
+                if data is None:
+                    return
                 stream.write(data)
                 n += len(data)
-            await stream.drain()
-            # counted once sent, like the month's data counter (dataplan.CountingStream):
-            # a session ended (or the app stopped) during the drain counts on neither
-            self.bytes_out += n
-        self.lines_out += len(lines)
-        self.progress += 1
+                k += 1
 
     # ---- the outbox (ovms.v2.sender) -----------------------------------------------------
     def _outbox_login(self):
@@ -245,8 +261,7 @@ class Uplink(LinkSession):
         out.extend(self.handler.periodic(self.now_s()))
         if not self.sender.inflight:
             self._ack_at = self.clock()
-        out.extend(self.sender.lines())
-        await self._send(out)
+        await self._send(out, True)
         now = self.clock()
         inflight = len(self.sender.inflight)
         if inflight and ticks_diff(now, self._ack_at) >= self.t.ack_timeout_ms:

@@ -36,12 +36,20 @@ MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by encode()
 
 
 def encode(kind, seq, t, payload):
-    # -> the bytes of one entry; payload is bytes (ValueError if too long)
-    n = len(payload)
-    if n > MAX_PAYLOAD:
+    # -> the bytes of one entry; payload is bytes (ValueError if too long). Tests and
+    # tools; the journal itself writes the same bytes in three pieces (_write)
+    head = _head(kind, seq, t, payload)
+    return head + payload + _tail(head, payload)
+
+
+def _head(kind, seq, t, payload):
+    if len(payload) > MAX_PAYLOAD:
         raise ValueError("journal payload too long")
-    body = b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, n) + payload
-    return body + b"%08x\n" % (binascii.crc32(body) & 0xFFFFFFFF)
+    return b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, len(payload))
+
+
+def _tail(head, payload):
+    return b"%08x\n" % (binascii.crc32(payload, binascii.crc32(head)) & 0xFFFFFFFF)
 
 
 def decode_head(h):
@@ -159,16 +167,17 @@ class Journal:
             t += s.size
         return t
 
-    def append(self, parts, first, last):
-        # write one batch (a list of encoded whole entries; first/last record seq in
-        # it, or None) with one file append: the entries one after the other (no
-        # joined copy: a 64-entry batch would be one ≈ 6 KB block, which a fragmented
-        # board heap cannot place; a torn write still loses at most the entry being
-        # written). OSError if the write failed (the segment is then never used
-        # again). Returns the segments deleted to stay within max_bytes.
+    def append(self, entries, first, last):
+        # write one batch (a list of entries [kind, seq, t, payload]; first/last record
+        # seq in it, or None) with one file append, entry after entry, each in three
+        # pieces (header, payload, CRC): D104, no encoded copy of an entry and none of the
+        # batch (a 64-entry batch was one list of 64 encoded copies, ≈ 6 KB held at once,
+        # which a fragmented board heap cannot place; a torn write still loses at most the
+        # entry being written). OSError if the write failed (the segment is then never
+        # used again). Returns the segments deleted to stay within max_bytes.
         size = 0
-        for d in parts:
-            size += len(d)
+        for e in entries:
+            size += _HEAD + len(e[3]) + _TAIL
         cur = self.segs[-1] if self.segs else None
         if cur is None or cur.broken or cur.size + size > self.seg_bytes and cur.size:
             cur = Segment(self.segs[-1].n + 1 if self.segs else 1)
@@ -176,8 +185,11 @@ class Journal:
         self.writes += 1
         try:
             with open(self.name(cur.n), "ab") as f:
-                for d in parts:
-                    f.write(d)
+                for e in entries:
+                    head = _head(e[0], e[1], e[2], e[3])
+                    f.write(head)
+                    f.write(e[3])
+                    f.write(_tail(head, e[3]))
             if self._sync and hasattr(os, "sync"):
                 os.sync()
         except OSError:
@@ -223,11 +235,11 @@ class Journal:
         return s
 
     # ---- reading -------------------------------------------------------------------
-    def read(self, seq_from, n, skip):
-        # up to n records with seq >= seq_from, oldest first, as (kind, seq, t, payload);
-        # skip(seq) -> True leaves one out (already acknowledged). A read continuing
-        # where the last one stopped seeks there instead of reading from the start.
-        out = []
+    def read(self, seq_from, skip):
+        # the oldest record with seq >= seq_from as (kind, seq, t, payload), or None;
+        # skip(seq) -> True leaves one out (already acknowledged). D103: one entry per
+        # call, so the sender holds one at a time; a read continuing where the last one
+        # stopped seeks there instead of reading the segment from its start.
         pos = self._pos
         for s in self.segs:
             if s.last is None or s.last < seq_from:
@@ -247,14 +259,12 @@ class Journal:
                         off += e[4]
                         if e[0] == "F" or e[1] < seq_from or skip(e[1]):
                             continue
-                        out.append((e[0], e[1], e[2], e[3]))
-                        if len(out) >= n:
-                            self._pos = (s.n, off, e[1] + 1)
-                            return out
+                        self._pos = (s.n, off, e[1] + 1)
+                        return e
             except OSError:
                 continue
         self._pos = None
-        return out
+        return None
 
 
 def _split(path):

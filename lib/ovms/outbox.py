@@ -3,7 +3,7 @@
 #
 #   ob = Outbox("/flash/outbox/srv", clock_s, max_bytes=32768)   # path None: RAM only
 #   ob.put("R", "MP-0 HRT-GPS-Log,...")   # a record; "P" an alert (written at once)
-#   batch = ob.next_batch(8)              # [(seq, t, kind, text)], oldest first
+#   e = ob.next_entry()                   # (seq, t, kind, text), oldest first; None
 #   ob.ack(seq)                           # delivered: leaves the outbox
 #   ob.rewind()                           # link lost: unacknowledged entries go again
 #   ob.maybe_flush()                      # once a second: the batched flash write
@@ -35,7 +35,7 @@
 from ovms import log
 from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
-from ovms.journal import MAX_PAYLOAD, Journal, encode
+from ovms.journal import MAX_PAYLOAD, Journal
 
 _RAM_MAX = const(64)  # entries waiting for the flash write
 _FLUSH_S = const(60)  # seconds between batched writes
@@ -136,31 +136,37 @@ class Outbox:
         # the link was lost: everything not acknowledged goes again
         self._cursor = self.floor
 
-    def next_batch(self, n):
-        # up to n entries not handed out since the last rewind, oldest first:
-        # [(seq, t, kind, text)]
-        out = []
+    def next_entry(self):
+        # the next entry not handed out since the last rewind, oldest first:
+        # (seq, t, kind, text), or None. D103: one at a time (a batch of 8 held the
+        # journal's payloads, their texts and the caller's lines all at once)
         if self._cursor < self.floor:
             self._cursor = self.floor
         ram_first = self._ram[0][1] if self._ram else self.next_seq
         if self.j is not None and self._cursor < ram_first:
-            for e in self.j.read(self._cursor, n, self._is_acked):
-                if e[1] >= ram_first:
-                    break
+            e = self.j.read(self._cursor, self._is_acked)
+            if e is not None and e[1] < ram_first:
                 self._lost(self._cursor, e[1])
-                t = e[2] + self._shift if e[1] < self._boot_seq else e[2]
-                out.append((e[1], t, e[0], _text(e[3])))
                 self._cursor = e[1] + 1
-            if len(out) < n and self._cursor < ram_first:
-                self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
-                self._cursor = ram_first
+                t = e[2] + self._shift if e[1] < self._boot_seq else e[2]
+                return e[1], t, e[0], _text(e[3])
+            self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
+            self._cursor = ram_first
         for e in self._ram:
-            if len(out) >= n:
-                break
             if e[1] < self._cursor or self._is_acked(e[1]):
                 continue
-            out.append((e[1], e[2], e[0], _text(e[3])))
             self._cursor = e[1] + 1
+            return e[1], e[2], e[0], _text(e[3])
+        return None
+
+    def next_batch(self, n):
+        # up to n entries of next_entry() -> [(seq, t, kind, text)] (the MQTT sender)
+        out = []
+        while len(out) < n:
+            e = self.next_entry()
+            if e is None:
+                break
+            out.append(e)
         return out
 
     def _lost(self, lo, hi):
@@ -217,14 +223,12 @@ class Outbox:
         if not keep and not mark:
             self._ram = []
             return True
-        counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
-        parts = [encode("F", 0, self._last_flush, counters)]
-        for e in keep:
-            parts.append(encode(e[0], e[1], e[2], e[3]))
         first = keep[0][1] if keep else None
         last = keep[-1][1] if keep else None
+        counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
+        keep.insert(0, ("F", 0, self._last_flush, counters))  # the floor mark first
         try:
-            gone = self.j.append(parts, first, last)
+            gone = self.j.append(keep, first, last)
         except OSError as e:
             self._log.error("outbox write failed: %s", e)
             return False
