@@ -4,7 +4,7 @@
 from twizy_helpers import feed, fresh
 
 from ovms.sms import SmsInterpreter
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 from ovms.v2.handler import (
     APPS_S,
     BUSY_S,
@@ -107,7 +107,7 @@ def test_login_lines():
     ]
     p = _handler(params={10: "PARANOID"})
     out = p.connected(0)
-    tok = codec.make_token(_rand)
+    tok = login.make_token(_rand)
     assert out[0] == "MP-0 ET" + tok
     assert out[1].startswith("MP-0 H*-OVM-DebugCrash")
     assert p.connected(0)[0] == "MP-0 ET" + tok  # token kept across reconnects
@@ -292,7 +292,7 @@ def test_no_c_before_first_command():
 def test_paranoid_in_and_out():
     h = _handler(params={1: "OVMS", 10: "P"})  # the spec vector's modpass
     h.connected(0)
-    pd = codec.paranoid_digest("OVMS", h.ptoken)
+    pd = login.paranoid_digest("OVMS", h.ptoken)
     assert h.pdigest() == pd
     wrapped_cmd = codec.wrap("MP-0 C201", pd)
     assert wrapped_cmd.startswith("MP-0 EMC")
@@ -308,6 +308,47 @@ def test_paranoid_in_and_out():
     # paranoid switched off: plain again
     h.cfg.set_param(10, "", save=False)
     assert h.outgoing(["MP-0 c1,0"]) == ["MP-0 c1,0"]
+
+
+def test_paranoid_token_and_digest_load_the_login_code_per_use_d105():
+    # D105: the login code makes the token and the digest, then goes; without room for
+    # it the message is garbled (one reply) or the session ends (ProtocolError)
+    import sys
+
+    from ovms import lazy
+
+    name = "ovms.v2.login"
+    saved = sys.modules.get(name)
+    real = lazy.load
+
+    def failing(n):
+        raise MemoryError("no room")
+
+    try:
+        h = _handler(params={1: "OVMS", 10: "P"})
+        assert h.connected(0)[0] == "MP-0 ET" + h.ptoken and len(h.ptoken) == 22
+        assert name not in sys.modules
+        pd = h.pdigest()
+        assert name not in sys.modules
+        lazy.load = failing
+        assert h.pdigest() == pd  # made once per token and module password
+        h.cfg.set_param(1, "OTHER", save=False)
+        assert h.handle(codec.wrap("MP-0 C201", pd)) == ["MP-0 c0,1,Invalid syntax"]
+        try:
+            h.outgoing(["MP-0 S1"])
+            raise AssertionError("no ProtocolError")
+        except codec.ProtocolError as e:
+            assert "login code not loaded" in str(e)
+        h.ptoken = None  # a new token (a new Handler) without room for the login code
+        try:
+            h.connected(0)
+            raise AssertionError("no ProtocolError")
+        except codec.ProtocolError:
+            pass
+    finally:
+        lazy.load = real
+        if saved is not None:
+            sys.modules[name] = saved
 
 
 def test_paranoid_vector_through_handler():

@@ -445,3 +445,52 @@ def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
         assert read[:5] == [1, 2, 3, 4, 1] and max(read) == 4
 
     run_async(main())
+
+
+def test_login_code_is_loaded_for_the_login_only_d105():
+    # D105: ovms/v2/login.py (tokens, HMAC-MD5 digests, welcome lines) is loaded for a
+    # login and dropped after it; without room for it the attempt is a counted link
+    # error and the uplink tries again after the back-off (no traceback)
+    import sys
+
+    from ovms import lazy
+    from ovms.v2 import codec
+
+    name = "ovms.v2.login"
+
+    def loaded():
+        return name in sys.modules or hasattr(sys.modules["ovms.v2"], "login")
+
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+        real = lazy.load
+        calls = []
+
+        def failing(n):
+            calls.append(n)
+            if n == name and len(calls) <= 2:
+                raise MemoryError("no room")
+            return real(n)
+
+        lazy.load = failing
+
+        async def body():
+            assert await srv.wait_for(lambda: up.logged_in, 5000)
+            assert calls[:3] == [name, name, name] and up.errors == 2
+            assert up.logins == 1 and up.auth_failures == 0
+            assert not loaded()
+            assert isinstance(up._session, codec.Session)
+
+        try:
+            await _with(srv, up, body)
+        finally:
+            lazy.load = real
+
+    saved = sys.modules.get(name)
+    try:
+        run_async(main())
+    finally:
+        if saved is not None:  # the test server's own import (tools/ovms_v2_server.py)
+            sys.modules[name] = saved

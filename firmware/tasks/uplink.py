@@ -36,7 +36,7 @@ from ovms.compat import const
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
-from ovms.v2.handler import Deferred, Handler
+from ovms.v2.handler import Deferred, Handler, login_code
 from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
@@ -113,19 +113,9 @@ class Uplink(LinkSession):
             self._stream = stream
             lb = codec.LineBuffer()
             pending = []
-            ctoken = codec.make_token(self.randbytes)
-            hello = (codec.car_welcome(ctoken, netpass, vid) + "\r\n").encode()
-            stream.write(hello)
-            await stream.drain()
-            self.bytes_out += len(hello)  # counted once sent (as the data counter does)
-            try:
-                line = await asyncio.wait_for(
-                    self._first_line(stream, lb, pending), self.t.login_timeout_ms / 1000
-                )
-            except asyncio.TimeoutError:  # noqa: UP041 (MicroPython: no builtin TimeoutError)
-                raise OSError("no server welcome")
-            stoken = codec.check_server_welcome(line, ctoken, netpass)
-            self._session = codec.Session(codec.session_key(netpass, stoken, ctoken))
+            # D105: the handshake's code (ovms/v2/login.py) is loaded for the login only;
+            # no room or no module for it: ProtocolError (counted, retried after back-off)
+            self._session = await login_code("car_login", self, stream, lb, pending, netpass, vid)
             logged = True
             self.logins += 1
             self._login_at = self.clock()
@@ -148,16 +138,6 @@ class Uplink(LinkSession):
             self._session = None
             await self._close(logged, reader, stream)
         return logged
-
-    async def _first_line(self, stream, lb, pending):
-        # the clear server welcome; EOF first = the server refused the login
-        while not pending:
-            data = await stream.read(self.t.read_size)
-            if not data:
-                raise codec.AuthError("server closed the connection at login")
-            self.bytes_in += len(data)
-            pending.extend(lb.feed(data))
-        return codec.text(pending.pop(0))
 
     async def _reader(self, stream, lb, pending):
         try:

@@ -32,24 +32,18 @@ from ovms.units import digits
 
 _HEAD = const(21)  # kind 1 + seq 8 + t 8 + len 4
 _TAIL = const(9)  # crc 8 + "\n"
-MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by encode()
+MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by frame()
 
 
-def encode(kind, seq, t, payload):
-    # -> the bytes of one entry; payload is bytes (ValueError if too long). Tests and
-    # tools; the journal itself writes the same bytes in three pieces (_write)
-    head = _head(kind, seq, t, payload)
-    return head + payload + _tail(head, payload)
-
-
-def _head(kind, seq, t, payload):
-    if len(payload) > MAX_PAYLOAD:
+def frame(kind, seq, t, payload):
+    # one entry -> (header, CRC line): its bytes are header + payload + CRC line (D104:
+    # written in these three pieces, never joined); payload is bytes (ValueError if
+    # too long)
+    n = len(payload)
+    if n > MAX_PAYLOAD:
         raise ValueError("journal payload too long")
-    return b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, len(payload))
-
-
-def _tail(head, payload):
-    return b"%08x\n" % (binascii.crc32(payload, binascii.crc32(head)) & 0xFFFFFFFF)
+    head = b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, n)
+    return head, b"%08x\n" % (binascii.crc32(payload, binascii.crc32(head)) & 0xFFFFFFFF)
 
 
 def decode_head(h):
@@ -186,10 +180,10 @@ class Journal:
         try:
             with open(self.name(cur.n), "ab") as f:
                 for e in entries:
-                    head = _head(e[0], e[1], e[2], e[3])
+                    head, tail = frame(e[0], e[1], e[2], e[3])
                     f.write(head)
                     f.write(e[3])
-                    f.write(_tail(head, e[3]))
+                    f.write(tail)
             if self._sync and hasattr(os, "sync"):
                 os.sync()
         except OSError:

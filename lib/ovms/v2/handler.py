@@ -52,8 +52,24 @@ from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
 
 GARBLED = "MP-0 c0,1,Invalid syntax"
 _COMMANDS = const("ovms.v2.commands")  # loaded per command (D99)
+_LOGIN = const("ovms.v2.login")  # loaded per login, paranoid token and digest (D105)
 
 _CRASH_LIFETIME_S = const(2592000)
+
+
+def login_code(name, *args):
+    # -> ovms/v2/login.py's name(*args). D105: the login code is loaded for the call and
+    # dropped after it (a coroutine it returns keeps its globals until it is done): the
+    # uplink's login, the paranoid token and digest (made once per token and module
+    # password). No room or no module for it: ProtocolError (the session ends, counted,
+    # and is tried again)
+    try:
+        try:
+            return getattr(lazy.load(_LOGIN), name)(*args)
+        except (ImportError, MemoryError) as e:
+            raise codec.ProtocolError("login code not loaded: %r" % (e,))
+    finally:
+        lazy.unload(_LOGIN)
 
 
 class Deferred:
@@ -145,14 +161,14 @@ class Handler(Periodic):
         if self.ptoken is None:
             if self.randbytes is None:
                 raise ValueError("paranoid mode needs a random source")
-            self.ptoken = codec.make_token(self.randbytes)
+            self.ptoken = login_code("make_token", self.randbytes)
         return self.ptoken
 
     def pdigest(self):
         modpass = self.cfg.params[PARAM_MODULEPASS]
         key = (modpass, self._ptoken())
         if self._pdigest_for != key:
-            self._pdigest = codec.paranoid_digest(modpass, key[1])
+            self._pdigest = login_code("paranoid_digest", modpass, key[1])
             self._pdigest_for = key
         return self._pdigest
 
