@@ -5,15 +5,8 @@ from twizy_helpers import feed, fresh
 
 from ovms.sms import SmsInterpreter
 from ovms.v2 import codec, login
-from ovms.v2.handler import (
-    APPS_S,
-    BUSY_S,
-    IDLE_S,
-    Deferred,
-    Handler,
-    interval_s,
-    periodic_due,
-)
+from ovms.v2.handler import Deferred, Handler
+from ovms.v2.periodic import APPS_S, BUSY_S, IDLE_S, interval_s, periodic_due
 
 PHONE = "+4917012345"
 

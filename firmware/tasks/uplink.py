@@ -30,7 +30,6 @@
 import asyncio
 
 from firmware.tasks.session import LinkSession
-from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
 from ovms.aio import ticks_diff
 from ovms.compat import const
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
@@ -41,6 +40,26 @@ from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
 _SEGMENT = const(1460)  # bytes: one TCP segment (the SIM800's CIPSEND maximum, MSS)
+
+
+class Timing:
+    # all times in ms; tests shorten them
+    def __init__(self, **kw):
+        self.port = 6867
+        self.login_timeout_ms = 30000  # connect -> server welcome
+        self.tick_ms = 1000  # dispatch / periodic / ping check
+        self.ping_ms = 600000  # car pings after 10 min without a received line
+        self.pong_timeout_ms = 120000  # ... and reconnects without any answer
+        self.backoff_min_ms = 2000
+        self.backoff_max_ms = 300000
+        self.stable_ms = 60000  # a session up this long resets the back-off (D42)
+        self.window = 8  # outbox entries in flight (sent, not acknowledged)
+        self.ack_timeout_ms = 120000  # in flight without any acknowledgement: reconnect
+        self.read_size = 512
+        for k in kw:
+            if not hasattr(self, k):
+                raise ValueError("unknown timing " + k)
+            setattr(self, k, kw[k])
 
 
 class Uplink(LinkSession):

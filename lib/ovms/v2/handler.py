@@ -38,17 +38,7 @@ from ovms.compat import const
 from ovms.config import PARAM_MODULEPASS, PARAM_PARANOID, PARAM_VEHICLETYPE
 from ovms.units import atoi, digits
 from ovms.v2 import codec
-from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
-    APPS_S,
-    BUSY_S,
-    FIRST_SET_S,
-    IDLE_S,
-    TPMS_NONE,
-    Periodic,
-    interval_s,
-    location_l,
-    periodic_due,
-)
+from ovms.v2.periodic import Periodic  # the status set (its names: import them there)
 
 GARBLED = "MP-0 c0,1,Invalid syntax"
 _COMMANDS = const("ovms.v2.commands")  # loaded per command (D99)
