@@ -223,12 +223,11 @@ class Outbox:
         if not keep and not mark:
             self._ram = []
             return True
-        first = keep[0][1] if keep else None
         last = keep[-1][1] if keep else None
         counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
         keep.insert(0, ("F", 0, self._last_flush, counters))  # the floor mark first
         try:
-            gone = self.j.append(keep, first, last)
+            gone = self.j.append(keep, last)
         except OSError as e:
             self._log.error("outbox write failed: %s", e)
             return False
@@ -243,11 +242,12 @@ class Outbox:
     def _release(self):
         self._count_gone(self.j.release(self.floor))
 
-    def _count_gone(self, segs):
-        # segments deleted to stay within max_bytes: their undelivered records dropped
-        for s in segs:
-            if s.last is not None and s.last >= self.floor:
-                self._drop_upto(s.last)
+    def _count_gone(self, lasts):
+        # segments deleted to stay within max_bytes (their last seqs): their undelivered
+        # records dropped
+        for last in lasts:
+            if last is not None and last >= self.floor:
+                self._drop_upto(last)
 
     def _drop_ram(self, n):
         # the flash write keeps failing: drop the oldest (flash ones first, they are older)
