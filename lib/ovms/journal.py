@@ -19,8 +19,8 @@
 # write opens a new segment, so a new entry is never glued behind broken bytes.
 # Bounds: the total of all segments stays below max_bytes; when a write would pass
 # it, whole oldest segments are deleted (append() and release() return the last
-# sequence numbers of what went, so the owner can count them). RAM: entries are streamed one at a time, the
-# journal never holds more than one entry in memory.
+# sequence numbers of what went, so the owner can count them). RAM: entries are
+# streamed one at a time, the journal never holds more than one entry in memory.
 
 import binascii
 import os
@@ -107,7 +107,6 @@ class Journal:
         if sync is None:
             sync = sys.implementation.name == "micropython"
         self._sync = sync
-        self._log = log.get("journal")
 
     def name(self, n):
         return "%s.%d" % (self.prefix, n)
@@ -140,7 +139,7 @@ class Journal:
                             if e is False:
                                 seg[_BROKEN] = True
                                 self.torn += 1
-                                self._log.warning(
+                                log.get("journal").warning(
                                     "%s: torn entry at byte %d", self.name(n), seg[_SIZE]
                                 )
                             break

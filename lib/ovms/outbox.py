@@ -60,13 +60,11 @@ class Outbox:
         self._acked = []  # acknowledged seqs above the floor (out of order), small
         self._ram = []  # [kind, seq, t, payload bytes] not yet on flash, oldest first
         self._cursor = 1  # next seq next_batch() hands out
-        self._urgent = False
         self._last_flush = int(clock_s())
         self._marked = 0  # floor of the last mark on flash
         self._on_flash = 0  # highest seq written to flash
-        self._shift = 0  # D40: added to the time of entries from an earlier boot
-        self._boot_seq = 1
-        self._log = log.get("outbox")
+        self._shift = None  # D40: (first seq of this boot, seconds added to the time of
+        # the entries before it), when the clock was behind the journal at boot
         if self.j is not None:
             self._boot()
 
@@ -96,11 +94,12 @@ class Outbox:
         self._marked = self.floor
         self._on_flash = st[1]
         self._cursor = self.floor
-        self._boot_seq = self.next_seq
         now = int(self.clock_s())
         if st[0] > now:
-            self._shift = now - st[0]
-            self._log.warning("clock is %d s behind the journal: times shifted", -self._shift)
+            self._shift = (self.next_seq, now - st[0])
+            log.get("outbox").warning(
+                "clock is %d s behind the journal: times shifted", st[0] - now
+            )
         self._release()
 
     # ---- the producer side ---------------------------------------------------------------
@@ -114,9 +113,7 @@ class Outbox:
         seq = self.next_seq
         self.next_seq += 1
         self._ram.append([kind, seq, int(self.clock_s()), payload])
-        if kind in _URGENT:
-            self._urgent = True
-        if len(self._ram) >= self.ram_max or self._urgent:
+        if kind in _URGENT or len(self._ram) >= self.ram_max:  # an alert: written at once
             self.flush()
         if len(self._ram) > self.ram_max:  # the flash write keeps failing
             self._drop_ram(len(self._ram) - self.ram_max)
@@ -148,7 +145,8 @@ class Outbox:
             if e is not None and e[1] < ram_first:
                 self._lost(self._cursor, e[1])
                 self._cursor = e[1] + 1
-                t = e[2] + self._shift if e[1] < self._boot_seq else e[2]
+                sh = self._shift
+                t = e[2] + sh[1] if sh is not None and e[1] < sh[0] else e[2]
                 return e[1], t, e[0], _text(e[3])
             self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
             self._cursor = ram_first
@@ -197,11 +195,7 @@ class Outbox:
         if self.j is None:
             return
         now = self.clock_s()
-        if (
-            self._urgent
-            or (self._ram or self._mark_due())
-            and now - self._last_flush >= self.flush_s
-        ):
+        if (self._ram or self._mark_due()) and now - self._last_flush >= self.flush_s:
             self.flush()
 
     def _mark_due(self):
@@ -209,7 +203,6 @@ class Outbox:
 
     def flush(self):
         # write what waits in RAM (and the floor mark) now; False if the write failed
-        self._urgent = False
         self._last_flush = int(self.clock_s())
         if self.j is None:
             return True
@@ -229,7 +222,7 @@ class Outbox:
         try:
             gone = self.j.append(keep, last)
         except OSError as e:
-            self._log.error("outbox write failed: %s", e)
+            log.get("outbox").error("outbox write failed: %s", e)
             return False
         self._ram = []
         self._marked = self.floor
@@ -282,7 +275,9 @@ class Outbox:
             return
         self.dropped += n
         self.unreported += n
-        self._log.warning("outbox full: %d oldest entries dropped (%d in total)", n, self.dropped)
+        log.get("outbox").warning(
+            "outbox full: %d oldest entries dropped (%d in total)", n, self.dropped
+        )
 
     def stats(self):
         j = self.j
