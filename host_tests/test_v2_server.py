@@ -79,7 +79,9 @@ def test_f_record_fields():
     v.st.net_sq = 17
     h.fw.net.operator = "T-Mobile"
     v.cfg.set_feature(15, "1", save=False)
-    assert h.firmware_f() == "MP-0 F3.0.0/RT/VHOST,1234567,17,1,RT,T-Mobile"
+    from ovms.v2 import commands  # the app set's (D105)
+
+    assert commands.firmware_f(h) == "MP-0 F3.0.0/RT/VHOST,1234567,17,1,RT,T-Mobile"
 
 
 def test_l_record():
@@ -342,6 +344,31 @@ def test_paranoid_token_and_digest_load_the_login_code_per_use_d105():
         lazy.load = real
         if saved is not None:
             sys.modules[name] = saved
+
+
+def test_app_set_loads_its_code_per_use_d105():
+    # D105: Z>0's set is made by ovms/v2/commands.py, loaded for it and dropped after;
+    # without room for it: no set (counted, logged), never an exception
+    import sys
+
+    from ovms import lazy
+
+    name = "ovms.v2.commands"
+    h = _handler()
+    out = h.handle("MP-0 Z1")
+    assert [m[:6] for m in out] == ["MP-0 S", "MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"]
+    assert name not in sys.modules and h.apps == 1 and h.errors == 0
+    real = lazy.load
+
+    def failing(n):
+        raise MemoryError("no room")
+
+    lazy.load = failing
+    try:
+        assert h.handle("MP-0 Z2") == [] and h.apps == 2 and h.errors == 1
+    finally:
+        lazy.load = real
+    assert name not in sys.modules
 
 
 def test_paranoid_vector_through_handler():

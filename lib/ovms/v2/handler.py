@@ -28,6 +28,9 @@
 #   cannot keep their code's objects all day. If it cannot be loaded (ImportError, or
 #   MemoryError in a fragmented heap) the command is answered "c<cmd>,1,Internal
 #   error" like any failed handler (D43), counted in errors and logged.
+# - D105: the same for the other v2 code used a few times a day: the login handshake
+#   and the paranoid token and digest (ovms/v2/login.py, login_code()) and the app set
+#   on Z>0 (ovms/v2/commands.py, app_set()).
 # - A c line is never sent on a connection before its first C (§8.6).
 # - Crash record after login: H*-OVM-DebugCrash,0,2592000,<fw>/RT2.5/V<hw>,
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
@@ -202,6 +205,23 @@ class Handler(Periodic):
         if code == "h" and self.on_ack is not None:
             self.on_ack(data)
         return []  # a, ET, unknown: nothing to do
+
+    def app_set(self):
+        # Z>0: S, L, W, F, D at once. D105: made by ovms/v2/commands.py, loaded for it and
+        # dropped after (an app connects a few times a day); no room or no module for it:
+        # no set now (counted in errors, logged), the periodic set follows at the apps'
+        # cadence
+        try:
+            try:
+                cmds = lazy.load(_COMMANDS)
+            except (ImportError, MemoryError) as e:
+                self.errors += 1
+                log.lossy(log.get("v2").error, "app set failed: %r", e)
+                return []
+            return cmds.app_set(self)
+        finally:
+            cmds = None
+            lazy.unload(_COMMANDS)
 
     def _garbled(self, code):
         # a wrapped message we cannot read: a C still gets its one reply (D43)
