@@ -3,7 +3,7 @@
 # Licence: MIT (this project).
 import binascii
 
-from ovms.v2 import codec, crypto
+from ovms.v2 import codec, crypto, login
 
 VID = "TWIZY42"
 NETPASS = "NETPASS42"
@@ -30,35 +30,35 @@ def _hex(b):
 
 
 def _key():
-    return codec.session_key(NETPASS, STOKEN, CTOKEN)
+    return login.session_key(NETPASS, STOKEN, CTOKEN)
 
 
 # ---- §12 vectors -------------------------------------------------------------------
 def test_handshake_digests():
     assert _hex(crypto.hmac_md5(NETPASS, CTOKEN)) == "7577a0ca2da7fa8e0ad7e0d80d3555fc"
     assert _hex(crypto.hmac_md5(NETPASS, STOKEN)) == "c355d64c90a03a0c3f36789e7d0ff9b0"
-    assert codec.digest(NETPASS, CTOKEN) == "dXegyi2n+o4K1+DYDTVV/A=="
+    assert login.digest(NETPASS, CTOKEN) == "dXegyi2n+o4K1+DYDTVV/A=="
 
 
 def test_car_welcome_line():
-    line = codec.car_welcome(CTOKEN, NETPASS, VID)
+    line = login.car_welcome(CTOKEN, NETPASS, VID)
     assert line == "MP-C 0 3kR9xLq2ZpW7vNc5TbHf0A dXegyi2n+o4K1+DYDTVV/A== TWIZY42"
 
 
 def test_token_from_stubbed_random():
     # a random source returning the indices of the §12 car token gives it back
-    idx = bytes([codec.ALPHABET.index(c) for c in CTOKEN])
-    assert codec.make_token(lambda n: idx[:n]) == CTOKEN
+    idx = bytes([login.ALPHABET.index(c) for c in CTOKEN])
+    assert login.make_token(lambda n: idx[:n]) == CTOKEN
     # high bits are ignored: every byte maps into the alphabet
-    t = codec.make_token(lambda n: bytes([255 - i for i in range(n)]))
-    assert len(t) == 22 and all(c in codec.ALPHABET for c in t)
+    t = login.make_token(lambda n: bytes([255 - i for i in range(n)]))
+    assert len(t) == 22 and all(c in login.ALPHABET for c in t)
 
 
 def test_server_welcome_accepted():
-    assert codec.server_welcome(STOKEN, NETPASS) == SERVER_WELCOME
-    assert codec.check_server_welcome(SERVER_WELCOME, CTOKEN, NETPASS) == STOKEN
+    assert login.server_welcome(STOKEN, NETPASS) == SERVER_WELCOME
+    assert login.check_server_welcome(SERVER_WELCOME, CTOKEN, NETPASS) == STOKEN
     # padding stripped (as Perl clients send it) is still accepted
-    assert codec.check_server_welcome(SERVER_WELCOME[:-2], CTOKEN, NETPASS) == STOKEN
+    assert login.check_server_welcome(SERVER_WELCOME[:-2], CTOKEN, NETPASS) == STOKEN
 
 
 def test_session_key():
@@ -102,7 +102,7 @@ def test_encode_lines_crlf_and_server_view():
 
 
 def test_paranoid_wrap_vector():
-    pd = codec.paranoid_digest(MODPASS, PTOKEN)
+    pd = login.paranoid_digest(MODPASS, PTOKEN)
     assert _hex(pd) == "11c1e7c3938a075457bafc6dc9464a83"
     wrapped = codec.wrap(S_LINE, pd)
     assert wrapped == "MP-0 EMS" + WRAPPED_DATA
@@ -112,7 +112,7 @@ def test_paranoid_wrap_vector():
 
 
 def test_paranoid_exempt_codes():
-    pd = codec.paranoid_digest(MODPASS, PTOKEN)
+    pd = login.paranoid_digest(MODPASS, PTOKEN)
     for m in (H_LINE, "MP-0 ETabc", "MP-0 A", "MP-0 a", "MP-0 gGRP,1", "MP-0 PAhello"):
         assert codec.wrap(m, pd) == m
     assert codec.wrap("MP-0 c1,0", pd).startswith("MP-0 EMc")
@@ -124,7 +124,7 @@ def test_paranoid_exempt_codes():
 # ---- bad server welcomes (§2.4) ----------------------------------------------------------
 def _rejected(line, ctoken=CTOKEN, netpass=NETPASS):
     try:
-        codec.check_server_welcome(line, ctoken, netpass)
+        login.check_server_welcome(line, ctoken, netpass)
     except codec.AuthError:
         return True
     return False
@@ -132,10 +132,10 @@ def _rejected(line, ctoken=CTOKEN, netpass=NETPASS):
 
 def test_bad_server_welcomes():
     assert _rejected(SERVER_WELCOME, netpass="WRONG")  # wrong digest
-    bad = SERVER_WELCOME[:-24] + codec.digest(NETPASS, CTOKEN)
+    bad = SERVER_WELCOME[:-24] + login.digest(NETPASS, CTOKEN)
     assert _rejected(bad)  # digest of another token
     assert _rejected(SERVER_WELCOME, ctoken=STOKEN)  # stoken == ctoken (replay)
-    replay = codec.server_welcome(CTOKEN, NETPASS)
+    replay = login.server_welcome(CTOKEN, NETPASS)
     assert _rejected(replay)
     for junk in ("", "garbage", "MP-S 0", "MP-S 0 ", "MP-S 1 " + SERVER_WELCOME[7:],
                  "MP-C 0 " + SERVER_WELCOME[7:], "MP-S 0 " + STOKEN,
@@ -147,12 +147,12 @@ def test_bad_server_welcomes():
 
 
 def test_car_welcome_parsed_by_server_side():
-    line = codec.car_welcome(CTOKEN, NETPASS, "twizy42")
+    line = login.car_welcome(CTOKEN, NETPASS, "twizy42")
     table = {"TWIZY42": NETPASS}
-    assert codec.parse_car_welcome(line, table.get) == (CTOKEN, "TWIZY42")
-    for bad in (codec.car_welcome(CTOKEN, "X", VID), codec.car_welcome(CTOKEN, NETPASS, "NOPE")):
+    assert login.parse_car_welcome(line, table.get) == (CTOKEN, "TWIZY42")
+    for bad in (login.car_welcome(CTOKEN, "X", VID), login.car_welcome(CTOKEN, NETPASS, "NOPE")):
         try:
-            codec.parse_car_welcome(bad, table.get)
+            login.parse_car_welcome(bad, table.get)
             raise AssertionError("accepted " + bad)
         except codec.AuthError:
             pass

@@ -10,13 +10,13 @@ from fuzzing import fuzz
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 from ovms.v2.crypto import b64decode, b64encode
 
 # text without lone surrogates: MicroPython strings cannot hold them
 utext = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=200)
-b64ish = st.text(alphabet=codec.ALPHABET + "=\r\n *-_.", max_size=80)
-tokens = st.text(alphabet=codec.ALPHABET, min_size=1, max_size=30)
+b64ish = st.text(alphabet=login.ALPHABET + "=\r\n *-_.", max_size=80)
+tokens = st.text(alphabet=login.ALPHABET, min_size=1, max_size=30)
 netpasses = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=20)
 
 
@@ -100,24 +100,24 @@ def test_fuzz_unwrap_garbage(pdigest, clear):
 def test_fuzz_welcomes(ctoken, stoken, netpass, other_pass, garbage):
     # the genuine server welcome gives its token; a wrong password, a replayed
     # token or garbage is an AuthError, nothing else
-    good = codec.server_welcome(stoken, netpass)
+    good = login.server_welcome(stoken, netpass)
     if stoken != ctoken:
-        assert codec.check_server_welcome(good, ctoken, netpass) == stoken
+        assert login.check_server_welcome(good, ctoken, netpass) == stoken
     else:
-        assert _raises(codec.check_server_welcome, good, ctoken, netpass, exc=codec.AuthError)
+        assert _raises(login.check_server_welcome, good, ctoken, netpass, exc=codec.AuthError)
     if other_pass != netpass:
-        bad = codec.server_welcome(stoken, other_pass)
-        r = _raises(codec.check_server_welcome, bad, ctoken + "x", netpass, exc=codec.AuthError)
+        bad = login.server_welcome(stoken, other_pass)
+        r = _raises(login.check_server_welcome, bad, ctoken + "x", netpass, exc=codec.AuthError)
         assert r is codec.AuthError
     for line in (garbage, "MP-S 0 " + garbage, "MP-S 0 %s %s" % (stoken, garbage)):
-        r = _raises(codec.check_server_welcome, line, ctoken, netpass, exc=codec.AuthError)
+        r = _raises(login.check_server_welcome, line, ctoken, netpass, exc=codec.AuthError)
         assert r is codec.AuthError or r == stoken
     # the server side of the same handshake (tools.ovms_v2_server)
     vid = "TWIZY"
-    car = codec.car_welcome(ctoken, netpass, vid)
-    assert codec.parse_car_welcome(car, lambda v: netpass if v == vid else None) == (ctoken, vid)
+    car = login.car_welcome(ctoken, netpass, vid)
+    assert login.parse_car_welcome(car, lambda v: netpass if v == vid else None) == (ctoken, vid)
     for line in (garbage, "MP-C 0 " + garbage):
-        r = _raises(codec.parse_car_welcome, line, lambda v: netpass, exc=codec.AuthError)
+        r = _raises(login.parse_car_welcome, line, lambda v: netpass, exc=codec.AuthError)
         assert r is codec.AuthError or (isinstance(r, tuple) and len(r) == 2)
 
 

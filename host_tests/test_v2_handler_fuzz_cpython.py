@@ -15,7 +15,7 @@ from twizy_helpers import fresh
 
 from ovms.config import N_FEATURES, N_PARAMS, PARAM_MODULEPASS, PARAM_PARANOID
 from ovms.sms import SmsInterpreter
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 from ovms.v2.handler import GARBLED, Deferred, Handler
 
 PHONE = "+4917012345"
@@ -87,7 +87,7 @@ others = st.one_of(
         lambda c, d: "MP-0 " + c + d, st.sampled_from(list("AZhTEaPSfcx")), st.text(max_size=30)
     ),
     st.text(max_size=40),
-    st.text(alphabet=codec.ALPHABET + "=", max_size=30).map(lambda s: "MP-0 EMC" + s),
+    st.text(alphabet=login.ALPHABET + "=", max_size=30).map(lambda s: "MP-0 EMC" + s),
 )
 # (message, wrap it paranoid, the flash write fails)
 steps = st.lists(

@@ -4,16 +4,9 @@
 from twizy_helpers import feed, fresh
 
 from ovms.sms import SmsInterpreter
-from ovms.v2 import codec
-from ovms.v2.handler import (
-    APPS_S,
-    BUSY_S,
-    IDLE_S,
-    Deferred,
-    Handler,
-    interval_s,
-    periodic_due,
-)
+from ovms.v2 import codec, login
+from ovms.v2.handler import Deferred, Handler
+from ovms.v2.periodic import APPS_S, BUSY_S, IDLE_S, interval_s, periodic_due
 
 PHONE = "+4917012345"
 
@@ -86,7 +79,9 @@ def test_f_record_fields():
     v.st.net_sq = 17
     h.fw.net.operator = "T-Mobile"
     v.cfg.set_feature(15, "1", save=False)
-    assert h.firmware_f() == "MP-0 F3.0.0/RT/VHOST,1234567,17,1,RT,T-Mobile"
+    from ovms.v2 import commands  # the app set's (D105)
+
+    assert commands.firmware_f(h) == "MP-0 F3.0.0/RT/VHOST,1234567,17,1,RT,T-Mobile"
 
 
 def test_l_record():
@@ -107,7 +102,7 @@ def test_login_lines():
     ]
     p = _handler(params={10: "PARANOID"})
     out = p.connected(0)
-    tok = codec.make_token(_rand)
+    tok = login.make_token(_rand)
     assert out[0] == "MP-0 ET" + tok
     assert out[1].startswith("MP-0 H*-OVM-DebugCrash")
     assert p.connected(0)[0] == "MP-0 ET" + tok  # token kept across reconnects
@@ -292,7 +287,7 @@ def test_no_c_before_first_command():
 def test_paranoid_in_and_out():
     h = _handler(params={1: "OVMS", 10: "P"})  # the spec vector's modpass
     h.connected(0)
-    pd = codec.paranoid_digest("OVMS", h.ptoken)
+    pd = login.paranoid_digest("OVMS", h.ptoken)
     assert h.pdigest() == pd
     wrapped_cmd = codec.wrap("MP-0 C201", pd)
     assert wrapped_cmd.startswith("MP-0 EMC")
@@ -308,6 +303,72 @@ def test_paranoid_in_and_out():
     # paranoid switched off: plain again
     h.cfg.set_param(10, "", save=False)
     assert h.outgoing(["MP-0 c1,0"]) == ["MP-0 c1,0"]
+
+
+def test_paranoid_token_and_digest_load_the_login_code_per_use_d105():
+    # D105: the login code makes the token and the digest, then goes; without room for
+    # it the message is garbled (one reply) or the session ends (ProtocolError)
+    import sys
+
+    from ovms import lazy
+
+    name = "ovms.v2.login"
+    saved = sys.modules.get(name)
+    real = lazy.load
+
+    def failing(n):
+        raise MemoryError("no room")
+
+    try:
+        h = _handler(params={1: "OVMS", 10: "P"})
+        assert h.connected(0)[0] == "MP-0 ET" + h.ptoken and len(h.ptoken) == 22
+        assert name not in sys.modules
+        pd = h.pdigest()
+        assert name not in sys.modules
+        lazy.load = failing
+        assert h.pdigest() == pd  # made once per token and module password
+        h.cfg.set_param(1, "OTHER", save=False)
+        assert h.handle(codec.wrap("MP-0 C201", pd)) == ["MP-0 c0,1,Invalid syntax"]
+        try:
+            h.outgoing(["MP-0 S1"])
+            raise AssertionError("no ProtocolError")
+        except codec.ProtocolError as e:
+            assert "login code not loaded" in str(e)
+        h.ptoken = None  # a new token (a new Handler) without room for the login code
+        try:
+            h.connected(0)
+            raise AssertionError("no ProtocolError")
+        except codec.ProtocolError:
+            pass
+    finally:
+        lazy.load = real
+        if saved is not None:
+            sys.modules[name] = saved
+
+
+def test_app_set_loads_its_code_per_use_d105():
+    # D105: Z>0's set is made by ovms/v2/commands.py, loaded for it and dropped after;
+    # without room for it: no set (counted, logged), never an exception
+    import sys
+
+    from ovms import lazy
+
+    name = "ovms.v2.commands"
+    h = _handler()
+    out = h.handle("MP-0 Z1")
+    assert [m[:6] for m in out] == ["MP-0 S", "MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"]
+    assert name not in sys.modules and h.apps == 1 and h.errors == 0
+    real = lazy.load
+
+    def failing(n):
+        raise MemoryError("no room")
+
+    lazy.load = failing
+    try:
+        assert h.handle("MP-0 Z2") == [] and h.apps == 2 and h.errors == 1
+    finally:
+        lazy.load = real
+    assert name not in sys.modules
 
 
 def test_paranoid_vector_through_handler():

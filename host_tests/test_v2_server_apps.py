@@ -8,7 +8,7 @@ import os
 
 from support import run_async
 
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 from tools.ovms_v2_apps import live_records, parse_utc, record_lines, summary_lines, utc_text
 from tools.ovms_v2_server import FakeServer
 
@@ -27,8 +27,8 @@ class Peer:
 
     async def connect(self, port, kind, vid=VID, netpass=NETPASS):
         self.r, self.w = await asyncio.open_connection("127.0.0.1", port)
-        ct = codec.make_token(os.urandom)
-        hello = codec.car_welcome(ct, netpass, vid)
+        ct = login.make_token(os.urandom)
+        hello = login.car_welcome(ct, netpass, vid)
         self.w.write(("MP-" + kind + hello[4:] + "\r\n").encode())
         await self.w.drain()
         self.lb = codec.LineBuffer()
@@ -39,8 +39,8 @@ class Peer:
                 self.closed = True
                 return False
             lines = self.lb.feed(data)
-        st = codec.check_server_welcome(codec.text(lines[0]), ct, netpass)
-        self.s = codec.Session(codec.session_key(netpass, st, ct))
+        st = login.check_server_welcome(codec.text(lines[0]), ct, netpass)
+        self.s = codec.Session(login.session_key(netpass, st, ct))
         self.pending = lines[1:]
         self.task = asyncio.create_task(self._read())
         return True

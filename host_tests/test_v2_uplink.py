@@ -385,3 +385,112 @@ def test_a_bug_in_an_inner_task_ends_run_with_it():
                 await asyncio.sleep(0.02)
 
     run_async(main())
+
+
+class _SegmentStream:
+    # records every write and what each drain() sent (no network)
+    def __init__(self):
+        self.pending = []
+        self.drains = []  # [wire lines] per drain
+
+    def write(self, data):
+        self.pending.append(bytes(data))
+
+    async def drain(self):
+        self.drains.append(self.pending)
+        self.pending = []
+
+
+def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
+    # D103: the uplink reads, formats, encrypts and writes one outbox entry at a time
+    # and drains whenever a TCP segment's worth (1460 bytes) is written: never a window
+    # of lines (clear or wire) held at once
+    from ovms.outbox import Outbox
+    from ovms.v2 import codec
+
+    async def main():
+        v = fresh(params={0: "+4917012345", 4: "127.0.0.1", 8: VID, 9: NETPASS})
+        clock = [5000]
+        ob = Outbox(None, lambda: clock[0])
+        for i in range(20):
+            ob.put("R", "MP-0 HRT-X,%d,86400,%s" % (i, "v" * 300))
+        ob.put("P", "MP-0 PAan alert")
+        up = Uplink(None, v.cfg, v, None, randbytes=os.urandom, timing=_timing(1), outbox=ob)
+        up.sender.window = 24
+        up.sender.login()
+        key = b"k" * 16
+        up._session = codec.Session(key)
+        up._stream = st = _SegmentStream()
+        read = []
+        next_entry = ob.next_entry
+
+        def spy():
+            e = next_entry()
+            read.append(len(st.pending))  # wire lines written before this read
+            return e
+
+        ob.next_entry = spy
+        await up._send(["MP-0 S1"], True)
+        rx = codec.Session(key)
+        lines = [rx.decode(w[:-2]) for d in st.drains for w in d]
+        assert lines[0] == "MP-0 S1" and len(lines) == 1 + 20 + 2
+        assert [m.split(",")[3] for m in lines[1:21]] == ["%d" % i for i in range(20)]
+        assert lines[21] == "MP-0 PAan alert"
+        assert lines[22] == "MP-0 h21,0,*-Log-Notification,0,86400,A,an alert"
+        assert max([sum([len(w) for w in d]) for d in st.drains]) <= 1460
+        assert len(st.drains) == 7  # 3 wire lines of 434-438 bytes per segment
+        assert up.lines_out == 23 and up.bytes_out == sum([len(w) for d in st.drains for w in d])
+        assert up.sender.inflight == list(range(1, 22))
+        # one entry read per line written; never more than a segment's lines waiting
+        assert read[:5] == [1, 2, 3, 4, 1] and max(read) == 4
+
+    run_async(main())
+
+
+def test_login_code_is_loaded_for_the_login_only_d105():
+    # D105: ovms/v2/login.py (tokens, HMAC-MD5 digests, welcome lines) is loaded for a
+    # login and dropped after it; without room for it the attempt is a counted link
+    # error and the uplink tries again after the back-off (no traceback)
+    import sys
+
+    from ovms import lazy
+    from ovms.v2 import codec
+
+    name = "ovms.v2.login"
+
+    def loaded():
+        return name in sys.modules or hasattr(sys.modules["ovms.v2"], "login")
+
+    async def main():
+        srv = FakeServer({VID: NETPASS})
+        await srv.start()
+        up, v, fw = _setup(srv)
+        real = lazy.load
+        calls = []
+
+        def failing(n):
+            calls.append(n)
+            if n == name and len(calls) <= 2:
+                raise MemoryError("no room")
+            return real(n)
+
+        lazy.load = failing
+
+        async def body():
+            assert await srv.wait_for(lambda: up.logged_in, 5000)
+            assert calls[:3] == [name, name, name] and up.errors == 2
+            assert up.logins == 1 and up.auth_failures == 0
+            assert not loaded()
+            assert isinstance(up._session, codec.Session)
+
+        try:
+            await _with(srv, up, body)
+        finally:
+            lazy.load = real
+
+    saved = sys.modules.get(name)
+    try:
+        run_async(main())
+    finally:
+        if saved is not None:  # the test server's own import (tools/ovms_v2_server.py)
+            sys.modules[name] = saved

@@ -187,7 +187,10 @@ class Car:
         out = self.queue
         self.queue = []
         out.extend(self.handler.periodic(self.now))
-        out.extend(self.sender.lines())
+        m = self.sender.next_line()
+        while m is not None:
+            out.append(m)
+            m = self.sender.next_line()
         if out:
             self._write(out)
             self._store(out)

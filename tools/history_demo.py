@@ -102,13 +102,13 @@ def car_lines(rows):
 
 async def send_as_car(port, lines, vid=VID, netpass=NETPASS):
     # log in as the car and send clear lines; returns the open writer
-    from ovms.v2 import codec
+    from ovms.v2 import codec, login
 
     r, w = await asyncio.open_connection("127.0.0.1", port)
-    ct = codec.make_token(os.urandom)
-    w.write((codec.car_welcome(ct, netpass, vid) + "\r\n").encode())
-    st = codec.check_server_welcome((await r.readline()).decode().strip(), ct, netpass)
-    sess = codec.Session(codec.session_key(netpass, st, ct))
+    ct = login.make_token(os.urandom)
+    w.write((login.car_welcome(ct, netpass, vid) + "\r\n").encode())
+    st = login.check_server_welcome((await r.readline()).decode().strip(), ct, netpass)
+    sess = codec.Session(login.session_key(netpass, st, ct))
     for i in range(0, len(lines), 100):
         w.write(sess.encode_lines(lines[i : i + 100]))
         await w.drain()

@@ -8,7 +8,7 @@ import os
 import socket
 import time
 
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 
 PARANOID = "the car answers in paranoid mode"
 
@@ -70,8 +70,8 @@ class Connection:
         return self.pending.pop(0)
 
     def login(self, vehicle, netpass):
-        ctoken = codec.make_token(os.urandom)
-        welcome = codec.car_welcome(ctoken, netpass, vehicle).replace("MP-C", "MP-B", 1)
+        ctoken = login.make_token(os.urandom)
+        welcome = login.car_welcome(ctoken, netpass, vehicle).replace("MP-C", "MP-B", 1)
         self.sock.sendall((welcome + "\r\n").encode())
         try:
             line = self._line(time.monotonic() + self.timeout_s)
@@ -88,10 +88,10 @@ class Connection:
         if line is None:
             raise ClientError("the server %s did not answer the login" % self.where)
         try:
-            stoken = codec.check_server_welcome(codec.text(line), ctoken, netpass)
+            stoken = login.check_server_welcome(codec.text(line), ctoken, netpass)
         except codec.AuthError as e:
             raise ClientError("the server %s failed its login check (%s)" % (self.where, e))
-        self.sess = codec.Session(codec.session_key(netpass, stoken, ctoken))
+        self.sess = codec.Session(login.session_key(netpass, stoken, ctoken))
 
     def send(self, clear):
         self.sock.sendall(self.sess.encode_lines([clear]))
@@ -109,7 +109,7 @@ class Connection:
         except codec.ProtocolError as e:
             raise ClientError("the session with %s broke: %s" % (self.where, e))
         if clear.startswith("MP-0 ET"):
-            self.pdigest = codec.paranoid_digest(self.modpass, clear[7:])
+            self.pdigest = login.paranoid_digest(self.modpass, clear[7:])
         elif clear.startswith("MP-0 EMc"):
             # a paranoid reply (§9): readable only with the module password
             if self.pdigest is None or not self.modpass:

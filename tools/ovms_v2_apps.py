@@ -23,7 +23,7 @@
 #   still gets its full lifetime) and keep the last of several records with
 #   the same (type, recno, timestamp) (today's server, §13).
 
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 
 
 def _days_to_ymd(days):
@@ -241,21 +241,21 @@ class AppSide:
         kind = line[3:4]
         try:
             # every client type's welcome has the car's shape (§2.2)
-            ctoken, vid = codec.parse_car_welcome("MP-C" + line[4:], srv.vehicles.get)
+            ctoken, vid = login.parse_car_welcome("MP-C" + line[4:], srv.vehicles.get)
         except codec.AuthError:
             self.auth_failures += 1
             return  # silent close, as the real server does (§2.3)
         netpass = srv.vehicles[vid]
         while True:
-            stoken = codec.make_token(srv.randbytes)
+            stoken = login.make_token(srv.randbytes)
             if stoken != ctoken:
                 break
-        sess = codec.Session(codec.session_key(netpass, stoken, ctoken))
+        sess = codec.Session(login.session_key(netpass, stoken, ctoken))
         conn = AppConn(kind, vid, writer, sess)
         self.clients.append(conn)
         self.logins += 1
         try:
-            writer.write((codec.server_welcome(stoken, netpass) + "\r\n").encode())
+            writer.write((login.server_welcome(stoken, netpass) + "\r\n").encode())
             await self._welcome(conn)
             if kind == "A" and srv.logged_in():
                 await srv.send("MP-0 Z%d" % (srv.apps + self.watching()))

@@ -24,7 +24,7 @@ import asyncio
 import os
 import sys
 
-from ovms.v2 import codec
+from ovms.v2 import codec, login
 from tools.ovms_v2_apps import AppSide
 
 
@@ -221,7 +221,7 @@ class FakeServer:
 
     async def _login(self, line, writer):
         try:
-            ctoken, vid = codec.parse_car_welcome(line, self.vehicles.get)
+            ctoken, vid = login.parse_car_welcome(line, self.vehicles.get)
         except codec.AuthError as e:
             self.auth_failures += 1
             if self.echo:
@@ -229,15 +229,15 @@ class FakeServer:
             return None  # silent close, as the real server does
         netpass = self.vehicles[vid]
         while True:
-            stoken = codec.make_token(self.randbytes)
+            stoken = login.make_token(self.randbytes)
             if stoken != ctoken:
                 break
         await self.drop()  # a new login replaces the older connection
-        sess = codec.Session(codec.session_key(netpass, stoken, ctoken))
+        sess = codec.Session(login.session_key(netpass, stoken, ctoken))
         self._writer = writer
         self._session = sess
         self.logins += 1
-        writer.write((codec.server_welcome(stoken, netpass) + "\r\n").encode())
+        writer.write((login.server_welcome(stoken, netpass) + "\r\n").encode())
         await writer.drain()
         await self.send("MP-0 Z%d" % (self.apps + self.app_side.watching()))
         await self.app_side.car_login()

@@ -41,17 +41,28 @@ def install(app):
     up = app.uplink
     if up is not None:
         send = up._send
+        next_line = up.sender.next_line
+        handed = []  # the outbox's lines _send() asked for (D103: one at a time)
 
-        async def counted(lines):
+        def counted_next():
+            m = next_line()
+            if m is not None:
+                handed.append(m)
+            return m
+
+        async def counted(lines, outbox=False):
             before = up.lines_out
-            await send(lines)
+            del handed[:]
+            await send(lines, outbox)
             if up.lines_out != before:  # written to the session (not dropped)
-                for line in lines:
+                for line in list(lines or ()) + handed:
                     t = record_type(line)
                     n.records[t] = n.records.get(t, 0) + 1
                     n.server_lines += 1
+            del handed[:]
 
         up._send = counted
+        up.sender.next_line = counted_next
     link = getattr(app, "link", None)
     if link is not None and hasattr(link, "send_sms"):
         sms = link.send_sms

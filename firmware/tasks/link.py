@@ -114,10 +114,10 @@ class Link:
                 return  # still in the driver's queue
             ob.ack(self._sms_seq)
             self._sms_seq = None
-        batch = ob.next_batch(1)
-        if not batch:
+        e = ob.next_entry()
+        if e is None:
             return
-        seq, _t, _kind, text = batch[0]
+        seq, _t, _kind, text = e
         owner = self._owner()
         if owner is None:
             self.sms_dropped += 1

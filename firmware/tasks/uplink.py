@@ -30,16 +30,36 @@
 import asyncio
 
 from firmware.tasks.session import LinkSession
-from firmware.tasks.uplink_timing import PORT, Timing  # noqa: F401 (re-exported)
 from ovms.aio import ticks_diff
 from ovms.compat import const
 from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
 from ovms.outbox import Outbox
 from ovms.v2 import codec
-from ovms.v2.handler import Deferred, Handler
+from ovms.v2.handler import Deferred, Handler, login_code
 from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
+_SEGMENT = const(1460)  # bytes: one TCP segment (the SIM800's CIPSEND maximum, MSS)
+
+
+class Timing:
+    # all times in ms; tests shorten them
+    def __init__(self, **kw):
+        self.port = 6867
+        self.login_timeout_ms = 30000  # connect -> server welcome
+        self.tick_ms = 1000  # dispatch / periodic / ping check
+        self.ping_ms = 600000  # car pings after 10 min without a received line
+        self.pong_timeout_ms = 120000  # ... and reconnects without any answer
+        self.backoff_min_ms = 2000
+        self.backoff_max_ms = 300000
+        self.stable_ms = 60000  # a session up this long resets the back-off (D42)
+        self.window = 8  # outbox entries in flight (sent, not acknowledged)
+        self.ack_timeout_ms = 120000  # in flight without any acknowledgement: reconnect
+        self.read_size = 512
+        for k in kw:
+            if not hasattr(self, k):
+                raise ValueError("unknown timing " + k)
+            setattr(self, k, kw[k])
 
 
 class Uplink(LinkSession):
@@ -112,19 +132,9 @@ class Uplink(LinkSession):
             self._stream = stream
             lb = codec.LineBuffer()
             pending = []
-            ctoken = codec.make_token(self.randbytes)
-            hello = (codec.car_welcome(ctoken, netpass, vid) + "\r\n").encode()
-            stream.write(hello)
-            await stream.drain()
-            self.bytes_out += len(hello)  # counted once sent (as the data counter does)
-            try:
-                line = await asyncio.wait_for(
-                    self._first_line(stream, lb, pending), self.t.login_timeout_ms / 1000
-                )
-            except asyncio.TimeoutError:  # noqa: UP041 (MicroPython: no builtin TimeoutError)
-                raise OSError("no server welcome")
-            stoken = codec.check_server_welcome(line, ctoken, netpass)
-            self._session = codec.Session(codec.session_key(netpass, stoken, ctoken))
+            # D105: the handshake's code (ovms/v2/login.py) is loaded for the login only;
+            # no room or no module for it: ProtocolError (counted, retried after back-off)
+            self._session = await login_code("car_login", self, stream, lb, pending, netpass, vid)
             logged = True
             self.logins += 1
             self._login_at = self.clock()
@@ -147,16 +157,6 @@ class Uplink(LinkSession):
             self._session = None
             await self._close(logged, reader, stream)
         return logged
-
-    async def _first_line(self, stream, lb, pending):
-        # the clear server welcome; EOF first = the server refused the login
-        while not pending:
-            data = await stream.read(self.t.read_size)
-            if not data:
-                raise codec.AuthError("server closed the connection at login")
-            self.bytes_in += len(data)
-            pending.extend(lb.feed(data))
-        return codec.text(pending.pop(0))
 
     async def _reader(self, stream, lb, pending):
         try:
@@ -188,31 +188,46 @@ class Uplink(LinkSession):
         await self._send(out)
         self.handler.after_send()
 
-    async def _send(self, lines):
-        # encrypt and write clear lines, one write per line and one drain for all (the
-        # stream gathers them into TCP sends: no joined copy of the batch, which could
-        # be a few KB that a fragmented board heap cannot place); OSError ends the session
-        if not lines:
-            return
-        lines = self.handler.outgoing(lines)
-        if not lines:
-            return
+    async def _send(self, lines, outbox=False):
+        # encrypt and write clear lines, then (outbox) the outbox's lines one by one
+        # (D103: each entry read, formatted, encrypted and written before the next is
+        # read); one write per line, a drain whenever a TCP segment's worth is written
+        # and one at the end: no joined copy of the lines, and at most _SEGMENT bytes
+        # of wire lines held (a fragmented board heap cannot place a few KB). The
+        # outbox's P and h lines need no handler.outgoing(): never a c line, never
+        # paranoid-wrapped (codec.NO_WRAP). OSError ends the session.
+        if lines:
+            lines = self.handler.outgoing(lines)
         async with self._lock:
             sess = self._session
             stream = self._stream
             if sess is None or stream is None:
                 return
-            n = 0
-            for m in lines:
-                data = sess.encode_line(m)
+            snd = self.sender
+            n = k = 0  # bytes and lines written, not drained yet
+            i = 0
+            while True:
+                if lines and i < len(lines):
+                    m = lines[i]
+                    i += 1
+                else:
+                    m = snd.next_line() if outbox else None
+                data = None if m is None else sess.encode_line(m)
+                m = None
+                if n and (data is None or n + len(data) > _SEGMENT):
+                    await stream.drain()
+                    # counted once sent, like the month's data counter (CountingStream,
+                    # dataplan.py): a session ended (or the app stopped) during the
+                    # drain counts on neither
+                    self.bytes_out += n
+                    self.lines_out += k
+                    self.progress += 1
+                    n = k = 0
+                if data is None:
+                    return
                 stream.write(data)
                 n += len(data)
-            await stream.drain()
-            # counted once sent, like the month's data counter (dataplan.CountingStream):
-            # a session ended (or the app stopped) during the drain counts on neither
-            self.bytes_out += n
-        self.lines_out += len(lines)
-        self.progress += 1
+                k += 1
 
     # ---- the outbox (ovms.v2.sender) -----------------------------------------------------
     def _outbox_login(self):
@@ -245,8 +260,7 @@ class Uplink(LinkSession):
         out.extend(self.handler.periodic(self.now_s()))
         if not self.sender.inflight:
             self._ack_at = self.clock()
-        out.extend(self.sender.lines())
-        await self._send(out)
+        await self._send(out, True)
         now = self.clock()
         inflight = len(self.sender.inflight)
         if inflight and ticks_diff(now, self._ack_at) >= self.t.ack_timeout_ms:

@@ -18,9 +18,9 @@
 # A segment with a bad entry (or a failed write) is never appended to again: the next
 # write opens a new segment, so a new entry is never glued behind broken bytes.
 # Bounds: the total of all segments stays below max_bytes; when a write would pass
-# it, whole oldest segments are deleted (enforce() tells the owner which sequence
-# numbers went, so it can count them). RAM: entries are streamed one at a time, the
-# journal never holds more than one entry in memory.
+# it, whole oldest segments are deleted (append() and release() return the last
+# sequence numbers of what went, so the owner can count them). RAM: entries are
+# streamed one at a time, the journal never holds more than one entry in memory.
 
 import binascii
 import os
@@ -32,16 +32,18 @@ from ovms.units import digits
 
 _HEAD = const(21)  # kind 1 + seq 8 + t 8 + len 4
 _TAIL = const(9)  # crc 8 + "\n"
-MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by encode()
+MAX_PAYLOAD = 1024  # bytes; longer payloads are refused by frame()
 
 
-def encode(kind, seq, t, payload):
-    # -> the bytes of one entry; payload is bytes (ValueError if too long)
+def frame(kind, seq, t, payload):
+    # one entry -> (header, CRC line): its bytes are header + payload + CRC line (D104:
+    # written in these three pieces, never joined); payload is bytes (ValueError if
+    # too long)
     n = len(payload)
     if n > MAX_PAYLOAD:
         raise ValueError("journal payload too long")
-    body = b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, n) + payload
-    return body + b"%08x\n" % (binascii.crc32(body) & 0xFFFFFFFF)
+    head = b"%s%08x%08x%04x" % (kind.encode(), seq & 0xFFFFFFFF, t & 0xFFFFFFFF, n)
+    return head, b"%08x\n" % (binascii.crc32(payload, binascii.crc32(head)) & 0xFFFFFFFF)
 
 
 def decode_head(h):
@@ -81,15 +83,14 @@ def read_entry(f):
     return d[0], d[1], d[2], payload, _HEAD + d[3] + _TAIL
 
 
-class Segment:
-    # one file: n (its number), size (bytes of good entries), first/last record seq
-    # (None: no record), broken (never append again)
-    def __init__(self, n):
-        self.n = n
-        self.size = 0
-        self.first = None
-        self.last = None
-        self.broken = False
+# D106: a segment is a list [n, size, last, broken], not an object of a class: n its
+# file number, size the bytes of its good entries, last its newest record's seq (None:
+# no record), broken (never append again). No class and attribute table for four values
+# (≈ 200 bytes of a board's heap for the two outboxes' journals).
+_N = const(0)
+_SIZE = const(1)
+_LAST = const(2)
+_BROKEN = const(3)
 
 
 class Journal:
@@ -97,7 +98,7 @@ class Journal:
         self.prefix = prefix
         self.seg_bytes = seg_bytes
         self.max_bytes = max_bytes
-        self.segs = []  # Segment, oldest first
+        self.segs = []  # [n, size, last, broken] per segment file, oldest first (D106)
         self.writes = 0  # file appends (flash wear)
         self.deletes = 0  # segment files removed
         self.torn = 0  # segments found with a torn or corrupt entry at boot
@@ -106,7 +107,6 @@ class Journal:
         if sync is None:
             sync = sys.implementation.name == "micropython"
         self._sync = sync
-        self._log = log.get("journal")
 
     def name(self, n):
         return "%s.%d" % (self.prefix, n)
@@ -129,7 +129,7 @@ class Journal:
                     nums.append(int(tail))
         nums.sort()
         for n in nums:
-            seg = Segment(n)
+            seg = [n, 0, None, False]
             self.segs.append(seg)
             try:
                 with open(self.name(n), "rb") as f:
@@ -137,58 +137,59 @@ class Journal:
                         e = read_entry(f)
                         if not e:
                             if e is False:
-                                seg.broken = True
+                                seg[_BROKEN] = True
                                 self.torn += 1
-                                self._log.warning(
-                                    "%s: torn entry at byte %d", self.name(n), seg.size
+                                log.get("journal").warning(
+                                    "%s: torn entry at byte %d", self.name(n), seg[_SIZE]
                                 )
                             break
-                        seg.size += e[4]
+                        seg[_SIZE] += e[4]
                         if e[1] and e[0] != "F":
-                            if seg.first is None:
-                                seg.first = e[1]
-                            seg.last = e[1]
+                            seg[_LAST] = e[1]
                         visit(e[0], e[1], e[2], e[3])
             except OSError:
-                seg.broken = True
+                seg[_BROKEN] = True
 
     # ---- writing -----------------------------------------------------------------
     def total(self):
         t = 0
         for s in self.segs:
-            t += s.size
+            t += s[_SIZE]
         return t
 
-    def append(self, parts, first, last):
-        # write one batch (a list of encoded whole entries; first/last record seq in
-        # it, or None) with one file append: the entries one after the other (no
-        # joined copy: a 64-entry batch would be one ≈ 6 KB block, which a fragmented
-        # board heap cannot place; a torn write still loses at most the entry being
-        # written). OSError if the write failed (the segment is then never used
-        # again). Returns the segments deleted to stay within max_bytes.
+    def append(self, entries, last):
+        # write one batch (a list of entries [kind, seq, t, payload]; last: the newest
+        # record seq in it, or None) with one file append, entry after entry, each in three
+        # pieces (header, payload, CRC): D104, no encoded copy of an entry and none of the
+        # batch (a 64-entry batch was one list of 64 encoded copies, ≈ 6 KB held at once,
+        # which a fragmented board heap cannot place; a torn write still loses at most the
+        # entry being written). OSError if the write failed (the segment is then never
+        # used again). Returns the last seqs of the segments deleted to stay within
+        # max_bytes.
         size = 0
-        for d in parts:
-            size += len(d)
+        for e in entries:
+            size += _HEAD + len(e[3]) + _TAIL
         cur = self.segs[-1] if self.segs else None
-        if cur is None or cur.broken or cur.size + size > self.seg_bytes and cur.size:
-            cur = Segment(self.segs[-1].n + 1 if self.segs else 1)
+        if cur is None or cur[_BROKEN] or cur[_SIZE] + size > self.seg_bytes and cur[_SIZE]:
+            cur = [cur[_N] + 1 if cur else 1, 0, None, False]
             self.segs.append(cur)
         self.writes += 1
         try:
-            with open(self.name(cur.n), "ab") as f:
-                for d in parts:
-                    f.write(d)
+            with open(self.name(cur[_N]), "ab") as f:
+                for e in entries:
+                    head, tail = frame(e[0], e[1], e[2], e[3])
+                    f.write(head)
+                    f.write(e[3])
+                    f.write(tail)
             if self._sync and hasattr(os, "sync"):
                 os.sync()
         except OSError:
-            cur.broken = True
+            cur[_BROKEN] = True
             self.failed += 1
             raise
-        cur.size += size
-        if first is not None:
-            if cur.first is None:
-                cur.first = first
-            cur.last = last
+        cur[_SIZE] += size
+        if last is not None:
+            cur[_LAST] = last
         return self._cap()
 
     def _cap(self):
@@ -198,11 +199,12 @@ class Journal:
         return gone
 
     def release(self, floor):
-        # delete old segments whose records are all below floor (delivered)
+        # delete old segments whose records are all below floor (delivered) -> their
+        # last seqs
         gone = []
         while len(self.segs) > 1:
-            s = self.segs[0]
-            if s.last is not None and s.last >= floor:
+            last = self.segs[0][_LAST]
+            if last is not None and last >= floor:
                 break
             gone.append(self._delete(0))
         return gone
@@ -217,44 +219,42 @@ class Journal:
         s = self.segs.pop(i)
         self.deletes += 1
         try:
-            os.remove(self.name(s.n))
+            os.remove(self.name(s[_N]))
         except OSError:
             pass
-        return s
+        return s[_LAST]
 
     # ---- reading -------------------------------------------------------------------
-    def read(self, seq_from, n, skip):
-        # up to n records with seq >= seq_from, oldest first, as (kind, seq, t, payload);
-        # skip(seq) -> True leaves one out (already acknowledged). A read continuing
-        # where the last one stopped seeks there instead of reading from the start.
-        out = []
+    def read(self, seq_from, skip):
+        # the oldest record with seq >= seq_from as (kind, seq, t, payload), or None;
+        # skip(seq) -> True leaves one out (already acknowledged). D103: one entry per
+        # call, so the sender holds one at a time; a read continuing where the last one
+        # stopped seeks there instead of reading the segment from its start.
         pos = self._pos
         for s in self.segs:
-            if s.last is None or s.last < seq_from:
+            if s[_LAST] is None or s[_LAST] < seq_from:
                 continue
             start = 0
-            if pos is not None and pos[0] == s.n and seq_from >= pos[2]:
+            if pos is not None and pos[0] == s[_N] and seq_from >= pos[2]:
                 start = pos[1]
             try:
-                with open(self.name(s.n), "rb") as f:
+                with open(self.name(s[_N]), "rb") as f:
                     if start:
                         f.seek(start)
                     off = start
-                    while off < s.size:
+                    while off < s[_SIZE]:
                         e = read_entry(f)
                         if not e:
                             break
                         off += e[4]
                         if e[0] == "F" or e[1] < seq_from or skip(e[1]):
                             continue
-                        out.append((e[0], e[1], e[2], e[3]))
-                        if len(out) >= n:
-                            self._pos = (s.n, off, e[1] + 1)
-                            return out
+                        self._pos = (s[_N], off, e[1] + 1)
+                        return e
             except OSError:
                 continue
         self._pos = None
-        return out
+        return None
 
 
 def _split(path):

@@ -3,7 +3,7 @@
 #
 #   ob = Outbox("/flash/outbox/srv", clock_s, max_bytes=32768)   # path None: RAM only
 #   ob.put("R", "MP-0 HRT-GPS-Log,...")   # a record; "P" an alert (written at once)
-#   batch = ob.next_batch(8)              # [(seq, t, kind, text)], oldest first
+#   e = ob.next_entry()                   # (seq, t, kind, text), oldest first; None
 #   ob.ack(seq)                           # delivered: leaves the outbox
 #   ob.rewind()                           # link lost: unacknowledged entries go again
 #   ob.maybe_flush()                      # once a second: the batched flash write
@@ -35,7 +35,7 @@
 from ovms import log
 from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
-from ovms.journal import MAX_PAYLOAD, Journal, encode
+from ovms.journal import MAX_PAYLOAD, Journal
 
 _RAM_MAX = const(64)  # entries waiting for the flash write
 _FLUSH_S = const(60)  # seconds between batched writes
@@ -60,13 +60,11 @@ class Outbox:
         self._acked = []  # acknowledged seqs above the floor (out of order), small
         self._ram = []  # [kind, seq, t, payload bytes] not yet on flash, oldest first
         self._cursor = 1  # next seq next_batch() hands out
-        self._urgent = False
         self._last_flush = int(clock_s())
         self._marked = 0  # floor of the last mark on flash
         self._on_flash = 0  # highest seq written to flash
-        self._shift = 0  # D40: added to the time of entries from an earlier boot
-        self._boot_seq = 1
-        self._log = log.get("outbox")
+        self._shift = None  # D40: (first seq of this boot, seconds added to the time of
+        # the entries before it), when the clock was behind the journal at boot
         if self.j is not None:
             self._boot()
 
@@ -96,11 +94,12 @@ class Outbox:
         self._marked = self.floor
         self._on_flash = st[1]
         self._cursor = self.floor
-        self._boot_seq = self.next_seq
         now = int(self.clock_s())
         if st[0] > now:
-            self._shift = now - st[0]
-            self._log.warning("clock is %d s behind the journal: times shifted", -self._shift)
+            self._shift = (self.next_seq, now - st[0])
+            log.get("outbox").warning(
+                "clock is %d s behind the journal: times shifted", st[0] - now
+            )
         self._release()
 
     # ---- the producer side ---------------------------------------------------------------
@@ -114,9 +113,7 @@ class Outbox:
         seq = self.next_seq
         self.next_seq += 1
         self._ram.append([kind, seq, int(self.clock_s()), payload])
-        if kind in _URGENT:
-            self._urgent = True
-        if len(self._ram) >= self.ram_max or self._urgent:
+        if kind in _URGENT or len(self._ram) >= self.ram_max:  # an alert: written at once
             self.flush()
         if len(self._ram) > self.ram_max:  # the flash write keeps failing
             self._drop_ram(len(self._ram) - self.ram_max)
@@ -136,31 +133,38 @@ class Outbox:
         # the link was lost: everything not acknowledged goes again
         self._cursor = self.floor
 
-    def next_batch(self, n):
-        # up to n entries not handed out since the last rewind, oldest first:
-        # [(seq, t, kind, text)]
-        out = []
+    def next_entry(self):
+        # the next entry not handed out since the last rewind, oldest first:
+        # (seq, t, kind, text), or None. D103: one at a time (a batch of 8 held the
+        # journal's payloads, their texts and the caller's lines all at once)
         if self._cursor < self.floor:
             self._cursor = self.floor
         ram_first = self._ram[0][1] if self._ram else self.next_seq
         if self.j is not None and self._cursor < ram_first:
-            for e in self.j.read(self._cursor, n, self._is_acked):
-                if e[1] >= ram_first:
-                    break
+            e = self.j.read(self._cursor, self._is_acked)
+            if e is not None and e[1] < ram_first:
                 self._lost(self._cursor, e[1])
-                t = e[2] + self._shift if e[1] < self._boot_seq else e[2]
-                out.append((e[1], t, e[0], _text(e[3])))
                 self._cursor = e[1] + 1
-            if len(out) < n and self._cursor < ram_first:
-                self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
-                self._cursor = ram_first
+                sh = self._shift
+                t = e[2] + sh[1] if sh is not None and e[1] < sh[0] else e[2]
+                return e[1], t, e[0], _text(e[3])
+            self._lost(self._cursor, ram_first)  # unreadable on flash (corrupt)
+            self._cursor = ram_first
         for e in self._ram:
-            if len(out) >= n:
-                break
             if e[1] < self._cursor or self._is_acked(e[1]):
                 continue
-            out.append((e[1], e[2], e[0], _text(e[3])))
             self._cursor = e[1] + 1
+            return e[1], e[2], e[0], _text(e[3])
+        return None
+
+    def next_batch(self, n):
+        # up to n entries of next_entry() -> [(seq, t, kind, text)] (the MQTT sender)
+        out = []
+        while len(out) < n:
+            e = self.next_entry()
+            if e is None:
+                break
+            out.append(e)
         return out
 
     def _lost(self, lo, hi):
@@ -191,11 +195,7 @@ class Outbox:
         if self.j is None:
             return
         now = self.clock_s()
-        if (
-            self._urgent
-            or (self._ram or self._mark_due())
-            and now - self._last_flush >= self.flush_s
-        ):
+        if (self._ram or self._mark_due()) and now - self._last_flush >= self.flush_s:
             self.flush()
 
     def _mark_due(self):
@@ -203,7 +203,6 @@ class Outbox:
 
     def flush(self):
         # write what waits in RAM (and the floor mark) now; False if the write failed
-        self._urgent = False
         self._last_flush = int(self.clock_s())
         if self.j is None:
             return True
@@ -217,16 +216,13 @@ class Outbox:
         if not keep and not mark:
             self._ram = []
             return True
-        counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
-        parts = [encode("F", 0, self._last_flush, counters)]
-        for e in keep:
-            parts.append(encode(e[0], e[1], e[2], e[3]))
-        first = keep[0][1] if keep else None
         last = keep[-1][1] if keep else None
+        counters = b"%d,%d,%d" % (self.floor, self.dropped, self.unreported)
+        keep.insert(0, ("F", 0, self._last_flush, counters))  # the floor mark first
         try:
-            gone = self.j.append(parts, first, last)
+            gone = self.j.append(keep, last)
         except OSError as e:
-            self._log.error("outbox write failed: %s", e)
+            log.get("outbox").error("outbox write failed: %s", e)
             return False
         self._ram = []
         self._marked = self.floor
@@ -239,11 +235,12 @@ class Outbox:
     def _release(self):
         self._count_gone(self.j.release(self.floor))
 
-    def _count_gone(self, segs):
-        # segments deleted to stay within max_bytes: their undelivered records dropped
-        for s in segs:
-            if s.last is not None and s.last >= self.floor:
-                self._drop_upto(s.last)
+    def _count_gone(self, lasts):
+        # segments deleted to stay within max_bytes (their last seqs): their undelivered
+        # records dropped
+        for last in lasts:
+            if last is not None and last >= self.floor:
+                self._drop_upto(last)
 
     def _drop_ram(self, n):
         # the flash write keeps failing: drop the oldest (flash ones first, they are older)
@@ -278,7 +275,9 @@ class Outbox:
             return
         self.dropped += n
         self.unreported += n
-        self._log.warning("outbox full: %d oldest entries dropped (%d in total)", n, self.dropped)
+        log.get("outbox").warning(
+            "outbox full: %d oldest entries dropped (%d in total)", n, self.dropped
+        )
 
     def stats(self):
         j = self.j

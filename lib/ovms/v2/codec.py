@@ -1,27 +1,21 @@
-# OVMS v2 "MP-0" line codec: login handshake, session ciphers, paranoid mode.
+# OVMS v2 "MP-0" line codec: session ciphers, line splitting, paranoid mode.
 # Licence: MIT (this project).
 #
-# Spec: ovms-v2-protocol.md §1 (lines), §2 (handshake, scheme 0), §9 (paranoid).
+# Spec: ovms-v2-protocol.md §1 (lines), §2.5 (session ciphers), §9 (paranoid).
 # Pure and synchronous; used by the car (firmware/tasks/uplink.py) and by the
 # test server (tools/ovms_v2_server.py), which is why Session is symmetric.
+# The login handshake (tokens, digests, welcome lines, the session key) is
+# ovms/v2/login.py, loaded for a login only (D105).
 #
-#   ctoken = make_token(randbytes)
-#   send car_welcome(ctoken, netpass, vehicleid)
-#   stoken = check_server_welcome(line, ctoken, netpass)   # AuthError if bad
-#   sess = Session(session_key(netpass, stoken, ctoken))
+#   sess = Session(login.session_key(netpass, stoken, ctoken))
 #   wire = sess.encode("MP-0 a")      # base64 text, no CR LF
 #   clear = sess.decode(wire)         # ProtocolError if the stream is broken
 
 from binascii import b2a_base64
 
-from ovms.compat import (
-    const,
-    text,  # noqa: F401 (codec.text: the one bytes -> str, D91)
-)
-from ovms.v2.crypto import b64decode, b64encode, hmac_md5, rc4_drop
+from ovms.compat import text  # codec.text: the one bytes -> str (D91)
+from ovms.v2.crypto import b64decode, b64encode, rc4_drop
 
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_TOKEN_LEN = const(22)
 PREFIX = "MP-0 "
 MAX_LINE = 2048  # bytes buffered without a LF before the link is declared broken
 
@@ -37,69 +31,6 @@ class ProtocolError(ValueError):
 class AuthError(ProtocolError):
     # the server welcome failed the §2.4 checks (or the server refused us)
     pass
-
-
-def make_token(randbytes, n=_TOKEN_LEN):
-    # n characters of the base64 alphabet; randbytes(k) -> k random bytes
-    raw = randbytes(n)
-    return "".join([ALPHABET[b & 63] for b in raw])
-
-
-def digest(netpass, token):
-    # base64(HMAC-MD5(netpass, token)), 24 characters with "==" padding
-    return b64encode(hmac_md5(netpass, token))
-
-
-def car_welcome(ctoken, netpass, vehicleid):
-    # the clear first line of a car connection (without CR LF)
-    return "MP-C 0 %s %s %s" % (ctoken, digest(netpass, ctoken), vehicleid)
-
-
-def server_welcome(stoken, netpass):
-    return "MP-S 0 %s %s" % (stoken, digest(netpass, stoken))
-
-
-def _digest_ok(netpass, token, b64):
-    try:
-        got = b64decode(b64)
-    except ValueError:
-        return False
-    return got == hmac_md5(netpass, token)
-
-
-def check_server_welcome(line, ctoken, netpass):
-    # §2.4: -> stoken, or AuthError
-    if not line.startswith("MP-S 0 "):
-        raise AuthError("not a server welcome")
-    parts = line[7:].split(" ")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise AuthError("server welcome incomplete")
-    stoken = parts[0]
-    if stoken == ctoken:
-        raise AuthError("server token replayed")
-    if not _digest_ok(netpass, stoken, parts[1]):
-        raise AuthError("server digest wrong")
-    return stoken
-
-
-def parse_car_welcome(line, netpass_for):
-    # server side (test tool): "MP-C 0 ctoken cdigest vehicleid" ->
-    # (ctoken, vehicleid); netpass_for(vehicleid) -> netpass or None
-    if not line.startswith("MP-C 0 "):
-        raise AuthError("not a car welcome")
-    parts = line[7:].split(" ")
-    if len(parts) < 3:
-        raise AuthError("car welcome incomplete")
-    ctoken, cdig, vid = parts[0], parts[1], parts[2].upper()
-    netpass = netpass_for(vid)
-    if netpass is None or not _digest_ok(netpass, ctoken, cdig):
-        raise AuthError("car authentication failed")
-    return ctoken, vid
-
-
-def session_key(netpass, stoken, ctoken):
-    # §2.5: server token first, 16 raw bytes
-    return hmac_md5(netpass, stoken + ctoken)
 
 
 class Session:
@@ -136,11 +67,7 @@ class Session:
         return clear
 
 
-# ---- paranoid mode (§9) ------------------------------------------------------
-def paranoid_digest(modpass, ptoken):
-    return hmac_md5(modpass, ptoken)
-
-
+# ---- paranoid mode (§9; the digest: ovms/v2/login.py) ------------------------
 def wrap(clear, pdigest):
     # "MP-0 <X><data>" -> "MP-0 EM<X>" + base64(RC4'(data)); exempt codes as is
     if len(clear) < 6 or not clear.startswith(PREFIX) or clear[5] in NO_WRAP:

@@ -25,6 +25,8 @@
 #   finish is one of ok40, ok49, ussd_reply: the function keeps this module's globals
 #   alive until the answer is made, although the module itself is unloaded.
 
+import binascii
+
 from ovms.compat import const
 from ovms.config import (
     FEATURE_CANWRITE,
@@ -113,6 +115,35 @@ def run(h, code, has, params, now_s):
             return [fail(49, _INVALID_SYNTAX)]
         return _call(49, h.send_at, (params,), ok49)
     return ["MP-0 c%d,3" % code]
+
+
+def app_set(h):
+    # Z>0 (an app connected): S, L, W, F, D unconditionally (and remembered as sent);
+    # loaded for it by ovms/v2/handler.py (D105)
+    out = []
+    for code in "SLWFD":
+        text = firmware_f(h) if code == "F" else h.record(code)
+        if text is None:
+            continue
+        h.vehicle.sent.keep(code, binascii.crc32(text.encode()))
+        out.append(text)
+    return out
+
+
+def firmware_f(h):
+    # F: firmware version, VIN, GSM signal, CAN write access, operator
+    st = h.vehicle.st
+    vin = st.vin_text() or ""
+    net = h.fw.net if h.fw is not None else None
+    operator = net.operator if net is not None else ""
+    return "MP-0 F%s/RT/V%s,%s,%d,%d,RT,%s" % (
+        h.version,
+        h.hardware,
+        vin,
+        st.net_sq,
+        h.cfg.features[FEATURE_CANWRITE],
+        operator,
+    )
 
 
 def _call(code, cb, args, finish):

@@ -28,6 +28,9 @@
 #   cannot keep their code's objects all day. If it cannot be loaded (ImportError, or
 #   MemoryError in a fragmented heap) the command is answered "c<cmd>,1,Internal
 #   error" like any failed handler (D43), counted in errors and logged.
+# - D105: the same for the other v2 code used a few times a day: the login handshake
+#   and the paranoid token and digest (ovms/v2/login.py, login_code()) and the app set
+#   on Z>0 (ovms/v2/commands.py, app_set()).
 # - A c line is never sent on a connection before its first C (§8.6).
 # - Crash record after login: H*-OVM-DebugCrash,0,2592000,<fw>/RT2.5/V<hw>,
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
@@ -38,22 +41,28 @@ from ovms.compat import const
 from ovms.config import PARAM_MODULEPASS, PARAM_PARANOID, PARAM_VEHICLETYPE
 from ovms.units import atoi, digits
 from ovms.v2 import codec
-from ovms.v2.periodic import (  # noqa: F401 (part of this module's interface)
-    APPS_S,
-    BUSY_S,
-    FIRST_SET_S,
-    IDLE_S,
-    TPMS_NONE,
-    Periodic,
-    interval_s,
-    location_l,
-    periodic_due,
-)
+from ovms.v2.periodic import Periodic  # the status set (its names: import them there)
 
 GARBLED = "MP-0 c0,1,Invalid syntax"
 _COMMANDS = const("ovms.v2.commands")  # loaded per command (D99)
+_LOGIN = const("ovms.v2.login")  # loaded per login, paranoid token and digest (D105)
 
 _CRASH_LIFETIME_S = const(2592000)
+
+
+def login_code(name, *args):
+    # -> ovms/v2/login.py's name(*args). D105: the login code is loaded for the call and
+    # dropped after it (a coroutine it returns keeps its globals until it is done): the
+    # uplink's login, the paranoid token and digest (made once per token and module
+    # password). No room or no module for it: ProtocolError (the session ends, counted,
+    # and is tried again)
+    try:
+        try:
+            return getattr(lazy.load(_LOGIN), name)(*args)
+        except (ImportError, MemoryError) as e:
+            raise codec.ProtocolError("login code not loaded: %r" % (e,))
+    finally:
+        lazy.unload(_LOGIN)
 
 
 class Deferred:
@@ -145,14 +154,14 @@ class Handler(Periodic):
         if self.ptoken is None:
             if self.randbytes is None:
                 raise ValueError("paranoid mode needs a random source")
-            self.ptoken = codec.make_token(self.randbytes)
+            self.ptoken = login_code("make_token", self.randbytes)
         return self.ptoken
 
     def pdigest(self):
         modpass = self.cfg.params[PARAM_MODULEPASS]
         key = (modpass, self._ptoken())
         if self._pdigest_for != key:
-            self._pdigest = codec.paranoid_digest(modpass, key[1])
+            self._pdigest = login_code("paranoid_digest", modpass, key[1])
             self._pdigest_for = key
         return self._pdigest
 
@@ -196,6 +205,23 @@ class Handler(Periodic):
         if code == "h" and self.on_ack is not None:
             self.on_ack(data)
         return []  # a, ET, unknown: nothing to do
+
+    def app_set(self):
+        # Z>0: S, L, W, F, D at once. D105: made by ovms/v2/commands.py, loaded for it and
+        # dropped after (an app connects a few times a day); no room or no module for it:
+        # no set now (counted in errors, logged), the periodic set follows at the apps'
+        # cadence
+        try:
+            try:
+                cmds = lazy.load(_COMMANDS)
+            except (ImportError, MemoryError) as e:
+                self.errors += 1
+                log.lossy(log.get("v2").error, "app set failed: %r", e)
+                return []
+            return cmds.app_set(self)
+        finally:
+            cmds = None
+            lazy.unload(_COMMANDS)
 
     def _garbled(self, code):
         # a wrapped message we cannot read: a C still gets its one reply (D43)

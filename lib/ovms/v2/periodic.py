@@ -8,8 +8,9 @@
 # Periodic set S, L, W, D, V with a CRC memory per code that survives reconnects; the
 # first set goes out 10 s after login; "busy" = charging, topping off, heating or key
 # on; streaming (feature 8) sends L each second while moving with apps watching. F is
-# sent on Z>0 only (as in 2013). These are live status messages (the server keeps the
-# latest of each code), not history: they never go through the outbox.
+# sent on Z>0 only (as in 2013): that app set is made by ovms/v2/commands.py, loaded for
+# it (D105: an app connects a few times a day). These are live status messages (the
+# server keeps the latest of each code), not history: they never go through the outbox.
 # D70 economy data profile (the vehicle's cadence says so, ovms/twizy/cadence.py): with
 # no app watching the set is due every ECO_BUSY_S while busy and ECO_IDLE_S otherwise
 # (x3 at budget level 1 or 2, D74) and once a drive or charge has ended (the cadence's
@@ -21,7 +22,7 @@
 import binascii
 
 from ovms.car import CHG_CHARGING, CHG_HEATING, CHG_TOPOFF, DOORS1_CARON
-from ovms.config import FEATURE_CANWRITE, FEATURE_STREAM
+from ovms.config import FEATURE_STREAM
 from ovms.units import degrees
 
 TPMS_NONE = "MP-0 W0,0,0,0,0,0,0,0,-1"
@@ -65,39 +66,13 @@ def location_l(st):
 class Periodic:
     # ---- records (§6) -------------------------------------------------------------
     def record(self, code):
-        # S, D, V come from the vehicle (its server_record hook); L, W, F are the framework's
+        # S, D, V come from the vehicle (its server_record hook); L, W are the framework's
+        # (F, sent on Z>0 only: ovms/v2/commands.py's app_set, D105)
         if code == "L":
             return location_l(self.vehicle.st)
         if code == "W":
             return TPMS_NONE
-        if code == "F":
-            return self.firmware_f()
         return self.vehicle.server_record(code)
-
-    def firmware_f(self):
-        st = self.vehicle.st
-        vin = st.vin_text() or ""
-        net = self.fw.net if self.fw is not None else None
-        operator = net.operator if net is not None else ""
-        return "MP-0 F%s/RT/V%s,%s,%d,%d,RT,%s" % (
-            self.version,
-            self.hardware,
-            vin,
-            st.net_sq,
-            self.cfg.features[FEATURE_CANWRITE],
-            operator,
-        )
-
-    def app_set(self):
-        # Z>0: S, L, W, F, D unconditionally (and remembered as sent)
-        out = []
-        for code in "SLWFD":
-            text = self.record(code)
-            if text is None:
-                continue
-            self.vehicle.sent.keep(code, binascii.crc32(text.encode()))
-            out.append(text)
-        return out
 
     def _if_changed(self, code, out):
         text = self.record(code)

@@ -13,6 +13,10 @@
 # connection's lines in order, so the acknowledgement of the copy confirms both. At
 # most `window` entries are in flight; after a reconnect the unacknowledged ones go
 # again (at-least-once: a duplicate only after a lost acknowledgement).
+# D103: the lines are handed out one at a time (next_line), each entry read from the
+# outbox only when its line is asked for, so the uplink holds one entry, its clear line
+# and its wire line at a time (a window of 8 made at once was the largest transient of
+# the firmware's heap: the journal's payloads, their texts and the lines, ≈ 5 KB).
 # D44: after a login, entries dropped by the overflow rule since the last report are
 # reported by a record "*-OVM-OutboxLost,<0 server | 1 SMS>,2592000,<dropped since the
 # last report>,<dropped in total>" (queued in the server outbox like any record).
@@ -34,12 +38,14 @@ class Sender:
         self.acked = 0  # entries acknowledged
         self.bad_acks = 0  # acknowledgements of nothing in flight
         self.not_records = 0  # entries that were no record (dropped)
+        self._copy = None  # the h copy of the alert whose P line went last
 
     def login(self):
         # a new connection: the unacknowledged go again; report drops (D44)
         ob = self.outbox
         ob.rewind()
         self.inflight = []
+        self._copy = None
         for recno, o in ((0, ob), (1, self.sms_outbox)):
             if o is not None:
                 n = o.take_unreported()
@@ -59,27 +65,31 @@ class Sender:
         self.bad_acks += 1
         return False
 
-    def lines(self):
-        # the next entries as clear lines (an alert: its P line and its h copy)
+    def next_line(self):
+        # the next clear line, or None (window full, nothing waits): a record entry
+        # gives its h line; an alert its P line, then (next call) its h copy
+        m = self._copy
+        if m is not None:
+            self._copy = None
+            return m
         ob = self.outbox
-        room = self.window - len(self.inflight)
-        if room <= 0:
-            return []
-        now = int(ob.clock_s())
-        out = []
-        for seq, t, kind, text in ob.next_batch(room):
+        while len(self.inflight) < self.window:
+            e = ob.next_entry()
+            if e is None:
+                return None
+            seq, t, kind, text = e
+            now = int(ob.clock_s())
             td = t - now if t < now else 0
             if kind == "P" and text.startswith("MP-0 P") and len(text) > 6:
-                out.append(text)
-                out.append(
-                    "MP-0 h%d,%d,%s,0,%d,%s,%s"
-                    % (seq, td, _NOTIFY_TYPE, _NOTIFY_LIFETIME_S, text[6], text[7:])
-                )
+                m = "MP-0 h%d,%d,%s,0,%d,%s,%s"
+                self._copy = m % (seq, td, _NOTIFY_TYPE, _NOTIFY_LIFETIME_S, text[6], text[7:])
+                m = text
             elif text.startswith("MP-0 H") and text.count(",") >= 3:
-                out.append("MP-0 h%d,%d,%s" % (seq, td, text[6:]))
+                m = "MP-0 h%d,%d,%s" % (seq, td, text[6:])
             else:  # the Link queues nothing else: drop it (counted), never block the queue
                 self.not_records += 1
                 ob.ack(seq)
                 continue
             self.inflight.append(seq)
-        return out
+            return m
+        return None
