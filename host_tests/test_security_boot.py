@@ -240,6 +240,21 @@ def test_password_derivation_is_the_same_in_every_runtime():
     assert fresh_password(b"", lambda n: bytes(range(n))) == "5VNBDUKJ"
 
 
+def test_password_derivation_leaves_no_hash_code_resident():
+    # D105: HMAC-MD5 (ovms/v2/login.py) is loaded for the boot's one derivation and
+    # dropped after it; RC4 and base64 (ovms/v2/crypto.py) stay for the uplink
+    import sys
+
+    from ovms import lazy
+
+    lazy.unload("ovms.v2.login")
+    assert fresh_password(b"", lambda n: bytes(range(n))) == "5VNBDUKJ"
+    assert "ovms.v2.login" not in sys.modules
+    import ovms.v2.crypto as crypto
+
+    assert not hasattr(crypto, "hmac_md5") and not hasattr(crypto, "md5")
+
+
 class _Board:
     def __init__(self, path, defaults=None):
         self.CFG_PATH = path

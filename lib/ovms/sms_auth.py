@@ -33,7 +33,6 @@
 # REGISTER stays closed until a password is set on the DIAG console.
 
 from ovms.compat import const
-from ovms.v2.crypto import hmac_md5
 
 _FAIL_LIMIT = const(3)  # failed authorisations from one sender ...
 _FAIL_WINDOW_S = const(600)  # ... within this many seconds ...
@@ -102,7 +101,13 @@ def fresh_password(unique_id, randbytes):
         return ""
     if not rnd or len(rnd) < 16:
         return ""
-    digest = hmac_md5(bytes(rnd), b"module password:" + bytes(unique_id or b""))
+    from ovms import lazy
+
+    login = lazy.load("ovms.v2.login")  # HMAC-MD5 lives there, loaded per use (D105)
+    try:
+        digest = login.hmac_md5(bytes(rnd), b"module password:" + bytes(unique_id or b""))
+    finally:
+        lazy.unload("ovms.v2.login")
     bits = 0
     nbits = 0
     out = []
