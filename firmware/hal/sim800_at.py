@@ -136,7 +136,8 @@ class ATEngine:
         # send one AT command; returns its intermediate lines. Raises
         # ModemError (an OSError) on an error result, ModemTimeout, ModemReset.
         # tries > 1: repeat after an error or timeout (not after a reset); only
-        # for commands that are safe to repeat.
+        # for commands that are safe to repeat. payload: bytes written after the
+        # prompt, or an async callable (text) that writes them (D107, sim800_gprs).
         n = 0
         while True:
             n += 1
@@ -246,7 +247,10 @@ class ATEngine:
                 self._final = None
                 self._want_prompt = False
                 self._done.clear()
-                await self._write(payload, text)
+                if callable(payload):  # the GPRS stream writes its pieces (D107)
+                    await payload(text)
+                else:
+                    await self._write(payload, text)
                 self._esc_due = False
                 self.payload_sent = True
             if not await self._wait_final(ms):
