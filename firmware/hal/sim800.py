@@ -122,7 +122,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self.limits = dict(LIMITS)  # counts only
         if timing:
             for k in timing:
-                (self.limits if k in LIMITS else self.t_ms)[k] = timing[k]
+                (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         self.log = log
         self.state = OFF
         self.creg = -1  # registration stat (at.CREG_*)
