@@ -275,8 +275,13 @@ def test_ussd_plain_and_ucs2():
         emu, m = await modem_on_emu(emu)
         try:
             assert await m.wait_ready(3000)
+            assert m._ussd is None  # D109: no lock/event until the first query
             assert await m.ussd("*100#") == "Balance: 5.00 EUR, valid until 31.12.2026"
+            assert m._ussd is not None
             assert await m.ussd("*101#") == "Guthaben 3,50 EUR"
+            # two at once: one after the other, each with its own answer
+            a, b = await asyncio.gather(m.ussd("*101#"), m.ussd("*100#"))
+            assert a == "Guthaben 3,50 EUR" and b.startswith("Balance: 5.00 EUR")
             try:
                 await m.ussd("*999#")  # no canned answer: +CUSD: 4
                 raise AssertionError("no error")
