@@ -36,21 +36,18 @@
 # always, the others while READY), and opens the banner window itself.
 
 import asyncio
-import sys
 
-from firmware.hal.sim800_at import (  # noqa: F401 (re-exported: the driver's public names)
+from firmware.hal.sim800_at import (  # noqa: F401 (READY, ModemError: imported from here)
     INIT,
     LIMITS,
     OFF,
     READY,
-    RECOVER,
     TIMING_MS,
     ATEngine,
     ModemError,
-    ModemReset,
     ModemTimeout,
 )
-from firmware.hal.sim800_gprs import GprsRoom, Sim800Stream  # noqa: F401
+from firmware.hal.sim800_gprs import GprsRoom
 from firmware.hal.sim800_ladder import Supervisor
 from firmware.hal.sim800_reader import LineReader
 from firmware.hal.sim800_sleep import SleepRoom
@@ -226,7 +223,10 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self._report("sim800 %s died" % name, e)
 
     def _report(self, what, e):
-        # an error with its traceback: to the log if there is one, else stderr
+        # an error with its traceback: to the log if there is one, else stderr. sys is
+        # imported here: an error path, and one name fewer in the module's globals
+        import sys
+
         if self.log is not None:
             try:
                 self.log.error("%s: %r", what, e)
