@@ -15,8 +15,8 @@
 #   sim800_ladder.py  init, the supervisor pass, the recovery ladder (Supervisor)
 #   sim800.py         this file: the class, its tasks, URCs and resets
 #
-# run() runs the supervisor (init, SMS, CSQ/CREG/GNSS polling, recovery) and the
-# reader (sim800_reader) as its one task. If either ends with an exception (a bug,
+# run() runs two tasks: the reader (sim800_at) and the supervisor (init, SMS,
+# CSQ/CREG/GNSS polling, recovery). If either ends with an exception (a bug,
 # MemoryError), run() cancels the other and raises it, logged with its traceback:
 # the driver never dies silently; an outer supervisor restarts it. start()/stop()
 # run it as a task. modem.progress advances with every line read and every
@@ -176,28 +176,26 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
             pass
 
     async def run(self):
-        # the supervisor here and the reader as a task; raises what ended either of
-        # them. D108: one task fewer than a task per job plus a waiting run() (a Task,
-        # its guard coroutine and an Event: about 0.2 KB): when the reader ends it
-        # cancels this task (_reader_guard), as run() cancelled the supervisor before
+        # the reader and the supervisor; raises what ended either of them
         self._running = True
         self.fatal = None
         self._need_init = True  # a restart (outer supervisor) starts from init
-        rd = asyncio.create_task(self._reader_guard(asyncio.current_task()))
+        ended = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._guard(self._reader(), "reader", ended)),
+            asyncio.create_task(self._guard(self._supervise(), "supervisor", ended)),
+        ]
         try:
-            await self._supervise()
-        except asyncio.CancelledError:
-            if self.fatal is None and not self._dead:
-                raise  # cancelled from outside (stop(), the outer supervisor)
-        except Exception as e:  # MemoryError included: logged, then raised below
-            self._died("supervisor", e)
+            await ended.wait()
         finally:
             self._running = False
-            rd.cancel()
-            try:
-                await rd
-            except BaseException:  # noqa: S110 (cancelled)
-                pass
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                try:
+                    await t
+                except BaseException:  # noqa: S110 (cancelled)
+                    pass
             self.state = OFF
             self._ready_ev.clear()
         if self.fatal is not None:
@@ -205,22 +203,17 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         if self._dead:
             raise ModemError("port", "port closed")
 
-    async def _reader_guard(self, runner):
-        # the reader task: when it ends (the port closed, or a bug) run() ends too
+    async def _guard(self, coro, name, ended):
         try:
-            await self._reader()
+            await coro
         except asyncio.CancelledError:
             raise
         except Exception as e:  # MemoryError included: logged, then raised by run()
-            self._died("reader", e)
-        while self._running:  # until run() is in its finally: a cancel that meets the
-            runner.cancel()  # end of a wait is lost (wait_for returns the result; both
-            await sleep_ms(0)  # runtimes), so it is repeated
-
-    def _died(self, name, e):
-        self.fatal = e
-        self.last_error = repr(e)
-        self._report("sim800 %s died" % name, e)
+            self.fatal = e
+            self.last_error = repr(e)
+            self._report("sim800 %s died" % name, e)
+        finally:
+            ended.set()
 
     def _report(self, what, e):
         # an error with its traceback: to the log if there is one, else stderr. sys is
