@@ -170,6 +170,53 @@ def test_tcp_echo_through_emulator():
     run_async(go())
 
 
+class _WriteSizes:
+    # a writer that records the size of every write (the modem's port)
+    def __init__(self, w):
+        self.w = w
+        self.sizes = []
+
+    def write(self, data):
+        self.sizes.append(len(data))
+        self.w.write(data)
+
+    async def drain(self):
+        await self.w.drain()
+
+    def close(self):
+        self.w.close()
+
+    async def wait_closed(self):
+        await self.w.wait_closed()
+
+
+def test_cipsend_payload_written_in_small_slices_without_a_gathering_buffer():
+    # D107: a CIPSEND payload goes to the port in writes of at most 128 bytes, straight
+    # from the written pieces: no 1.46 KB buffer for the driver's life, no big write that
+    # asyncio's Stream could copy when the port takes only a part of it
+    async def go():
+        srv, port = await echo_server()
+        emu, m = await modem_on_emu(wrap=_WriteSizes)
+        try:
+            assert await m.wait_ready(3000)
+            assert not hasattr(m, "_tx_payload")
+            s = await m.open_tcp("127.0.0.1", port)
+            pieces = [bytes([48 + i]) * (100 + 300 * i) for i in range(6)]  # 5,100 bytes
+            m._w.sizes = []
+            for p in pieces:
+                s.write(p)
+            await s.drain()
+            got = await asyncio.wait_for(s.readexactly(5100), 5)
+            assert got == b"".join(pieces)
+            assert max(m._w.sizes) <= 128, m._w.sizes
+            await s.close()
+        finally:
+            await stop_modem(emu, m)
+            srv.close()
+
+    run_async(go())
+
+
 def test_tcp_refuses_non_loopback():
     async def go():
         emu, m = await modem_on_emu()
@@ -228,8 +275,13 @@ def test_ussd_plain_and_ucs2():
         emu, m = await modem_on_emu(emu)
         try:
             assert await m.wait_ready(3000)
+            assert m._ussd is None  # D109: no lock/event until the first query
             assert await m.ussd("*100#") == "Balance: 5.00 EUR, valid until 31.12.2026"
+            assert m._ussd is not None
             assert await m.ussd("*101#") == "Guthaben 3,50 EUR"
+            # two at once: one after the other, each with its own answer
+            a, b = await asyncio.gather(m.ussd("*101#"), m.ussd("*100#"))
+            assert a == "Guthaben 3,50 EUR" and b.startswith("Balance: 5.00 EUR")
             try:
                 await m.ussd("*999#")  # no canned answer: +CUSD: 4
                 raise AssertionError("no error")

@@ -154,3 +154,18 @@ def test_final_at_the_deadline_is_not_a_timeout():
     assert lines == ["+CMGS: 7"] and m.payload_sent
     assert m._w.data == b'AT+CMGS="+49"\rhi\x1a'  # no ESC: the prompt was seen
     assert m.counters["timeouts"] == 0
+
+
+def test_timing_defaults_are_constant_tables_and_overrides_split():
+    # D110: the default times and counts are constant tuples of pairs (in flash when
+    # frozen, no module-level dicts on the heap); each driver gets its own dicts, and
+    # Sim800(timing=...) puts a count's key into limits, anything else into t_ms (D95)
+    from firmware.hal import sim800_at
+
+    assert type(sim800_at.TIMING_MS) is tuple and type(sim800_at.LIMITS) is tuple
+    m = Sim800(None, None, timing={"sms_tries": 4, "idle": 7, "AT+CMGS": 9})
+    assert m.limits["sms_tries"] == 4 and "sms_tries" not in m.t_ms
+    assert m.t_ms["idle"] == 7 and m.t_ms["AT+CMGS"] == 9 and "idle" not in m.limits
+    assert m.t_ms == dict(sim800_at.TIMING_MS, idle=7, **{"AT+CMGS": 9})
+    assert m.limits == dict(sim800_at.LIMITS, sms_tries=4)
+    assert Sim800(None, None).t_ms is not m.t_ms

@@ -62,6 +62,10 @@ class Board:
         from firmware.hal.sim800 import Sim800
 
         r, w = await asyncio.open_connection("127.0.0.1", _ARGS["emu"])
+        # a UART has no Nagle: without TCP_NODELAY the loopback holds each small write
+        # until the last one is acknowledged (~40 ms, 24 simulated s at speed 600), and a
+        # CIPSEND payload written in slices (D107) would span minutes of simulated time
+        w.s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
         return Sim800(r, w, **kw)
 
     @staticmethod

@@ -36,21 +36,18 @@
 # always, the others while READY), and opens the banner window itself.
 
 import asyncio
-import sys
 
-from firmware.hal.sim800_at import (  # noqa: F401 (re-exported: the driver's public names)
+from firmware.hal.sim800_at import (  # noqa: F401 (READY, ModemError: imported from here)
     INIT,
     LIMITS,
     OFF,
     READY,
-    RECOVER,
     TIMING_MS,
     ATEngine,
     ModemError,
-    ModemReset,
     ModemTimeout,
 )
-from firmware.hal.sim800_gprs import GprsRoom, Sim800Stream  # noqa: F401
+from firmware.hal.sim800_gprs import GprsRoom
 from firmware.hal.sim800_ladder import Supervisor
 from firmware.hal.sim800_reader import LineReader
 from firmware.hal.sim800_sleep import SleepRoom
@@ -122,7 +119,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self.limits = dict(LIMITS)  # counts only
         if timing:
             for k in timing:
-                (self.limits if k in LIMITS else self.t_ms)[k] = timing[k]
+                (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         self.log = log
         self.state = OFF
         self.creg = -1  # registration stat (at.CREG_*)
@@ -133,7 +130,6 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
             self.counters[k] = 0
         self.last_error = None
         self.fatal = None  # the exception that ended run(), if any
-        self._ussd_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._ready_ev = asyncio.Event()
         self._need_init = True
@@ -144,8 +140,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self._powered_down = False  # POWER DOWN seen: jump to the pin rung
         self._mute = 0  # init passes in a row without any answer to AT
         self._top_fails = 0  # top ladder rungs since the last READY
-        self._cusd = None
-        self._cusd_ev = asyncio.Event()
+        self._ussd = None  # [lock, answer event, answer]: made by the first ussd() (D109)
         self._task = None
         self._running = False
         self._at_init()
@@ -221,7 +216,10 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
             ended.set()
 
     def _report(self, what, e):
-        # an error with its traceback: to the log if there is one, else stderr
+        # an error with its traceback: to the log if there is one, else stderr. sys is
+        # imported here: an error path, and one name fewer in the module's globals
+        import sys
+
         if self.log is not None:
             try:
                 self.log.error("%s: %r", what, e)
@@ -259,16 +257,21 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         return True
 
     async def ussd(self, code, ms=None):
-        # AT+CUSD=1,"code" -> the network's answer text (UCS2 decoded)
-        async with self._ussd_lock:
+        # AT+CUSD=1,"code" -> the network's answer text (UCS2 decoded). D109: its lock,
+        # event and answer slot are made by the first call (a balance query now and
+        # then, if ever) and kept: a driver that never asks costs neither (about 0.1 KB)
+        u = self._ussd
+        if u is None:
+            u = self._ussd = [asyncio.Lock(), asyncio.Event(), None]
+        async with u[0]:
             if not await self.wait_ready(self.t_ms["ussd"]):
                 raise ModemError("CUSD", "not ready")
-            self._cusd = None
-            self._cusd_ev.clear()
+            u[2] = None
+            u[1].clear()
             await self.cmd('AT+CUSD=1,"%s"' % code)
-            if not await wait_event(self._cusd_ev, ms or self.t_ms["ussd"]):
+            if not await wait_event(u[1], ms or self.t_ms["ussd"]):
                 raise ModemTimeout("CUSD", "no answer")
-            m, text, dcs = self._cusd
+            m, text, dcs = u[2]
             if m == 1:  # the network expects an answer: end the session
                 try:
                     await self.cmd("AT+CUSD=2")
@@ -294,8 +297,10 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         elif tag == at.U_CMT:
             self._cmt = at.parse_cmt(line) or ("", "")
         elif tag == at.U_CUSD:
-            self._cusd = at.parse_cusd(arg)
-            self._cusd_ev.set()
+            u = self._ussd
+            if u is not None:  # (none: nobody ever asked; ussd() clears a stale one)
+                u[2] = at.parse_cusd(arg)
+                u[1].set()
         elif tag == at.U_CIPRXGET:
             if arg[:1] == "1" and self._stream is not None:
                 self._stream._avail()

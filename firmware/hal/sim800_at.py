@@ -34,43 +34,45 @@ MAX_LINES = 160  # reply lines kept per command (a full 30-slot CMGL fits)
 # milliseconds (self.t_ms), LIMITS only counts (self.limits). Sim800(timing=...)
 # overrides entries of either by key (a key of LIMITS goes to the counts).
 # Per-command reply timeouts, ms (platform.md §7); key = command up to = or ?;
-# then the driver's periods and waits, ms
-TIMING_MS = {
-    "default": 5000,
-    "AT+CGATT": 10000,
-    "AT+CIPSHUT": 65000,
-    "AT+CIICR": 85000,
-    "AT+CIPSTART": 75000,
-    "AT+CIPSTART_INITIAL": 160000,  # CIPSTART from the IP INITIAL state
-    "AT+CMGS": 60000,
-    "AT+CIPSEND": 60000,
-    "AT+CMGL": 20000,
-    "AT+CMGD": 25000,
-    "AT+CFUN": 10000,
-    "AT+CUSD": 5000,  # the OK; the +CUSD answer has "ussd" below
-    "ussd": 30000,
-    "prompt": 5000,  # "> " after CMGS / CIPSEND
-    "autobaud": 1000,  # each plain "AT" while waiting for the modem to talk
-    "idle": 1000,  # supervisor wakes at least this often
-    "csq": 60000,  # CSQ + CREG poll period
-    "sweep": 300000,  # re-list stored SMS (catches a lost +CMTI)
-    "del_retry": 30000,  # a failed AT+CMGD: list and delete again after this
-    "gnss": 5000,  # AT+CGNSINF period (SIM808)
-    "rx_poll": 5000,  # TCP: ask for data without a +CIPRXGET: 1 this often
-    "backoff": 2000,  # after a failed supervisor pass
-    "boot": 3000,  # after CFUN / reset pulse before talking again
-    "banner": 60000,  # Call Ready / SMS Ready / +CPIN / +CFUN this long after RDY: same boot
-    "pin": 200,  # reset pulse length
-}
+# then the driver's periods and waits, ms. D110: both tables are constant tuples of
+# (key, value) pairs (in flash when frozen); each driver makes its own dicts from them
+# (overridable), so the defaults cost no second pair of dicts on the heap
+TIMING_MS = (
+    ("default", 5000),
+    ("AT+CGATT", 10000),
+    ("AT+CIPSHUT", 65000),
+    ("AT+CIICR", 85000),
+    ("AT+CIPSTART", 75000),
+    ("AT+CIPSTART_INITIAL", 160000),  # CIPSTART from the IP INITIAL state
+    ("AT+CMGS", 60000),
+    ("AT+CIPSEND", 60000),
+    ("AT+CMGL", 20000),
+    ("AT+CMGD", 25000),
+    ("AT+CFUN", 10000),
+    ("AT+CUSD", 5000),  # the OK; the +CUSD answer has "ussd" below
+    ("ussd", 30000),
+    ("prompt", 5000),  # "> " after CMGS / CIPSEND
+    ("autobaud", 1000),  # each plain "AT" while waiting for the modem to talk
+    ("idle", 1000),  # supervisor wakes at least this often
+    ("csq", 60000),  # CSQ + CREG poll period
+    ("sweep", 300000),  # re-list stored SMS (catches a lost +CMTI)
+    ("del_retry", 30000),  # a failed AT+CMGD: list and delete again after this
+    ("gnss", 5000),  # AT+CGNSINF period (SIM808)
+    ("rx_poll", 5000),  # TCP: ask for data without a +CIPRXGET: 1 this often
+    ("backoff", 2000),  # after a failed supervisor pass
+    ("boot", 3000),  # after CFUN / reset pulse before talking again
+    ("banner", 60000),  # Call Ready / SMS Ready / +CPIN / +CFUN this long after RDY: same boot
+    ("pin", 200),  # reset pulse length
+)
 
 # counts (D95)
-LIMITS = {
-    "autobaud_tries": 10,  # plain "AT"s while waiting for the modem to talk
-    "sync_tries": 3,  # ATS7 resyncs after a timeout before giving up (D30)
-    "tmo_streak": 3,  # consecutive command timeouts that count as a failed pass
-    "sms_tries": 10,  # send attempts per SMS before it is dropped
-    "cmd_tries": 3,  # tries of a command sent with the lock held (_cmd_locked_retry)
-}
+LIMITS = (
+    ("autobaud_tries", 10),  # plain "AT"s while waiting for the modem to talk
+    ("sync_tries", 3),  # ATS7 resyncs after a timeout before giving up (D30)
+    ("tmo_streak", 3),  # consecutive command timeouts that count as a failed pass
+    ("sms_tries", 10),  # send attempts per SMS before it is dropped
+    ("cmd_tries", 3),  # tries of a command sent with the lock held (_cmd_locked_retry)
+)
 
 
 class ModemError(OSError):
@@ -136,7 +138,8 @@ class ATEngine:
         # send one AT command; returns its intermediate lines. Raises
         # ModemError (an OSError) on an error result, ModemTimeout, ModemReset.
         # tries > 1: repeat after an error or timeout (not after a reset); only
-        # for commands that are safe to repeat.
+        # for commands that are safe to repeat. payload: bytes written after the
+        # prompt, or an async callable (text) that writes them (D107, sim800_gprs).
         n = 0
         while True:
             n += 1
@@ -246,7 +249,10 @@ class ATEngine:
                 self._final = None
                 self._want_prompt = False
                 self._done.clear()
-                await self._write(payload, text)
+                if callable(payload):  # the GPRS stream writes its pieces (D107)
+                    await payload(text)
+                else:
+                    await self._write(payload, text)
                 self._esc_due = False
                 self.payload_sent = True
             if not await self._wait_final(ms):

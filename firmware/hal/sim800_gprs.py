@@ -17,14 +17,11 @@ from ovms.aio import wait_event
 from ovms.compat import const
 
 _TCP_CHUNK = const(1460)  # bytes per CIPSEND / CIPRXGET
+_WRITE_MAX = const(128)  # bytes per write of a CIPSEND payload to the port (D107)
 
 
 class GprsRoom:
     def _gprs_init(self):
-        # one CIPSEND payload buffer for the driver's life, made with the driver: a
-        # fresh 1.46 KB block per connection could not be placed in a fragmented heap
-        # (the 96 KB heap-report day escalated on it)
-        self._tx_payload = bytearray(_TCP_CHUNK)
         self._gprs_lock = asyncio.Lock()
         self.ip = ""
         self.gprs_up = False
@@ -105,6 +102,7 @@ class Sim800Stream(StreamBase):
         self._in = b""  # payload delivered by the reader
         self._tx = []  # written, not yet sent: the writers' bytes, never joined
         self._tx_off = 0  # bytes of _tx[0] already sent
+        self._tx_n = 0  # bytes of the CIPSEND payload being sent (drain -> _put)
         self._ev = asyncio.Event()
         self._ready = True  # ask once at start: data may already be waiting
         self.closed = False
@@ -164,10 +162,11 @@ class Sim800Stream(StreamBase):
             self._tx.append(data)
 
     async def drain(self):
-        # the written pieces go out in CIPSEND payloads of up to _TCP_CHUNK bytes, each
-        # gathered in the driver's preallocated buffer: no joined copy of a batch (a
-        # fragmented board heap cannot place a few-KB block), no bytes slicing per chunk
-        buf = self._m._tx_payload
+        # the written pieces go out in CIPSEND payloads of up to _TCP_CHUNK bytes: the
+        # payload's length is counted over the pieces, then _put writes them after the
+        # prompt. D107: no joined copy of a batch and no gathering buffer (a fragmented
+        # board heap cannot place a few-KB block; a 1.46 KB buffer for the driver's life
+        # cost the steady heap as much), no bytes slicing per chunk
         tx = self._tx
         while tx:
             if self.closed or self.dropped or self.eof:
@@ -176,25 +175,45 @@ class Sim800Stream(StreamBase):
             k = 0
             off = self._tx_off
             while n < _TCP_CHUNK and k < len(tx):
-                piece = tx[k]
-                take = min(len(piece) - off, _TCP_CHUNK - n)
-                buf[n : n + take] = memoryview(piece)[off : off + take]
+                take = min(len(tx[k]) - off, _TCP_CHUNK - n)
                 n += take
                 off += take
-                if off == len(piece):
+                if off == len(tx[k]):
                     k += 1
                     off = 0
+            self._tx_n = n
             try:
                 await self._m.cmd(
                     "AT+CIPSEND=%d" % n,
                     until=("SEND OK", "DATA ACCEPT"),
-                    payload=memoryview(buf)[:n],
+                    payload=self._put,
                 )
             except ModemError:
                 self.dropped = True  # unknown how much went out: the session is over
                 raise
             del tx[:k]
             self._tx_off = off
+
+    async def _put(self, text):
+        # the CIPSEND payload (after the prompt): the first _tx_n bytes of the pieces,
+        # written to the port in slices of at most _WRITE_MAX bytes, each drained before
+        # the next (D107: asyncio's Stream.write copies what the port did not take into
+        # its out_buf, and appends every further write to it until a drain: one slice is
+        # the most it can copy)
+        tx = self._tx
+        n = self._tx_n
+        off = self._tx_off
+        k = 0
+        while n > 0:
+            mv = memoryview(tx[k])
+            end = off + min(len(mv) - off, n)
+            n -= end - off
+            while off < end:
+                j = min(off + _WRITE_MAX, end)
+                await self._m._write(mv[off:j], text)
+                off = j
+            k += 1
+            off = 0
 
     async def close(self):
         if self.closed:

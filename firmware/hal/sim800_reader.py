@@ -12,7 +12,6 @@
 
 from firmware.hal.sim800_at import FAIL_FINALS, MAX_LINES
 from ovms import at
-from ovms.aio import ticks_ms
 from ovms.compat import const
 
 _RX_CHUNK = const(256)  # bytes per UART read (preallocated)
@@ -48,7 +47,6 @@ class LineReader:
         self._need = 0  # binary payload bytes still to come
         self._to_stream = False  # that payload belongs to the TCP stream
         self._cmt = None  # +CMT header seen: (sender, ts); the text is the next line
-        self._last_rx = ticks_ms()
         self._dead = False  # the port itself ended (host: emulator gone)
 
     async def _reader(self):
@@ -73,7 +71,6 @@ class LineReader:
                 self._finish("PORT")
                 self._wake.set()
                 return
-            self._last_rx = ticks_ms()
             self._feed(n)
 
     def _split(self, data):
