@@ -1,8 +1,10 @@
-# ovms/log.py: one logger per subsystem tag, one shared stderr handler (D112). Both
-# runtimes. Licence: MIT (this project).
+# ovms/log.py: one logger per subsystem tag; on MicroPython the firmware's own lines,
+# without micropython-lib logging (D115). Both runtimes. Licence: MIT (this project).
 import sys
 
 from ovms import log
+
+_MP = sys.implementation.name == "micropython"
 
 
 def test_one_logger_per_tag_keeps_its_tag():
@@ -12,12 +14,37 @@ def test_one_logger_per_tag_keeps_its_tag():
     assert b is not a and b.name == "test-b"
 
 
-def test_every_tag_shares_one_handler_list():
-    # D112: MicroPython's loggers print through the one stderr handler, in one list
-    # shared by every tag (a list per tag cost 32 bytes of heap each)
-    if sys.implementation.name != "micropython":
-        return  # CPython: records propagate to the root logger
-    a = log.get("test-c")
-    b = log.get("test-d")
-    assert a.handlers is b.handlers and len(a.handlers) == 1
-    assert log.get("test-c").handlers is a.handlers and len(a.handlers) == 1
+class _Err:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+
+class _Sys:
+    def __init__(self):
+        self.stderr = _Err()
+
+
+def test_a_line_is_the_message_on_stderr_info_and_above():
+    # D115: what micropython-logging 0.5.2 printed (its default format: the message),
+    # written without it: no logging module, no record, no handler on the board
+    if not _MP:
+        return  # CPython: the standard logging module
+    assert not hasattr(log, "logging")
+    fake = _Sys()
+    real = log.sys
+    log.sys = fake
+    try:
+        lg = log.get("test-line")
+        lg.info("cells %d, %s", 14, "ok")
+        lg.warning("100% full")  # no args: the text as it is
+        lg.debug("not shown at the default level")
+        log.LEVEL[0] = 10
+        lg.debug("shown: %r", b"\x01")
+        lg.error("e")
+    finally:
+        log.sys = real
+        log.LEVEL[0] = 20
+    assert fake.stderr.text == "cells 14, ok\n100% full\nshown: b'\\x01'\ne\n"

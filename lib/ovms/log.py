@@ -1,86 +1,57 @@
-# Logging through `logging` in both runtimes: CPython's standard module, or the
-# vendored micropython-lib one (lib/logging) on MicroPython.
+# The firmware's log: one logger per subsystem tag ("can", "batt", "modem", "sms",
+# "store", ...), each with info / warning / error / debug(msg, *args) (%-formatting).
 # Licence: MIT (this project).
 #
-# One logger per subsystem tag ("can", "batt", "modem", "sms", "store", ...).
-# micropython-logging 0.5.2 named loggers print nothing without a handler of
-# their own, so get() gives each the one shared stderr handler on MicroPython (D112).
+# CPython (host tools, tests): the standard `logging` module, logging.getLogger(tag).
 #
-# D27: a port without a wall clock (the emulated Cortex-M of ports/qemu has no
-# time.time()/localtime(), a board before its RTC is set has them) must still log:
-# logging 0.5.2 stamps every record with utime.time() and binds utime.localtime at
-# import. Where those are missing, `utime` is replaced in sys.modules, before logging
-# is imported, by a stand-in that forwards everything and adds time() = seconds since
-# boot (from ticks_ms) and localtime() = the UTC calendar of that count. The vendored
-# files stay byte-identical to micropython-lib.
+# D115: on MicroPython the firmware does not import logging (micropython-lib's, vendored
+# in lib/logging and frozen for your own scripts): it cost ≈ 2 KB of a board's heap (its
+# module, a Logger and attribute table per tag, a handler and a formatter) to print the
+# message alone on stderr, which is what a `_Tag` here does: the same lines, INFO and
+# above (logging's default level; `log.LEVEL[0] = 10` shows debug lines), no record
+# objects, no clock. D27's stand-in clock for logging on a port without time() is gone
+# with it: nothing here reads a clock.
+# D112 (one handler list shared by every tag) ended with the move: there is no handler.
 
 import sys
 
 _MICROPYTHON = sys.implementation.name == "micropython"
 
+if _MICROPYTHON:
+    LEVEL = [20]  # the least level written: INFO (DEBUG 10, WARNING 30, ERROR 40)
+    _made = {}  # tag -> its _Tag (tests replace a tag's methods on that one object)
 
-def _clockless_utime():
-    import utime
+    class _Tag:
+        def __init__(self, name):
+            self.name = name
 
-    if hasattr(utime, "time") and hasattr(utime, "localtime"):
-        return None
+        def debug(self, msg, *args):
+            _write(10, msg, args)
 
-    class Utime:
-        def __getattr__(self, name):
-            return getattr(utime, name)
+        def info(self, msg, *args):
+            _write(20, msg, args)
 
-        def time(self):
-            return utime.ticks_ms() // 1000
+        def warning(self, msg, *args):
+            _write(30, msg, args)
 
-        def localtime(self, secs=None):
-            return civil(self.time() if secs is None else int(secs))
+        def error(self, msg, *args):
+            _write(40, msg, args)
 
-    return Utime()
+    def _write(level, msg, args):
+        if level >= LEVEL[0]:
+            sys.stderr.write((msg % args if args else msg) + "\n")
 
+    def get(tag):
+        lg = _made.get(tag)
+        if lg is None:
+            lg = _made[tag] = _Tag(tag)
+        return lg
 
-def civil(secs):
-    # seconds since 2000-01-01 (MicroPython's epoch) -> (Y, M, D, h, m, s, weekday, yearday)
-    days, s = divmod(secs, 86400)
-    wd = (days + 5) % 7  # 2000-01-01 was a Saturday (Monday = 0)
-    y = 2000
-    while True:
-        n = 366 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 365
-        if days < n:
-            break
-        days -= n
-        y += 1
-    yd = days + 1
-    feb = 29 if n == 366 else 28
-    m = 1
-    for ml in (31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31):
-        if days < ml:
-            break
-        days -= ml
-        m += 1
-    return (y, m, days + 1, s // 3600, s // 60 % 60, s % 60, wd, yd)
+else:
+    import logging
 
-
-if _MICROPYTHON and "logging" not in sys.modules:
-    _u = _clockless_utime()
-    if _u is not None:
-        sys.modules["utime"] = _u
-
-import logging  # noqa: E402
-
-_shared = []  # D112: the one handler list of every tagged logger (MicroPython)
-
-
-def get(tag):
-    # the logger of one subsystem tag (logging keeps one per name). D112: on MicroPython
-    # every tagged logger shares ONE handler list holding one stderr handler: a list of
-    # its own per logger cost 32 bytes of heap per tag, a second name -> logger table of
-    # our own ≈ 150 more; the records keep their tag (Logger.name), the lines their format
-    lg = logging.getLogger(tag)
-    if _MICROPYTHON and lg.handlers is None:  # micropython-logging 0.5.2: no propagation
-        if not _shared:  # to root, a named logger prints nothing without a handler
-            _shared.append(logging.StreamHandler())
-        lg.handlers = _shared
-    return lg
+    def get(tag):
+        return logging.getLogger(tag)
 
 
 def lossy(write, fmt, *args):
