@@ -168,7 +168,10 @@ class App:
             if self._clock_task.done():  # the virtual clock died: simulated time has
                 self._log.error("the virtual clock stopped at %d ms", c.now)  # stopped
                 return
-            await wait_event(done, 20)
+            # a look every 20 ms of wall time; sleep_ms allocates nothing (a wait_event
+            # here made a wait_for task every pass: at a 72 KB heap a MemoryError in it
+            # ended the whole simulated run, outside every supervised task)
+            await sleep_ms(20)
 
     async def run_safe(self, seconds=None):
         # safe mode: the DIAG console only (no CAN, modem, uplink, watchdog)
