@@ -231,9 +231,42 @@ def run(pool_start, pool_bytes, heap_bytes):
         print("CENSUS-CLASS %d %d %s" % (b, c, k))
     for k, (b, c) in sorted(per_module.items(), key=lambda kv: -kv[1][0]):
         print("CENSUS-MODULE %d %d %s" % (b, c, k))
+    # coroutines by their function: {base, pend_exc, code_state {fun_bc, ...}}
+    funs = {}  # id of the coroutine's function -> [bytes, count]
+    for off, n in heads.items():
+        if what[off] == "generator":
+            g = funs.setdefault(_id_of(word(pool_off + off + 8)), [0, 0])
+            g[0] += n * _BLOCK
+            g[1] += 1
+    names = _function_names(funs)
+    gens = {}
+    for fid, (b, c) in funs.items():
+        g = gens.setdefault(names.get(fid, "?"), [0, 0])
+        g[0] += b
+        g[1] += c
+    for k, (b, c) in sorted(gens.items(), key=lambda kv: -kv[1][0]):
+        print("CENSUS-GEN %d %d %s" % (b, c, k))
     if hasattr(gc, "called"):  # the diagnostic build (make heap-peaks): code never run
         _cold()
     print("CENSUS-END")
+
+
+def _function_names(wanted):
+    # id -> "module.Class.method" / "module.function" of the functions in `wanted`
+    # reachable from a module (a coroutine's code state points at its function)
+    out = {}
+    for mname, mod in list(sys.modules.items()):
+        d = getattr(mod, "__dict__", None)
+        if d is None:
+            continue
+        for name, v in list(d.items()):
+            if type(v) is type:
+                for mn, m in list(v.__dict__.items()):
+                    if id(m) in wanted:
+                        out.setdefault(id(m), mname + "." + name + "." + mn)
+            elif id(v) in wanted:
+                out.setdefault(id(v), mname + "." + name)
+    return out
 
 
 def _cold():
