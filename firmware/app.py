@@ -21,6 +21,9 @@
 # while firmware/progress.Progress sees every part progress (progress.watch_app()).
 # D111: the boot itself (firmware/wiring.py, firmware/parts.py) is loaded for the boot
 # and dropped once every part is made; this module keeps only what runs after it.
+# D117: so is the boot log's code (firmware/bootlog.py): the app keeps its path and the
+# boot's BootInfo record; a crash note, the stable mark and the end of a safe mode load
+# it for their one write (App.boot_log), which never raises.
 # Development builds (board STRICT = True: host, sim) stop on the first unexpected
 # exception. D53: Ctrl-C on the console stops the firmware (KeyboardInterrupt is no task
 # failure) and main.py gives the REPL (mpremote works as usual); machine.WDT cannot be
@@ -41,6 +44,7 @@ from ovms.smsout import shape
 BOARDS = {"linux": "host", "pyboard": "pyboard", "esp32": "esp32"}
 _WIRING = "firmware.wiring"  # D111: the boot's code, dropped after the boot
 _PARTS = "firmware.parts"
+_BOOTLOG = "firmware.bootlog"  # D117: loaded for the boot and for each write after it
 
 
 def pick_board(platform=None):
@@ -56,17 +60,16 @@ def pick_board(platform=None):
 
 
 def main(board=None, seconds=None, until=None):
-    from firmware.bootlog import BootLog, cause_name, safe_pin_pressed
-
     b = board if board is not None else pick_board()
-    bootlog = BootLog(getattr(b, "BOOT_LOG_PATH", "boot.json"))
+    path = getattr(b, "BOOT_LOG_PATH", "boot.json")
+    bootlog = lazy.load(_BOOTLOG)
     parts = lazy.load(_PARTS)
-    parts.mkdirs(bootlog.path)
-    boot = bootlog.boot(cause_name())
-    safe = boot.safe or safe_pin_pressed(b)
+    parts.mkdirs(path)
+    boot = bootlog.BootLog(path).boot(bootlog.cause_name())
+    safe = boot.safe or bootlog.safe_pin_pressed(b)
     wdt = None if safe else parts.wdt(b)  # D50
-    del parts  # D111: dropped after the boot (App.run)
-    app = App(b, wdt=wdt, bootlog=bootlog, boot=boot)
+    del parts, bootlog  # D111, D117: dropped after the boot (App.run)
+    app = App(b, wdt=wdt, bootlog=path, boot=boot)
     app.safe = safe
     try:
         asyncio.run(app.run_safe(seconds) if safe else app.run(seconds, until))
@@ -115,8 +118,8 @@ class App:
     def __init__(self, board, wdt=None, bootlog=None, boot=None):
         self.board = board
         self.wdt = wdt
-        self.bootlog = bootlog
-        self.boot = boot
+        self.bootlog = bootlog  # the boot log's file (firmware/bootlog.py), None: none
+        self.boot = boot  # this boot (firmware.bootlog.BootInfo)
         self.safe = False
         self.can = self.modem = self.emu = self.uplink = self.server = self.mqtt = None
         self.rx = self.console = self.gps = self.clock = self.sms_outbox = None
@@ -175,19 +178,17 @@ class App:
 
     async def run_safe(self, seconds=None):
         # safe mode: the DIAG console only (no CAN, modem, uplink, watchdog)
-        from firmware.bootlog import SAFE_HOLD_MS
-
         self.sup = Supervisor(strict=getattr(self.board, "STRICT", False))
         try:
             lazy.load(_WIRING).safe(self)
+            hold = lazy.load(_BOOTLOG).SAFE_HOLD_MS if seconds is None else int(seconds * 1000)
         finally:
             _drop_boot()
         self._log.error("SAFE MODE: DIAG console and REPL only, no tasks")
         self.sup.start()
-        hold = SAFE_HOLD_MS if seconds is None else int(seconds * 1000)
         try:
             if not await wait_event(self.sup.done, hold) and seconds is None:
-                self.bootlog.leave_safe()  # D52: one normal try after the hold
+                self.boot_log("leave_safe")  # D52: one normal try after the hold
                 self.reset()
         finally:
             self.sup.stop()
@@ -196,8 +197,7 @@ class App:
         # a task keeps failing: note why, flush the outbox journal, reset the board
         reason = "%s: %s" % (job.name, job.last)
         self._log.error("escalation: %s -> reset", reason)
-        if self.bootlog is not None:
-            self.bootlog.note_crash(reason)
+        self.boot_log("note_crash", reason)
         for obj in (self.uplink, getattr(self, "outbox", None), getattr(self, "dataplan", None)):
             flush = getattr(obj, "flush", None)  # the durable outbox's journal
             if flush is not None:
@@ -225,6 +225,24 @@ class App:
             await self.emu.close()
         if self.server is not None:
             await self.server.close()
+
+    def boot_log(self, change, *args):
+        # D117: one write to the boot log (BootLog.note_crash, mark_stable, leave_safe),
+        # its code loaded for it and dropped after it. Never raises: no room for the code
+        # or a failed write is logged and what called it goes on (D96). -> True if written
+        if self.bootlog is None:
+            return False
+        try:
+            return getattr(lazy.load(_BOOTLOG).BootLog(self.bootlog), change)(*args)
+        except Exception as e:  # MemoryError, ImportError: the crash handling goes on
+            self._log.error("boot log %s failed: %r", change, e)
+            return False
+        finally:
+            lazy.unload(_BOOTLOG)
+
+    def mark_stable(self):
+        # the housekeeping's on_stable, once the run lasted STABLE_MS (D51)
+        return self.boot_log("mark_stable")
 
     def on_sms(self, sender, text):
         # modem -> SMS framework (time: the vehicle's seconds since boot) -> shaped replies
@@ -280,6 +298,7 @@ def _drop_boot():
     # next gc frees them: nothing made at boot keeps a function of theirs
     lazy.unload(_WIRING)
     lazy.unload(_PARTS)
+    lazy.unload(_BOOTLOG)  # D117
 
 
 def _gc_early():

@@ -8,6 +8,12 @@
 #   bl.mark_stable()                     # once the run has lasted STABLE_MS
 #   bl.leave_safe()                      # safe mode held long enough: try normally again
 #
+# D117: the running firmware keeps none of this module: the app keeps the file's path
+# and the boot's BootInfo (a record without methods: it keeps no function, so not this
+# module's globals); note_crash, mark_stable and leave_safe each load this module, work
+# on a fresh BootLog(path) (the file as the boot wrote it) and drop it again
+# (firmware.app.App.boot_log). A BootLog that has not run boot() reads the file first.
+#
 # cause: a short name from cause_name(machine.reset_cause()) (PIC names as in the DIAG
 # text, ovms-v2-sms.md): POR power-on, BOR brown-out, TO watchdog, RI reset instruction
 # (machine.reset()), PD deep-sleep wake, HARD reset pin / button, "" unknown (host).
@@ -78,22 +84,20 @@ def cause_bits(short):
 
 
 class BootInfo:
-    def __init__(self, cause, crash, reason, streak, crashes, last):
-        self.cause = cause
-        self.crash = crash  # this boot is a crash-reboot
-        self.reason = reason  # why ("watchdog", "ticker: ValueError: ...", "")
-        self.streak = streak
-        self.crashes = crashes
-        self.last = last  # [[cause, reason], ...] oldest first
-        self.safe = streak >= SAFE_AFTER
+    # this boot, as boot() found it (a record, no methods: D117): cause, crash (this
+    # boot is a crash-reboot), reason ("watchdog", "ticker: ValueError: ...", ""),
+    # streak, crashes, last ([[cause, reason], ...] oldest first), safe
+    pass
 
-    def reason_hex(self):
-        # the crash record's <reason> field: PIC bits of this boot's cause, 4 hex digits
-        return "%04X" % cause_bits(self.cause)
 
-    def causes(self):
-        # short cause names, newest last (NetStatus.reset_causes: DIAG "..last:")
-        return tuple([c for c, _ in self.last if c])
+def reason_hex(info):
+    # the crash record's <reason> field: PIC bits of this boot's cause, 4 hex digits
+    return "%04X" % cause_bits(info.cause)
+
+
+def causes(info):
+    # short cause names, newest last (NetStatus.reset_causes: DIAG "..last:")
+    return tuple([c for c, _ in info.last if c])
 
 
 class BootLog:
@@ -151,7 +155,15 @@ class BootLog:
         while len(last) > LAST_MAX:
             last.pop(0)
         self._save()
-        return BootInfo(cause, crash, reason, d["streak"], d["crashes"], last)
+        i = BootInfo()
+        i.cause = cause
+        i.crash = crash
+        i.reason = reason
+        i.streak = d["streak"]
+        i.crashes = d["crashes"]
+        i.last = last
+        i.safe = i.streak >= SAFE_AFTER
+        return i
 
     def note_crash(self, reason):
         # the firmware is about to reset the board because of a crash: the next boot
@@ -162,7 +174,9 @@ class BootLog:
         return self._save()
 
     def mark_stable(self):
-        if self.d is not None and not self.d["stable"]:
+        if self.d is None:
+            self.d = self._load()
+        if not self.d["stable"]:
             self.d["stable"] = 1
             self.d["streak"] = 0
             return self._save()
@@ -170,11 +184,11 @@ class BootLog:
 
     def leave_safe(self):
         # the safe mode was held long enough: the next boot runs normally once more
-        if self.d is not None:
-            self.d["streak"] = 0
-            self.d["pending"] = ""
-            return self._save()
-        return False
+        if self.d is None:
+            self.d = self._load()
+        self.d["streak"] = 0
+        self.d["pending"] = ""
+        return self._save()
 
 
 def safe_pin_pressed(board):

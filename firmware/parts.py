@@ -13,9 +13,8 @@ import asyncio
 import sys
 
 from firmware.app import clock_s
-from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER
-from ovms.owner import OwnerCopy, secure_boot
-from ovms.store import Store
+from ovms import lazy
+from ovms.config import PARAM_GPRSAPN, PARAM_GPRSPASS, PARAM_GPRSUSER, Store
 
 
 def clock(b):
@@ -58,7 +57,9 @@ def can(b, ids, vclock=None):
 def settings(b):
     # settings from the board's store and the owner's copy beside it (ovms.owner): first
     # boot: the board's defaults and a unique module password, saved; settings lost: the
-    # owner kept, cfg.notices holds the SMS to send him (D35, D38)
+    # owner kept, cfg.notices holds the SMS to send him (D35, D38). D116: the boot's
+    # rules (ovms.owner) and the store's code (ovms.store) are dropped after it: what
+    # stays is cfg.store and its owner copy, two Store records (ovms.config)
     import os
 
     path = b.CFG_PATH
@@ -66,8 +67,13 @@ def settings(b):
     store = Store(path)
     cfg = store.load()
     defaults = getattr(b, "DEFAULT_PARAMS", None)
-    copy = OwnerCopy(path + ".owner")
-    secure_boot(cfg, store, copy, defaults, unique_id(), getattr(os, "urandom", None))
+    try:
+        owner = lazy.load("ovms.owner")
+        copy = owner.owner_copy(path + ".owner")
+        owner.secure_boot(cfg, store, copy, defaults, unique_id(), getattr(os, "urandom", None))
+    finally:
+        lazy.unload("ovms.owner")
+        lazy.unload("ovms.store")
     return cfg
 
 

@@ -11,12 +11,13 @@
 # frees them. Rule: nothing made here may keep a function defined here (a lambda, a
 # closure, a class): such a function holds this module's globals, and so the whole
 # module, for as long as it lives. Callbacks that outlive the boot are bound methods of
-# App (app.send_sms, app.push, app.vehicle_s, app.flush_and_reboot, app.gps_run) or live
+# App (app.send_sms, app.push, app.vehicle_s, app.flush_and_reboot, app.gps_run,
+# app.mark_stable) or live
 # in the module that runs them (progress.watch_app, console.Duplex, app.clock_s).
 
 from firmware import parts
 from firmware.app import clock_s
-from firmware.bootlog import STABLE_MS
+from firmware.bootlog import STABLE_MS, causes, reason_hex
 from firmware.progress import watch_app
 from firmware.tasks.dataplan import install as install_dataplan
 from firmware.tasks.housekeeping import Housekeeping
@@ -66,7 +67,7 @@ async def normal(app):
         checks=checks,
         progress=app.progress.check,
         stable_ms=STABLE_MS,
-        on_stable=app.bootlog.mark_stable if app.bootlog is not None else None,
+        on_stable=app.mark_stable if app.bootlog is not None else None,  # D117
         clock=c,
     )
     sup.add("house", app.house.run)
@@ -106,8 +107,8 @@ def _crash_report(app, net):
     if bt is None:
         return
     net.crashes = bt.crashes
-    net.reset_causes = bt.causes()
-    net.crash_reason = bt.reason_hex()  # the record's <reason>: PIC reset-cause bits
+    net.reset_causes = causes(bt)
+    net.crash_reason = reason_hex(bt)  # the record's <reason>: PIC reset-cause bits
     net.crash_text = bt.reason  # a trailing field of the record (protocol §3: allowed)
     app._log.warning(
         "reset cause %s%s; crash-reboots %d (streak %d)",

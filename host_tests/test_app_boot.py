@@ -73,8 +73,8 @@ def test_escalation_notes_crash_flushes_and_resets():
     d = tmpdir("boot")
     try:
         board = _board(d, STRICT=False)
-        a = app_mod.App(board, bootlog=BootLog(d + "/boot.json"))
-        a.bootlog.boot("POR")
+        BootLog(d + "/boot.json").boot("POR")
+        a = app_mod.App(board, bootlog=d + "/boot.json")
         resets = []
         flushed = []
         a.reset = lambda: resets.append(1)
@@ -103,6 +103,66 @@ def test_escalation_notes_crash_flushes_and_resets():
         # the next boot is a crash-reboot with the reason noted before the reset
         i = BootLog(d + "/boot.json").boot("RI")
         assert i.crash and i.reason == "ticker: ValueError: tick bug" and i.streak == 1
+        assert not _loaded("firmware.bootlog")  # D117: loaded for the note, dropped after
+    finally:
+        rmtree(d)
+
+
+def _loaded(name):
+    import sys
+
+    import firmware
+
+    return name in sys.modules or hasattr(firmware, name[name.rfind(".") + 1 :])
+
+
+def test_escalation_without_room_for_the_boot_log_still_flushes_and_resets():
+    # D117: the crash note cannot load its code: logged, and the crash handling goes on
+    from firmware import app as app_mod
+    from ovms import lazy
+
+    d = tmpdir("boot")
+    real = lazy.load
+
+    def no_room(name):
+        if name == "firmware.bootlog":
+            raise MemoryError()
+        return real(name)
+
+    try:
+        a = app_mod.App(_board(d), bootlog=d + "/boot.json")
+        resets = []
+        flushed = []
+        a.reset = lambda: resets.append(1)
+        a.uplink = type("U", (), {"flush": lambda self: flushed.append(1)})()
+        job = type("J", (), {"name": "ticker", "last": "ValueError: tick bug"})()
+        lazy.load = no_room
+        try:
+            a._escalate(job)
+            assert not a.mark_stable()
+        finally:
+            lazy.load = real
+        assert resets == [1] and flushed == [1] and not _loaded("firmware.bootlog")
+        assert not BootLog(d + "/boot.json").boot("RI").crash  # nothing was noted
+    finally:
+        rmtree(d)
+
+
+def test_the_app_keeps_no_boot_log_code_after_the_boot():
+    from firmware import app as app_mod
+    from tools import sim
+
+    d = tmpdir("boot")
+    try:
+        sim.OUT = lambda t: None
+        try:
+            asyncio.new_event_loop()
+            a = app_mod.main(_board(d), 0.2)
+        finally:
+            sim.OUT = print
+        assert a.bootlog == d + "/boot.json" and not _loaded("firmware.bootlog")
+        assert a.mark_stable() and not _loaded("firmware.bootlog")
+        assert BootLog(d + "/boot.json").boot("TO").streak == 1  # the stable mark counted
     finally:
         rmtree(d)
 

@@ -48,8 +48,8 @@ def _app(d, **over):
         "CONSOLE": _Console(),
     }
     kw.update(over)
-    a = app_mod.App(sim.host_board(10, **kw), wdt=_Wdt(), bootlog=BootLog(d + "/boot.json"))
-    a.bootlog.boot("POR")
+    BootLog(d + "/boot.json").boot("POR")
+    a = app_mod.App(sim.host_board(10, **kw), wdt=_Wdt(), bootlog=d + "/boot.json")
     a.reset = lambda: a.resets.append(a.wdt.fed)
     a.resets = []
     return a

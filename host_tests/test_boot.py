@@ -37,13 +37,13 @@ def test_crash_streak_safe_mode_and_back():
     p = d + "/boot.json"
     try:
         i = BootLog(p).boot("POR")
-        assert not i.crash and i.crashes == 0 and not i.safe and i.reason_hex() == "0002"
+        assert not i.crash and i.crashes == 0 and not i.safe and bl.reason_hex(i) == "0002"
         # watchdog resets in a row, none after a stable run
         for n in range(1, SAFE_AFTER + 1):
             i = BootLog(p).boot("TO")
             assert i.crash and i.reason == "watchdog" and i.streak == n
-            assert i.safe == (n >= SAFE_AFTER) and i.reason_hex() == "0008"
-        assert i.crashes == SAFE_AFTER and i.causes()[-1] == "TO"
+            assert i.safe == (n >= SAFE_AFTER) and bl.reason_hex(i) == "0008"
+        assert i.crashes == SAFE_AFTER and bl.causes(i)[-1] == "TO"
         # the firmware's own crash reset (escalation) counts, with its reason
         b = BootLog(p)
         i = b.boot("TO")
@@ -66,6 +66,9 @@ def test_crash_streak_safe_mode_and_back():
         b = BootLog(p)
         b.boot("TO")
         assert b.mark_stable() and not b.mark_stable()  # one write per boot
+        # D117: the app marks through a fresh BootLog on the file the boot wrote
+        b.boot("POR")
+        assert BootLog(p).mark_stable() and not BootLog(p).mark_stable()
         i = BootLog(p).boot("TO")
         assert i.streak == 1 and not i.safe
         # a power-on (no crash) ends it as well

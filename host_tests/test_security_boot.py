@@ -5,10 +5,10 @@ from sms_fixtures import DENIED, OWNER, REGISTERED_OK, STRANGER, fake_random
 from support import LogCapture, rmtree, tmpdir
 
 from ovms.config import Config
-from ovms.owner import LEGACY_TEXT, LOST_TEXT, OwnerCopy, secure_boot
+from ovms.owner import LEGACY_TEXT, LOST_TEXT, owner_copy, secure_boot
 from ovms.sms import SmsInterpreter
 from ovms.sms_auth import fresh_password
-from ovms.store import Store
+from ovms.store import Store, load_copy, sync_copy
 from ovms.twizy.vehicle import Twizy
 
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -22,7 +22,7 @@ def _boot(path, seed=1, uid=b"\x01\x02\x03\x04", defaults=None):
         store = Store(path)
         cfg = store.load()
         rnd = fake_random(seed) if seed is not None else None
-        notices = secure_boot(cfg, store, OwnerCopy(path + ".owner"), defaults, uid, rnd)
+        notices = secure_boot(cfg, store, owner_copy(path + ".owner"), defaults, uid, rnd)
     finally:
         cap.release()
         quiet.release()
@@ -139,7 +139,7 @@ def test_owner_copy_follows_every_owner_change_and_only_then_writes():
     path = d + "/ovms.cfg"
     try:
         fw, cfg, _, _ = _boot(path)
-        copy = cfg.owner_copy
+        copy = cfg.store.copy
         pw = cfg.params[1]
         assert copy.number is None and copy.writes == 0
         fw.handle(OWNER, "REGISTER " + pw)
@@ -149,7 +149,7 @@ def test_owner_copy_follows_every_owner_change_and_only_then_writes():
         assert copy.writes == 1  # settings saved 5 times, the copy once
         fw.handle(OWNER, "AP Another1 " + STRANGER)  # a new owner by AP
         assert copy.number == STRANGER and copy.writes == 2
-        assert OwnerCopy(path + ".owner").load() == STRANGER
+        assert load_copy(owner_copy(path + ".owner")) == STRANGER
         # the server (C4) writes parameter 0 through Config too
         cfg.set_param(0, "0049 151 0000 0000")
         assert copy.number == OWNER and copy.writes == 3
@@ -163,12 +163,12 @@ def test_owner_copy_torn_at_every_byte_keeps_the_last_good_owner():
     try:
         quiet = LogCapture("store")
         try:
-            copy = OwnerCopy(name)
-            copy.sync(OWNER)
-            copy.sync(STRANGER)  # the newest copy, torn below
+            copy = owner_copy(name)
+            sync_copy(copy, OWNER)
+            sync_copy(copy, STRANGER)  # the newest copy, torn below
         finally:
             quiet.release()
-        newest = copy.store.last_written
+        newest = copy.last_written
         with open(newest, "rb") as f:
             full = f.read()
         cap = LogCapture("store")
@@ -176,13 +176,13 @@ def test_owner_copy_torn_at_every_byte_keeps_the_last_good_owner():
             for cut in range(len(full)):
                 with open(newest, "wb") as f:
                     f.write(full[:cut])
-                assert OwnerCopy(name).load() == OWNER, cut
+                assert load_copy(owner_copy(name)) == OWNER, cut
                 del cap.got[:]  # quiet, and bounded in a board-sized heap
         finally:
             cap.release()
         with open(newest, "wb") as f:
             f.write(full)
-        assert OwnerCopy(name).load() == STRANGER
+        assert load_copy(owner_copy(name)) == STRANGER
     finally:
         rmtree(d)
 
@@ -191,11 +191,11 @@ def test_owner_copy_write_failure_is_logged_not_raised():
     d = tmpdir("sec")
     try:
         cfg = Config({0: OWNER})
-        copy = OwnerCopy(d + "/no/such/dir/c")
+        copy = owner_copy(d + "/no/such/dir/c")
         cap = LogCapture("owner")
         quiet = LogCapture("store")
         try:
-            copy.sync(OWNER)
+            sync_copy(copy, OWNER)
         finally:
             cap.release()
             quiet.release()
@@ -215,7 +215,7 @@ def test_legacy_factory_password_is_replaced_and_the_owner_told():
         assert cfg.params[0] == OWNER and cfg.params[1] not in ("OVMS", "")
         assert notices == [LEGACY_TEXT] and cfg.params[1] in logged
         assert fw.handle(STRANGER, "STAT OVMS") == DENIED
-        assert OwnerCopy(path + ".owner").load() == OWNER
+        assert load_copy(owner_copy(path + ".owner")) == OWNER
         # unregistered old module: replaced, nobody to tell
         Store(d + "/b.cfg").save(Config({1: "OVMS"}))
         _fw, cfg2, notices2, _ = _boot(d + "/b.cfg", seed=4)

@@ -4,9 +4,18 @@
 # Spec: ovms-v2-sms.md §1-2. Features 8-15 persist in parameters 24-31 as the
 # text given; at boot the feature value is atoi() of that text (D5: full width,
 # negatives become 0). Persistence itself is pluggable: `store` (if set) gets
-# save(config) after every change; see ovms.store. `owner_copy` (if set, see
-# ovms.owner) gets sync(parameter 0) after every successful save: the owner's
-# number kept in a second place.
+# save(config) after every change; the firmware's is a Store (below, ovms.store),
+# which after every successful save also keeps its owner copy (ovms.owner): the
+# owner's number kept in a second place.
+#
+# D116: only what the steady state reads stays resident. Store is the settings'
+# place in flash as a record (path, newest slot, the owner copy's record): its code,
+# the file format, the slot logic and the owner copy (ovms.store) is loaded per
+# load/save and dropped after it (ovms/lazy.py), and ovms.owner (the boot's rules)
+# is boot-only. A save that cannot load its code (MemoryError, ImportError) or runs
+# out of memory before the write raises OSError, as a failed flash write does: the
+# callers (ovms.sms save_or_rollback, the server commands) answer ERR_NOT_SAVED and
+# put RAM back; nothing was written.
 #
 # D35: there is no factory module password (ETSI EN 303 645 §5.1: no universal
 # default password). A Config without settings has an empty parameter 1, which
@@ -27,6 +36,7 @@
 # for paths that do not check (server C4, old settings files), drops control
 # characters and '"' from the AT slots: they never reach an AT command.
 
+from ovms import lazy
 from ovms.compat import const
 from ovms.units import atoi, digits
 
@@ -92,6 +102,7 @@ _ERR_BAD_CHARS = const("Error: parameter %d contains characters that are not all
 _ERR_FEATURE = const("Error: feature %d must be a number from 0 to %d")
 _ERR_PROFILE = const("Error: parameter 16 must be rt25 or economy")
 _ERR_BUDGET = const("Error: parameter 17 must be a number of KB from 0 to 1000000")
+_STORE = const("ovms.store")  # the store's code, loaded per load/save (D116)
 
 
 class Config:
@@ -105,7 +116,6 @@ class Config:
         self.features = [0] * N_FEATURES
         self.load_features()
         self.store = store
-        self.owner_copy = None  # ovms.owner.OwnerCopy: second place of parameter 0
         self.notices = []  # texts for the owner from the boot (ovms.owner.secure_boot)
 
     def load_features(self):
@@ -131,10 +141,9 @@ class Config:
             self.features[k] = _feature_value(text)
 
     def save(self):
+        # raises OSError: not saved (flash write failed, or no room for the code: D116)
         if self.store is not None:
             self.store.save(self)
-            if self.owner_copy is not None:
-                self.owner_copy.sync(self.params[PARAM_REGPHONE])
 
     def units(self):
         # first character of parameter 2; no slicing: called from the tick
@@ -145,6 +154,36 @@ class Config:
 
     def notify_ip(self):
         return "IP" in self.params[PARAM_NOTIFIES]
+
+
+class Store:
+    # D116: the settings' two slot files <path>.a/.b (format and crash safety: ovms.store)
+    # as a record; also the owner copy's record (ovms.owner.owner_copy: a Store with
+    # number, loaded, writes and errors added)
+    def __init__(self, path, sync=None):
+        self.path = path
+        self.seq = 0  # sequence number of the newest good copy, 0 = none
+        self.slot = 1  # index of the newest good copy (the next save goes to the other)
+        self.scanned = False  # seq and slot known (load() or the first save() looked)
+        self.sync = sync  # flush after a write; None: on MicroPython (flash) only
+        self.last_written = None  # file name of the last save() (tests tear it)
+        self.copy = None  # the owner copy's Store: follows parameter 0 after every save
+
+    def load(self):
+        # -> Config with the newest good settings (or the defaults), this store attached
+        try:
+            return lazy.load(_STORE).load(self)
+        finally:
+            lazy.unload(_STORE)
+
+    def save(self, config):
+        # write the settings, then keep the owner copy; OSError: nothing written
+        try:
+            lazy.load(_STORE).save(self, config)
+        except (ImportError, MemoryError):
+            raise OSError("no room for the settings code")  # D116: as a failed write
+        finally:
+            lazy.unload(_STORE)
 
 
 def check_param(n, text):

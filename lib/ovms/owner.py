@@ -1,17 +1,21 @@
 # The owner at boot: a second copy of the owner's number, the settings-loss rule,
 # the module's unique password. Licence: MIT (this project).
 #
-#   copy = OwnerCopy(cfg_path + ".owner")
+#   copy = owner_copy(cfg_path + ".owner")
 #   notices = secure_boot(cfg, store, copy, defaults=board_defaults,
 #                         unique_id=machine.unique_id(), randbytes=os.urandom)
 #   for text in notices: link.send_sms(text)       # to the (restored) owner
 #
-# OwnerCopy keeps parameter 0 in <path>.a / <path>.b, written by ovms.store.Store
+# The owner copy keeps parameter 0 in <path>.a / <path>.b, written by ovms.store
 # (same format and crash safety: two CRC-checked slots, a torn write at any byte
-# leaves the previous copy). Config.save() calls sync() after every successful
-# settings save; it writes only when the owner changed (REGISTER, AP, server C4),
-# so a few writes in the module's life. A failed copy write is logged and
-# counted, never raised: the settings themselves were saved.
+# leaves the previous copy). It is a Store record (ovms.config) with number,
+# loaded, writes and errors added; secure_boot() hangs it on the settings' Store,
+# whose save() keeps it equal to parameter 0 after every successful settings save
+# (ovms.store.sync_copy): it writes only when the owner changed (REGISTER, AP,
+# server C4), so a few writes in the module's life. A failed copy write is logged
+# and counted, never raised: the settings themselves were saved.
+# D116: boot-only; firmware/parts.py unloads this module (and ovms.store) after the
+# boot: what stays is the two Store records.
 #
 # secure_boot() runs once after Store.load(), before anything reads the settings; its
 # texts are also left in cfg.notices for the wiring to send once the link is up:
@@ -34,9 +38,9 @@
 # with the settings in RAM (and tells the owner again at the next boot).
 
 from ovms import log
-from ovms.config import LEGACY_PASSWORD, PARAM_MODULEPASS, PARAM_REGPHONE
+from ovms.config import LEGACY_PASSWORD, PARAM_MODULEPASS, PARAM_REGPHONE, Store
 from ovms.sms_auth import fresh_password, normal_number
-from ovms.store import Store
+from ovms.store import load_copy, sync_copy
 
 LOST_TEXT = (
     "OVMS: settings were lost and reset to the defaults. This phone stays the owner;"
@@ -48,49 +52,23 @@ LEGACY_TEXT = (
 )
 
 
-class _Params:
-    # what Store.save() needs: .params
-    def __init__(self, owner):
-        self.params = [owner] + [""] * 31
-
-
-class OwnerCopy:
-    def __init__(self, path, sync=None):
-        self.store = Store(path, sync)
-        self.number = None  # normalised owner number in the copy, None = none
-        self.loaded = False
-        self.writes = 0  # copies written
-        self.errors = 0  # failed writes (logged)
-
-    def load(self):
-        # -> the saved owner number (normalised) or None
-        cfg = self.store.load()
-        self.loaded = True
-        self.number = normal_number(cfg.params[PARAM_REGPHONE]) if self.store.seq else None
-        return self.number
-
-    def sync(self, p0):
-        # keep the copy equal to parameter 0; writes only on a change
-        if not self.loaded:
-            self.load()
-        number = normal_number(p0)
-        if number == self.number:
-            return
-        try:
-            self.store.save(_Params(number or ""))
-        except OSError as e:
-            self.errors += 1
-            log.get("owner").error("owner copy not written: %s", e)
-            return
-        self.writes += 1
-        self.number = number
+def owner_copy(path, sync=None):
+    # -> the owner copy's Store record (load_copy, sync_copy: ovms.store)
+    copy = Store(path, sync)
+    copy.number = None  # normalised owner number in the copy, None = none
+    copy.loaded = False
+    copy.writes = 0  # copies written
+    copy.errors = 0  # failed writes (logged)
+    return copy
 
 
 def secure_boot(cfg, store, copy, defaults=None, unique_id=None, randbytes=None):
     # -> list of texts for the owner (SMS); see the header
     lg = log.get("owner")
     notices = []
-    saved = copy.load() if copy is not None else None
+    saved = None
+    if copy is not None:  # a copy already read (tests) is not read again
+        saved = copy.number if copy.loaded else load_copy(copy)
     fresh = store.seq == 0
     dirty = False
     if fresh and defaults:
@@ -116,7 +94,7 @@ def secure_boot(cfg, store, copy, defaults=None, unique_id=None, randbytes=None)
             lg.warning("until a password is set here: PASS <password>")
         if legacy and not fresh and normal_number(cfg.params[PARAM_REGPHONE]) is not None:
             notices.append(LEGACY_TEXT)
-    cfg.owner_copy = copy
+    store.copy = copy  # follows parameter 0 after every save from now on
     cfg.notices = notices
     if dirty:
         try:
@@ -124,5 +102,5 @@ def secure_boot(cfg, store, copy, defaults=None, unique_id=None, randbytes=None)
         except OSError as e:
             lg.error("settings not saved at boot: %s", e)
     elif copy is not None:
-        copy.sync(cfg.params[PARAM_REGPHONE])
+        sync_copy(copy, cfg.params[PARAM_REGPHONE])
     return notices

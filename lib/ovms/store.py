@@ -20,6 +20,13 @@
 # none valid the defaults are used (and logged): never an exception at boot.
 # A setting counts as saved (and may be acknowledged by SMS) when save()
 # returned; save() raises OSError if the flash write failed.
+#
+# D116: this module is the code of ovms.config.Store (the record: path, newest slot,
+# the owner copy's record), loaded by Store.load()/save() and dropped after each: a
+# save a few times a day, no resident heap. After every successful settings save the
+# owner copy (Store.copy, see ovms.owner) follows parameter 0: written only when the
+# owner changed (REGISTER, AP, server C4); a failed copy write is logged and counted,
+# never raised (the settings themselves were saved).
 
 import binascii
 import os
@@ -27,91 +34,122 @@ import sys
 
 from ovms import log
 from ovms.compat import const
-from ovms.config import N_PARAMS, Config
+from ovms.config import N_PARAMS, PARAM_REGPHONE, Config, Store  # noqa: F401 (Store: API)
+from ovms.sms_auth import normal_number
 
 FORMAT = b"OVMSCFG 1"
-_SLOTS = (".a", ".b")
 _MAX_FILE = const(8192)  # bytes; the largest possible file is 32 * (4 + 31 * 4) + 40 = 4136
 
 
-class Store:
-    def __init__(self, path, sync=None):
-        self.path = path
-        self.files = (path + _SLOTS[0], path + _SLOTS[1])
-        self.seq = 0  # sequence number of the newest good copy, 0 = none
-        self.slot = 1  # index of the newest good copy (the next save goes to the other)
-        self.last_written = None  # file name of the last save() (tests tear it)
-        self._scanned = False
-        # flush the file system after a write: on by default on MicroPython
-        # (flash), off on CPython (host tools, tests)
-        if sync is None:
-            sync = sys.implementation.name == "micropython"
-        self._sync = sync
+def _files(st):
+    return (st.path + ".a", st.path + ".b")
 
-    # ---- boot ------------------------------------------------------------------
-    def load(self):
-        # -> Config with the newest good settings (or the defaults); store attached
-        lg = log.get("store")
-        found = []  # (seq, slot index, params)
-        missing = 0
-        for i in range(2):
-            name = self.files[i]
-            raw = _read(name)
-            if raw is None:
-                missing += 1
-                continue
-            parsed = parse(raw)
-            if parsed is None:
-                lg.warning("%s is torn or corrupt (%d bytes), ignored", name, len(raw))
-                continue
-            found.append((parsed[0], i, parsed[1]))
-        self._scanned = True
-        if not found:
-            self.seq = 0
-            self.slot = 1
-            if missing == 2:
-                lg.info("no settings in %s yet, using the defaults", self.path)
-            else:
-                lg.error("no valid settings in %s, using the defaults", self.path)
-            return Config(None, self)
-        best = found[0]
-        if len(found) == 2 and found[1][0] > best[0]:
-            best = found[1]
-        self.seq = best[0]
-        self.slot = best[1]
-        if len(found) == 1 and missing == 0:
-            lg.warning("using the last good copy %s (seq %d)", self.files[best[1]], best[0])
-        return Config(best[2], self)
 
-    def _scan(self):
-        # find the newest good slot without building a Config (save before load)
-        self.seq = 0
-        self.slot = 1
-        for i in range(2):
-            raw = _read(self.files[i])
-            parsed = parse(raw) if raw is not None else None
-            if parsed is not None and parsed[0] > self.seq:
-                self.seq = parsed[0]
-                self.slot = i
-        self._scanned = True
+# ---- boot ----------------------------------------------------------------------
+def load(st):
+    # -> Config with the newest good settings (or the defaults); store st attached
+    lg = log.get("store")
+    files = _files(st)
+    found = []  # (seq, slot index, params)
+    missing = 0
+    for i in range(2):
+        name = files[i]
+        raw = _read(name)
+        if raw is None:
+            missing += 1
+            continue
+        parsed = parse(raw)
+        if parsed is None:
+            lg.warning("%s is torn or corrupt (%d bytes), ignored", name, len(raw))
+            continue
+        found.append((parsed[0], i, parsed[1]))
+    st.scanned = True
+    if not found:
+        st.seq = 0
+        st.slot = 1
+        if missing == 2:
+            lg.info("no settings in %s yet, using the defaults", st.path)
+        else:
+            lg.error("no valid settings in %s, using the defaults", st.path)
+        return Config(None, st)
+    best = found[0]
+    if len(found) == 2 and found[1][0] > best[0]:
+        best = found[1]
+    st.seq = best[0]
+    st.slot = best[1]
+    if len(found) == 1 and missing == 0:
+        lg.warning("using the last good copy %s (seq %d)", files[best[1]], best[0])
+    return Config(best[2], st)
 
-    # ---- save ------------------------------------------------------------------
-    def save(self, config):
-        if not self._scanned:
-            self._scan()
-        seq = self.seq + 1
-        target = 1 - self.slot
-        name = self.files[target]
-        data = encode(config.params, seq)
-        self.last_written = name
-        with open(name, "wb") as f:
-            f.write(data)
-        if self._sync and hasattr(os, "sync"):
-            os.sync()
-        # only now is the new copy the newest good one; after a failed write
-        # the next save() overwrites the same (broken) slot again
-        self.seq = seq
-        self.slot = target
+
+def _scan(st):
+    # find the newest good slot without building a Config (save before load)
+    st.seq = 0
+    st.slot = 1
+    files = _files(st)
+    for i in range(2):
+        raw = _read(files[i])
+        parsed = parse(raw) if raw is not None else None
+        if parsed is not None and parsed[0] > st.seq:
+            st.seq = parsed[0]
+            st.slot = i
+    st.scanned = True
+
+
+# ---- save ----------------------------------------------------------------------
+def save(st, config):
+    # the settings, then the owner copy (if st has one)
+    write(st, config.params)
+    if st.copy is not None:
+        sync_copy(st.copy, config.params[PARAM_REGPHONE])
+
+
+def write(st, params):
+    # one complete copy into the slot that does not hold the newest good one
+    if not st.scanned:
+        _scan(st)
+    seq = st.seq + 1
+    target = 1 - st.slot
+    name = _files(st)[target]
+    data = encode(params, seq)
+    st.last_written = name
+    with open(name, "wb") as f:
+        f.write(data)
+    sync = st.sync
+    if sync is None:  # flash on MicroPython; host tools and tests: no flush
+        sync = sys.implementation.name == "micropython"
+    if sync and hasattr(os, "sync"):
+        os.sync()
+    # only now is the new copy the newest good one; after a failed write
+    # the next save() overwrites the same (broken) slot again
+    st.seq = seq
+    st.slot = target
+
+
+# ---- the owner copy (ovms.owner: its record and the boot's rules) ---------------
+def load_copy(copy):
+    # -> the owner number in the copy (normalised) or None
+    cfg = load(copy)
+    copy.loaded = True
+    copy.number = normal_number(cfg.params[PARAM_REGPHONE]) if copy.seq else None
+    return copy.number
+
+
+def sync_copy(copy, p0):
+    # keep the copy equal to parameter 0; writes only on a change, never raises
+    try:
+        if not copy.loaded:
+            load_copy(copy)
+        number = normal_number(p0)
+        if number == copy.number:
+            return
+        write(copy, [number or ""] + [""] * (N_PARAMS - 1))
+    except (OSError, MemoryError) as e:
+        copy.errors += 1
+        log.get("owner").error("owner copy not written: %s", e)
+        return
+    copy.writes += 1
+    copy.number = number
 
 
 def encode(params, seq):
