@@ -16,10 +16,24 @@
 # advance step_ms; call the step hooks; wake the sleepers that are due }. Pacing: the
 # simulated time is held at most `speed` times ahead of the wall clock (speed 0: as fast
 # as the machine goes). Sockets and the modem's timeouts still run on wall time.
+#
+# D120: a sleeper costs no object of its own on MicroPython: its task is parked on the
+# clock the way asyncio.Event.wait parks it (task.data = the clock, whose remove() a
+# cancel calls) and advance() puts it back on the run queue; the sleepers are one flat
+# list [due_ms, task, due_ms, task, ...], compacted in place. An Event per sleeper (an
+# instance, its attribute table, a TaskQueue, a [due, Event] list: ~80 bytes each, 11
+# sleepers in the heap board) was the harness's, not the board's, whose asyncio.sleep_ms
+# parks the task on the run queue itself. Same wake-up order and times as before (the
+# tasks are pushed in the order they went to sleep); CPython keeps an Event per sleeper.
 
 import asyncio
 
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+
+try:
+    from asyncio import core as _core  # MicroPython: the run queue and the current task
+except ImportError:
+    _core = None  # CPython
 
 MAX_SETTLE = 1000  # yields per step waiting for the simulated hardware to be served
 
@@ -31,17 +45,37 @@ class VirtualClock:
         self.now = 0
         self.steps = 0
         self.unsettled = 0  # steps taken although some busy() was still True
-        self._sleepers = []  # [due_ms, Event]
+        self._sleepers = []  # due_ms, task (MicroPython) or Event (CPython), due_ms, ...
         self._hooks = []
         self._busy = []
 
     def ticks_ms(self):
         return self.now
 
-    async def sleep_ms(self, ms):
-        ev = asyncio.Event()
-        self._sleepers.append([self.now + (ms if ms > 0 else 0), ev])
-        await ev.wait()
+    if _core is None:
+
+        async def sleep_ms(self, ms):
+            ev = asyncio.Event()
+            self._sleepers.append(self.now + (ms if ms > 0 else 0))
+            self._sleepers.append(ev)
+            await ev.wait()
+
+    else:
+
+        def sleep_ms(self, ms):  # awaitable: a generator, as asyncio.Event.wait
+            t = _core.cur_task
+            self._sleepers.append(self.now + (ms if ms > 0 else 0))
+            self._sleepers.append(t)
+            t.data = self  # a cancel calls self.remove(t), then reschedules t
+            yield
+
+    def remove(self, task):
+        # a sleeping task was cancelled (MicroPython's Task.cancel): forget it
+        s = self._sleepers
+        for i in range(1, len(s), 2):
+            if s[i] is task:
+                del s[i - 1 : i + 1]
+                return
 
     async def wait_until(self, t_ms):
         if self.now < t_ms:
@@ -65,13 +99,21 @@ class VirtualClock:
         self.steps += 1
         for f in self._hooks:
             f(self.now)
-        keep = []
-        for s in self._sleepers:
-            if s[0] <= self.now:
-                s[1].set()
+        s = self._sleepers
+        now = self.now
+        j = 0
+        for i in range(0, len(s), 2):
+            if s[i] <= now:
+                w = s[i + 1]
+                if _core is None:
+                    w.set()
+                else:
+                    _core._task_queue.push(w)
             else:
-                keep.append(s)
-        self._sleepers = keep
+                s[j] = s[i]
+                s[j + 1] = s[i + 1]
+                j += 2
+        del s[j:]
 
     async def run(self):
         t0 = ticks_ms()

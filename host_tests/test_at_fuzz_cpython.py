@@ -139,7 +139,6 @@ def _check_classify(s, expect):
 def _check_parsers(s):
     csq = at.parse_csq(s)
     assert _is_int(csq) and (0 <= csq <= 31 or csq == 99)
-    assert at.csq_dbm(csq) is None if csq == 99 else at.csq_dbm(csq) == 2 * csq - 113
     assert at.csq_to_sq(csq) == (0 if csq == 99 else csq)
     f = at.fields(_after_colon(s))
     creg = at.parse_creg(s)
@@ -147,7 +146,6 @@ def _check_parsers(s):
         assert creg == -1
     else:
         assert creg == _ref_uint(f[0] if len(f) in (1, 3) else f[1]), (s, creg)
-    assert at.registered(creg) == (creg in (1, 5))
     f = at.fields(s)
     assert at.parse_cmti(s) == ((f[0], _ref_uint(f[1])) if len(f) >= 2 else (f[0], -1))
     r = at.parse_cmgr(s)
@@ -176,11 +174,6 @@ def _check_parsers(s):
         assert (got, left) == (_ref_int(f[1]), _ref_int(f[2])), s
     else:
         assert (got, left) == (-1, -1)
-    n = at.parse_ipd(s)
-    if s.startswith("+IPD,") and s.endswith(":"):
-        assert n == _ref_int(s[5:-1].split(",")[-1]), s
-    else:
-        assert n == -1
     ip = at.looks_like_ip(s)
     assert ip in (True, False)
     if ip:
@@ -199,7 +192,7 @@ def _check_parsers(s):
 
 @fuzz()
 @given(lines, EXPECT)
-@example(b"+IPD,\xa05:", None)  # CPython read 5, MicroPython -1: the runtimes disagreed
+@example(b"+IPD,\xa05:", None)  # the runtimes disagreed on its length (parse_ipd, now gone)
 @example(b"+CSQ: \x8521,0", None)
 def test_fuzz_classify(raw, expect):
     s = at.decode(raw)
@@ -227,7 +220,6 @@ def test_fuzz_well_formed_replies(ip, rssi, stat):
     assert at.parse_creg("+CREG: %d" % stat) == stat
     assert at.parse_creg('+CREG: %d,"1A2B","3C4D"' % stat) == stat
     assert at.parse_cmti('"SM",%d' % rssi) == ("SM", rssi)
-    assert at.parse_ipd("+IPD,%d:" % rssi) == rssi
 
 
 # ---- contract violations this fuzz found (fixed: now plain invariants; also

@@ -96,3 +96,25 @@ def test_frame_files_allocate_nothing_per_frame():
     finally:
         heap_unlock()
     assert n > 100
+
+
+def test_heap_board_can_imports_no_text_trace_code():
+    # D119: the heap board's CAN (tools/heap_can.py) is the controller emulation
+    # (firmware/hal/can_emu.py) on frame files; the text traces' code (can_fake.py) and
+    # its parser stay off the board, as a board's CAN driver has none
+    import sys
+
+    saved = {}
+    for name in ("tools.heap_can", "firmware.hal.can_fake", "ovms.canlog"):
+        if name in sys.modules:
+            saved[name] = sys.modules.pop(name)
+    try:
+        from tools.heap_can import FrameFileCan
+
+        assert "firmware.hal.can_fake" not in sys.modules
+        assert "ovms.canlog" not in sys.modules
+        assert FrameFileCan.__init__ is not StreamCan.__init__
+    finally:
+        for name in ("tools.heap_can", "firmware.hal.can_fake", "ovms.canlog"):
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)

@@ -100,6 +100,67 @@ def test_device_console_shapes_replies():
     assert s.out.decode().startswith("GPRS:\r\n APN:apdegn\r\n")
 
 
+def test_device_console_loads_a_lines_code_per_line():
+    # D121: only the reading loop is resident; each line's processing is loaded for the
+    # line and dropped after it
+    import sys
+
+    from ovms import lazy
+
+    name = "firmware.tasks.console_line"
+    lazy.unload(name)
+    seen = []
+    real = lazy.load
+
+    def load(n):
+        m = real(n)
+        seen.append(n)
+        return m
+
+    fw = _fw()
+    s = FakeStream([b"VERSION\n", b"VERSION"])
+    lazy.load = load
+    try:
+        run_async(Console(s, fw, clock=lambda: 0).run())
+    finally:
+        lazy.load = real
+    assert seen.count(name) == 2
+    assert name not in sys.modules
+    assert s.out.count(b"OVMS Firmware version") == 2
+
+
+def test_device_console_line_code_not_loaded_gets_a_reply():
+    # D121: no room (or no module) for a line's code: ERR_NOT_LOADED, counted, nothing
+    # ran, no traceback; what a half-done import left is unloaded; the next line works
+    import sys
+
+    from ovms import lazy
+    from ovms.sms import ERR_NOT_LOADED
+
+    name = "firmware.tasks.console_line"
+    real = lazy.load
+    fails = [MemoryError(), ImportError("no module")]
+
+    def load(n):
+        if n == name and fails:
+            real(n)  # half done: loaded, then the error
+            raise fails.pop(0)
+        return real(n)
+
+    fw = _fw()
+    s = FakeStream([b"FEATURE 9 5\nVERSION\nVERSION\n"])
+    con = Console(s, fw, eol="\n", clock=lambda: 0)
+    lazy.load = load
+    try:
+        run_async(con.run())
+    finally:
+        lazy.load = real
+    assert con.lines == 3 and con.not_loaded == 2
+    err = (ERR_NOT_LOADED + "\n---\n").encode()
+    assert s.out == err + err + b"OVMS Firmware version: 3.0.0/RT2.5/VHOST\n---\n"
+    assert fw.cfg.features[9] != 5 and name not in sys.modules
+
+
 if MICROPYTHON:
     import io
 

@@ -9,12 +9,14 @@
 
 import struct
 
-from firmware.hal.can_fake import StreamCan, read_trace
+from firmware.hal.can_emu import EmuCan
 
 
 def write_frame_file(trace, out):
     # the candump trace `trace` as the frame file `out` -> frames written (malformed lines
-    # are skipped, as StreamCan skips them)
+    # are skipped, as StreamCan skips them); CPython (tools/heap_report.py), or a test
+    from firmware.hal.can_fake import read_trace
+
     t0 = None
     n = 0
     with open(out, "wb") as f:
@@ -34,26 +36,31 @@ def write_frame_file(trace, out):
     return n
 
 
-class FrameFileCan(StreamCan):
-    # StreamCan on the frame files tools/heap_report.py made from the traces (16 bytes a
-    # frame: ms since the trace's first frame u32 LE, id u16 LE, dlc, 0, 8 data bytes),
-    # each read into one preallocated record: no allocation per frame, as a CAN
-    # controller's FIFO (the text path makes a line, a tuple and a bytes object per frame:
-    # garbage no board makes, and the collections it triggers would be the harness's)
-    def __init__(self, paths, **kw):
-        self._rec = bytearray(16)
+class FrameFileCan(EmuCan):
+    # the controller (can_emu.EmuCan: filter, FIFO, counters) on the frame files
+    # tools/heap_report.py made from the traces, each frame read into one preallocated
+    # record: no allocation per frame, as a CAN controller's FIFO (the text path makes a
+    # line, a tuple and a bytes object per frame: garbage no board makes, and the
+    # collections it triggers would be the harness's). Same timing, loop and gap rules
+    # as can_fake.StreamCan on the traces; `stop_after_ms` ends the bus (the car switched
+    # off and silent) at that bus time. D119: no text-trace code (can_fake) on the board.
+    def __init__(
+        self, paths, speed=1, depth=32, loop=True, gap_ms=10, clock=None, stop_after_ms=-1, **kw
+    ):
+        super().__init__(depth, clock, **kw)
+        self.speed = speed
+        self.loop = loop
+        self.gap_ms = gap_ms
+        self.loops = 0  # times the sequence started over
+        self._stop_ms = stop_after_ms
+        self._rec = bytearray(16)  # the frame read ahead (its data: _rec[8:16])
         names = (paths,) if isinstance(paths, str) else paths
         self._files = [open(p, "rb") for p in names]  # noqa: SIM115 (open for the run)
         self._cur = 0  # the file being read (open all the time: no allocation per loop)
         self._base = 0  # bus ms where the current file starts
         self._last = 0  # bus ms of the last frame read
-        self._at = -1  # bus ms of the frame read ahead (-1: none); its id, dlc, data:
-        self._at_id = 0
-        self._at_n = 0  # ... and self._slot
-        super().__init__(paths, **kw)
-
-    def _frames(self):  # StreamCan's text path: not used here
-        return iter(())
+        self._at = -1  # bus ms of the frame read ahead (-1: none)
+        self._read_ahead()
 
     def _read_ahead(self):
         rec = self._rec
@@ -72,24 +79,19 @@ class FrameFileCan(StreamCan):
             self._cur += 1  # the next file starts a gap after this one's last frame
             self._base = self._last + self.gap_ms // self.speed + 1
         t = self._base + (rec[0] | rec[1] << 8 | rec[2] << 16 | rec[3] << 24) // self.speed
-        n = rec[6]
-        s = self._slot
-        for i in range(n):
-            s[i] = rec[8 + i]
         self._last = self._at = t
-        self._at_id = rec[4] | rec[5] << 8
-        self._at_n = n
 
     def advance(self, now_ms):
         got = 0
         stop = self._stop_ms
+        rec = self._rec
         while self._at >= 0:
             if 0 <= stop <= self._at:
                 self._at = -1
                 break
             if self._at > now_ms:
                 break
-            self._put(self._at_id, self._at_n, self._slot, 0)
+            self._put(rec[4] | rec[5] << 8, rec[6], rec, 8)
             got += 1
             self._read_ahead()
         return got

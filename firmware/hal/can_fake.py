@@ -1,38 +1,33 @@
 # FakeCan: the CAN adapter for the host and the simulation, fed from candump traces.
-# Licence: MIT (this project). Interface: can.py.
+# Licence: MIT (this project). Interface: can.py. Host only.
 #
-# Behaves like the controller on a running bus:
+# The controller (acceptance filter, RX FIFO, overruns) is can_emu.EmuCan; this module
+# is the bus played from text traces (D119: the heap board, which plays frame files,
+# never imports it):
 #   - frames arrive at their recorded relative times (1/speed of them: speed 10 plays a
 #     5 s trace in 0.5 s) on the asyncio clock (ovms.aio.ticks_ms);
 #   - several traces play back to back (gap_ms between them); with loop=True the whole
-#     sequence starts over, the clock shifted by its length plus gap_ms (.loops counts);
-#   - only IDs in `ids` pass (the acceptance filter; None = accept all), the rest are
-#     counted in .filtered; nothing is received before start();
-#   - received frames wait in a bounded RX FIFO of `depth` frames; a frame arriving at a
-#     full FIFO is lost and counted in .overruns (the consumer was too slow).
+#     sequence starts over, the clock shifted by its length plus gap_ms (.loops counts).
 # The feeder task started by start() delivers every frame due since its last run and
 # sets the flag; advance(ms) does the same synchronously for deterministic tests.
 # clock=VirtualClock (firmware/simclock.py): no feeder task; the frames arrive as the
-# simulated time advances, and the clock does not advance while frames wait in the FIFO
-# (the consumer is served first): the replay gives the same result on a slow or busy
-# machine. The recorded traces have at most 7 used frames in any 10 ms (Init-Drv), so
-# the clock's 10 ms steps never overrun a 32-frame FIFO by themselves.
+# simulated time advances (EmuCan). The recorded traces have at most 7 used frames in
+# any 10 ms (Init-Drv), so the clock's 10 ms steps never overrun a 32-frame FIFO by
+# themselves.
 # Times are integer ms after scaling; the trace is parsed once at construction
 # (host RAM: about 16 bytes per frame).
 
 import asyncio
 from array import array
 
-from firmware.hal.can import CANAdapter, EventFlag
+from firmware.hal.can_emu import EmuCan
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 from ovms.compat import const
 
 _MAX_SLEEP_MS = const(50)  # the feeder looks at least this often (start/stop, clock shifts)
 
 
-class FakeCan(CANAdapter):
-    FLAG = EventFlag  # set from the feeder task, not an IRQ (see can.EventFlag)
-
+class FakeCan(EmuCan):
     def __init__(
         self,
         traces=(),
@@ -47,16 +42,12 @@ class FakeCan(CANAdapter):
     ):
         # traces: candump -L / CRTD file paths; frames: or a list of (t_us, id, data);
         # feeder=False: no task, the test calls advance() (or inject()) itself
-        super().__init__(**kw)
+        super().__init__(depth, clock, **kw)
         self.feeder = feeder
-        self.clock = clock  # a VirtualClock, or None: the asyncio clock
         self.speed = speed
-        self.depth = depth
         self.loop = loop
         self.gap_ms = gap_ms
-        self.filtered = 0  # frames the acceptance filter rejected
         self.loops = 0  # times the sequence started over
-        self.delivered = 0  # frames that reached the FIFO
         self.sent = []  # frames given to send() when not listen-only
         # the arrays are sized once from an upper bound (the lines of the files, the length
         # of `frames`), not grown by doubling: the whole trace fits a board-sized heap
@@ -93,66 +84,24 @@ class FakeCan(CANAdapter):
         self._id = src_id
         self._dlc = src_dlc
         self._data = src_data
-        # the RX FIFO: a ring of `depth` preallocated slots
-        self._f_id = array("H", [0] * depth)
-        self._f_dlc = bytearray(depth)
-        self._f_data = bytearray(8 * depth)
-        self._head = 0  # oldest waiting frame
-        self._count = 0
-        # acceptance filter: one bit per 11-bit ID, 256 bytes (extended IDs map to
-        # 0xFFFF: rejected)
-        self._accept = bytearray(0x100)
         self._next = 0  # index of the next trace frame to arrive
         self._shift = 0  # ms added to trace times (loops)
-        self._t0 = 0
         self._task = None
 
-    # ---- interface ---------------------------------------------------------------
+    # ---- interface (EmuCan's, plus the feeder without a VirtualClock) -------------
     def start(self):
-        acc = self._accept
-        if self.ids is None:
-            for i in range(0x100):
-                acc[i] = 0xFF
-        else:
-            for i in self.ids:
-                acc[i >> 3] |= 1 << (i & 7)
-        self.started = True
+        super().start()
         if self.clock is not None:
-            self._t0 = self.clock.ticks_ms()
-            self.clock.on_step(self._step)
-            self.clock.busy(self.pending)
             return
         self._t0 = ticks_ms()
         if self.feeder and self.n and self._task is None:
             self._task = asyncio.create_task(self._feeder())
 
     def stop(self):
-        self.started = False
+        super().stop()
         if self._task is not None:
             self._task.cancel()
             self._task = None
-
-    def recv(self, buf):
-        if not self._count:
-            return -1
-        h = self._head
-        can_id = self._f_id[h]
-        n = self._f_dlc[h]
-        d = self._f_data
-        o = h * 8
-        for i in range(n):
-            buf[i] = d[o + i]
-        self.dlc = n
-        h += 1
-        if h == self.depth:
-            h = 0
-        self._head = h
-        self._count -= 1
-        self.frames += 1
-        return can_id
-
-    def pending(self):
-        return self._count
 
     def _send(self, can_id, data):
         self.sent.append((can_id, bytes(data)))
@@ -198,30 +147,6 @@ class FakeCan(CANAdapter):
 
     def _arrive(self, k):
         self._put(self._id[k], self._dlc[k], self._data, k * 8)
-
-    def _put(self, can_id, n, src, o):
-        if can_id > 0x7FF or not self._accept[can_id >> 3] & (1 << (can_id & 7)):
-            self.filtered += 1
-            return
-        if self._count == self.depth:
-            self.overruns += 1  # FIFO full: the frame is lost
-            return
-        slot = self._head + self._count
-        if slot >= self.depth:
-            slot -= self.depth
-        self._f_id[slot] = can_id
-        self._f_dlc[slot] = n
-        dst = self._f_data
-        p = slot * 8
-        for i in range(8):
-            dst[p + i] = src[o + i]
-        self._count += 1
-        self.delivered += 1
-
-    def _step(self, now):
-        # VirtualClock hook: the bus up to the simulated now
-        if self.started and self.advance(now - self._t0) and self._count:
-            self.kick()
 
     async def _feeder(self):
         while True:

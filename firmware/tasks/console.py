@@ -17,10 +17,11 @@
 # unless `sender` is given, then exactly as an SMS from that number.
 
 import asyncio
-import time
 
-from ovms import smsout
-from ovms.compat import text as _text  # bytes -> str, never raising (D91)
+from ovms import lazy
+from ovms.sms import ERR_NOT_LOADED
+
+_LINE = "firmware.tasks.console_line"  # a line's processing, loaded per line (D121)
 
 
 class Duplex:
@@ -39,50 +40,47 @@ class Duplex:
         await self.w.drain()
 
 
-def _now_s():
-    return int(time.time())
-
-
 class Console:
+    # D121: only the reading loop is resident; each line's processing (the interpreter
+    # call, the reply's shaping and writing: console_line.py) is loaded for the line and
+    # dropped after it. A line that finds no room to load it (MemoryError) or no module
+    # is answered ERR_NOT_LOADED and counted in .not_loaded; nothing ran.
     def __init__(self, stream, framework, sender=None, eol="\r\n", clock=None, max_line=200):
         self.stream = stream
         self.fw = framework
         self.sender = sender
         self.eol = eol
-        self.clock = clock if clock is not None else _now_s
+        self.clock = clock  # () -> s, or None: time.time()
         self.max_line = max_line
         self.lines = 0  # commands run (for tests and DIAG)
+        self.not_loaded = 0  # lines answered ERR_NOT_LOADED
 
     async def run(self):
         s = self.stream
         if not hasattr(s, "drain"):  # raw stream (MicroPython UART/USB)
             s = asyncio.StreamReader(s)
         line = bytearray()
-        while True:
+        data = True
+        while data:
             data = await s.read(64)
-            if not data:
-                break
-            for b in data:
+            for b in data or b"\n":  # EOF ends the last line
                 if b == 13 or b == 10:  # CR or LF ends a line
-                    if line:
-                        await self._command(s, bytes(line))
-                        line = bytearray()
+                    if not line:
+                        continue
+                    self.lines += 1
+                    try:
+                        cmd = lazy.load(_LINE)
+                    except Exception:  # MemoryError, ImportError: a clear reply, counted
+                        lazy.unload(_LINE)  # what a half-done import may have left
+                        self.not_loaded += 1
+                        s.write((ERR_NOT_LOADED + self.eol + "---" + self.eol).encode())
+                        await s.drain()
+                    else:
+                        try:
+                            await cmd.run(self, s, bytes(line))
+                        finally:
+                            cmd = None
+                            lazy.unload(_LINE)  # nothing refers to it: the next gc frees it
+                    line = bytearray()
                 elif len(line) < self.max_line:
                     line.append(b)
-        if line:
-            await self._command(s, bytes(line))
-
-    async def _command(self, s, raw):
-        self.lines += 1
-        parts = smsout.shape(self.execute(_text(raw)))
-        eol = self.eol
-        for p in parts:
-            s.write((p + eol + "---" + eol).encode())
-            await s.drain()
-
-    def execute(self, text):
-        # one command line -> reply texts (unshaped), as the SMS path gets them
-        fw = self.fw
-        if self.sender is None:
-            return fw.handle(fw.cfg.params[0], text, self.clock(), trusted=True)
-        return fw.handle(self.sender, text, self.clock())

@@ -212,13 +212,6 @@ def parse_csq(line):
     return n
 
 
-def csq_dbm(rssi):
-    # rssi 0..31 -> dBm (2*rssi - 113); None for 99
-    if rssi < 0 or rssi > 31:
-        return None
-    return 2 * rssi - 113
-
-
 def csq_to_sq(rssi):
     # the framework's net_sq: 0..31, unknown (99) -> 0
     if rssi < 0 or rssi > 31:
@@ -226,6 +219,7 @@ def csq_to_sq(rssi):
     return rssi
 
 
+# +CREG stat values (registered: home or roaming)
 _CREG_NOT = const(0)
 _CREG_HOME = const(1)
 _CREG_SEARCHING = const(2)
@@ -246,10 +240,6 @@ def parse_creg(line):
     if len(f) == 3:  # URC with lac/ci (CREG=2): stat,lac,ci
         return _uint(f[0])
     return _uint(f[1])
-
-
-def registered(stat):
-    return stat == _CREG_HOME or stat == _CREG_ROAMING
 
 
 def parse_cmti(arg):
@@ -345,13 +335,6 @@ def parse_rxget2(line):
     if len(f) < 3 or f[0] != "2":
         return (-1, -1)
     return (_int(f[1]), _int(f[2]))
-
-
-def parse_ipd(header):
-    # "+IPD,12:" (header including the colon) -> 12; -1 when not a header
-    if not header.startswith("+IPD,") or not header.endswith(":"):
-        return -1
-    return _int(header[5:-1].split(",")[-1])
 
 
 def looks_like_ip(line):
