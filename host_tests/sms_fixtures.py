@@ -1,7 +1,8 @@
 # Shared set-up for the SMS interpreter tests (test_sms*.py, test_security*.py).
 # Licence: MIT (this project).
 from ovms.config import Config
-from ovms.sms import PERMISSION_DENIED, SmsInterpreter
+from ovms.sms import SmsInterpreter
+from ovms.sms_table import PERMISSION_DENIED
 from ovms.twizy.vehicle import Twizy
 
 OWNER = "+4915100000000"

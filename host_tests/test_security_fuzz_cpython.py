@@ -17,8 +17,10 @@ from hypothesis import strategies as hs
 
 from ovms.config import N_PARAMS, Config
 from ovms.owner import owner_copy, secure_boot
-from ovms.sms import PERMISSION_DENIED, TABLE, NetStatus, SmsInterpreter
-from ovms.sms_auth import GLOBAL_GUESSES, GLOBAL_REFILL_S, normal_number
+from ovms.sms import NetStatus, SmsInterpreter
+from ovms.sms_auth import normal_number
+from ovms.sms_guard import GLOBAL_GUESSES, GLOBAL_REFILL_S
+from ovms.sms_table import PERMISSION_DENIED, TABLE
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
 STEPS = 25  # messages per example

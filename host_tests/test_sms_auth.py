@@ -2,7 +2,8 @@
 # and saving (both runtimes).
 from sms_fixtures import DENIED, MODULE_EMPTY, OWNER, PW, REGISTERED_OK, STRANGER, make, snapshot
 
-from ovms.sms import ERR_NOT_SAVED, NOT_SUPPORTED, PERMISSION_DENIED, NetStatus
+from ovms.sms import NetStatus
+from ovms.sms_table import ERR_NOT_SAVED, NOT_SUPPORTED, PERMISSION_DENIED
 
 # ---- vehicle table ----------------------------------------------------------------
 
@@ -300,7 +301,7 @@ def test_rate_limit_table_is_bounded():
     fw, _cfg, _ = make()
     for i in range(50):
         fw.handle("+49%d" % (100 + i), "PARAMS M", now_s=i)
-        assert len(fw._fails) <= 8
+        assert len(fw.guard.fails) <= 8
     for i in range(3):
         fw.handle("+4999", "PARAMS M", now_s=100 + i)
     assert fw.guard.guesses == 10  # no password was guessed

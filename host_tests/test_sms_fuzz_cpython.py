@@ -11,7 +11,9 @@ from support import rmtree, tmpdir
 
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import PERMISSION_DENIED, TABLE, NetStatus, SmsInterpreter
+from ovms.sms import NetStatus, SmsInterpreter
+from ovms.sms_auth import is_owner
+from ovms.sms_table import PERMISSION_DENIED, TABLE
 from ovms.store import Store
 from ovms.twizy.vehicle import COMMANDS, Twizy
 
@@ -91,7 +93,7 @@ def _check(sender, text, params, now_s, server_ok):
     for part in smsout.shape(out):
         assert 0 < smsout.septets(part) <= 160
     p1 = before[0][1]
-    can_auth = fw.registered(sender) or (p1 != "" and p1 in text)
+    can_auth = is_owner(fw.cfg.params[0], sender) or (p1 != "" and p1 in text)
     if not can_auth:
         assert (list(cfg.params), list(cfg.features)) == before
         assert calls == []

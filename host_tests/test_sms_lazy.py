@@ -3,31 +3,49 @@
 # (both runtimes).
 import sys
 
-from sms_fixtures import OWNER, PW, make, snapshot
-from support import LogCapture
+from sms_fixtures import DENIED, OWNER, PW, STRANGER, make, snapshot
+from support import ROOT, LogCapture
 
 import ovms
 from ovms import lazy
-from ovms.sms import ERR_NOT_LOADED, TABLE
+from ovms.sms_table import ERR_NOT_LOADED, TABLE
 
 _CMDS = "ovms.sms_cmds"
 _PARAMS = ["Params:\n0:%s\n1:%s\n2:K" % (OWNER, PW)]
 
 
-def _loaded():
-    return _CMDS in sys.modules or hasattr(ovms, "sms_cmds")
+_RUN = "ovms.sms_run"
+_GUARD = "ovms.sms_guard"
+
+
+def _loaded(name=_CMDS):
+    return name in sys.modules or hasattr(ovms, name[5:])
+
+
+def _unload_all():
+    for name in (_CMDS, _RUN, _GUARD):
+        lazy.unload(name)
+
+
+def _per_sms_loaded():
+    # the SMS handling code (D123) or the command bodies (D98) still loaded
+    return _loaded() or _loaded(_RUN) or _loaded(_GUARD)
 
 
 class _FailingLoad:
-    # stands in for lazy.load: raises `err`; with half=True it first really imports
-    # the module, as an import that ran out of memory half way may leave it behind
-    def __init__(self, err, half=False):
+    # stands in for lazy.load: raises `err` for module `target` (others load as usual);
+    # with half=True it first really imports the module, as an import that ran out of
+    # memory half way may leave it behind
+    def __init__(self, err, half=False, target=_CMDS):
         self.err = err
         self.half = half
+        self.target = target
         self.calls = 0
         self.real = lazy.load
 
     def __call__(self, name):
+        if name != self.target:
+            return self.real(name)
         self.calls += 1
         if self.half:
             self.real(name)
@@ -53,14 +71,14 @@ def test_command_unloads_its_code_and_the_next_one_loads_it_again():
     lazy.load = counting
     try:
         assert fw.handle(OWNER, "PARAMS?") == _PARAMS
-        assert not _loaded()  # neither in sys.modules nor on the ovms package
+        assert not _per_sms_loaded()  # neither in sys.modules nor on the ovms package
         assert fw.handle(OWNER, "PARAMS?") == _PARAMS
-        assert not _loaded()
+        assert not _per_sms_loaded()
         assert fw.handle(OWNER, "VERSION") == ["OVMS Firmware version: 3.0.0/RT2.5/VHOST"]
-        assert not _loaded()
+        assert not _per_sms_loaded()
     finally:
         lazy.load = real
-    assert loads == [_CMDS, _CMDS, _CMDS]  # one load per command
+    assert loads == [_RUN, _CMDS] * 3  # one load per command (and the SMS code, D123)
 
 
 def test_setting_command_unloads_too():
@@ -68,7 +86,7 @@ def test_setting_command_unloads_too():
     assert fw.handle(OWNER, "PARAMS M") == ["Parameters have been set."]
     assert cfg.params[2] == "M"
     assert hooks.calls == ["reinit", "net"]
-    assert not _loaded()
+    assert not _per_sms_loaded()
 
 
 def test_twizy_stat_needs_no_command_code():
@@ -97,7 +115,7 @@ def test_no_memory_for_the_code_gets_a_reply_and_changes_nothing():
     assert hooks.calls == []
     assert cap.levels() == ["error", "error", "error"]
     assert "MemoryError" in cap.text()
-    assert not _loaded()
+    assert not _per_sms_loaded()
     assert fw.handle(OWNER, "PARAMS?") == _PARAMS  # memory back: works again
 
 
@@ -128,7 +146,7 @@ def test_no_memory_for_the_log_line_either_still_replies():
             assert fw.handle(OWNER, "PARAMS?") == [ERR_NOT_LOADED]
     finally:
         fw._log = real
-    assert not _loaded()
+    assert not _per_sms_loaded()
 
 
 def test_half_done_import_is_unloaded():
@@ -139,7 +157,7 @@ def test_half_done_import_is_unloaded():
             assert fw.handle(OWNER, "MODULE?") == [ERR_NOT_LOADED]
     finally:
         cap.release()
-    assert not _loaded()
+    assert not _per_sms_loaded()
 
 
 def test_every_table_entry_has_its_handler():
@@ -148,19 +166,19 @@ def test_every_table_entry_has_its_handler():
     try:
         missing = [e[2] for e in TABLE if not callable(getattr(cmds, e[2], None))]
     finally:
-        lazy.unload(_CMDS)
+        _unload_all()  # sms_cmds imports the per-SMS code too
     assert missing == []
-    assert not _loaded()
+    assert not _per_sms_loaded()
 
 
 def test_importing_the_interpreter_does_not_load_the_commands():
     saved = sys.modules["ovms.sms"]
     lazy.unload("ovms.sms")
-    lazy.unload(_CMDS)
+    _unload_all()
     try:
         fresh = lazy.load("ovms.sms")
         assert fresh is not saved  # really imported again
-        assert not _loaded()
+        assert not _per_sms_loaded()
     finally:
         sys.modules["ovms.sms"] = saved
         ovms.sms = saved
@@ -173,8 +191,8 @@ def test_lazy_load_returns_the_submodule_and_unload_forgets_it():
         assert ovms.sms_cmds is m
         assert m.__name__ == _CMDS
     finally:
-        lazy.unload(_CMDS)
-    assert not _loaded()
+        _unload_all()
+    assert not _per_sms_loaded()
     lazy.unload(_CMDS)  # not loaded: nothing happens
     lazy.unload("ovms.no_such_module")
     assert not _loaded()
@@ -193,3 +211,164 @@ def test_debug_chunk_table_unloaded_after_debug_n():
     assert fw.vehicle.st.soc != soc_before  # the chunk reached the decoders
     fw.handle(OWNER, "DEBUG 0")  # and loads again
     assert "ovms.twizy.debug_chunks" not in sys.modules
+
+
+# ---- D123: the handling code (ovms.sms_run, ovms.sms_guard) is loaded per SMS --------
+def test_every_sms_unloads_the_handling_code():
+    # a command, a denied stranger, a forwarded text, an empty SMS: each loads the code
+    # once and leaves nothing loaded
+    fw, _cfg, _ = make()
+    fw.net.server_ok = True
+    loads = []
+    real = lazy.load
+
+    def counting(name):
+        loads.append(name)
+        return real(name)
+
+    lazy.load = counting
+    try:
+        assert fw.handle(OWNER, "PARAMS?") == _PARAMS
+        assert not _per_sms_loaded()
+        assert fw.handle(STRANGER, "PARAMS?") == DENIED
+        assert not _per_sms_loaded()
+        assert fw.handle(STRANGER, "hello there") == []
+        assert fw.outbox == ["MP-0 PASMS FROM: %s - MSG: hello there" % STRANGER]
+        assert not _per_sms_loaded()
+        assert fw.handle(OWNER, "  ") == []
+        assert not _per_sms_loaded()
+    finally:
+        lazy.load = real
+    assert loads == [_RUN, _CMDS, _RUN, _RUN, _RUN]
+
+
+def test_guess_limits_survive_the_unloaded_code():
+    # D37 is a security guarantee: the counters live on the interpreter (D124), not in
+    # the unloaded module, so the third wrong password still blocks the sender
+    fw, _cfg, _ = make()
+    assert fw.guard is fw
+    for _ in range(3):
+        assert fw.handle(STRANGER, "PASS? wrongpw") == DENIED
+        assert not _per_sms_loaded()
+    assert fw.guard.wrong == 3
+    assert fw.guard.guesses == 7
+    assert fw.handle(STRANGER, "PASS? " + PW, now_s=1) == []  # blocked: not even the right one
+    assert fw.guard.dropped == 1
+    assert len(fw.guard.fails) == 1
+
+
+def _no_run(err=None, half=False):
+    return _FailingLoad(err or MemoryError(), half=half, target=_RUN)
+
+
+def test_no_memory_for_the_handling_code_answers_only_the_owner():
+    fw, cfg, hooks = make()
+    fw.net.server_ok = True
+    before = snapshot(cfg)
+    cap = LogCapture("sms")
+    try:
+        with _no_run() as failing:
+            assert fw.handle(OWNER, "PARAMS M") == [ERR_NOT_LOADED]
+            assert fw.handle("+49 151 0000-0000", "anything") == [ERR_NOT_LOADED]  # D36 form
+            assert fw.handle("", "MODULE?", trusted=True) == [ERR_NOT_LOADED]  # DIAG console
+            # a stranger learns nothing, not even with the password; nothing forwarded
+            assert fw.handle(STRANGER, "PASS? " + PW) == []
+            assert fw.handle(STRANGER, "hello") == []
+            assert fw.handle("NOPHONE", "REGISTER " + PW) == []
+            assert fw.handle(OWNER, " \r\n") == []  # an empty SMS is still dropped
+        assert failing.calls == 7
+    finally:
+        cap.release()
+    assert snapshot(cfg) == before
+    assert cfg.store.saves == 0
+    assert hooks.calls == []
+    assert fw.outbox == []
+    assert (fw.guard.wrong, fw.guard.guesses, fw.guard.dropped, fw.guard.fails) == (0, 10, 0, {})
+    assert fw.now_s == 0
+    assert cap.levels() == ["error"] * 7
+    assert "MemoryError" in cap.text()
+    assert not _per_sms_loaded()
+    assert fw.handle(OWNER, "PARAMS?") == _PARAMS  # memory back: works again
+
+
+def test_no_memory_for_the_handling_code_honours_no_sms():
+    # feature 14 bit 0x04: no SMS at all, also not this one
+    fw, cfg, _ = make()
+    cfg.set_feature(14, "4", save=False)
+    with _no_run():
+        assert fw.handle(OWNER, "PARAMS?") == []
+
+
+def test_handling_code_import_error_and_half_done_import():
+    fw, _cfg, _ = make()
+    cap = LogCapture("sms")
+    try:
+        with _no_run(ImportError("no module named 'ovms.sms_run'")):
+            assert fw.handle(OWNER, "HELP") == [ERR_NOT_LOADED]
+        with _no_run(half=True):
+            assert fw.handle(OWNER, "HELP") == [ERR_NOT_LOADED]
+    finally:
+        cap.release()
+    assert "ImportError" in cap.text()
+    assert not _per_sms_loaded()
+
+
+def test_no_memory_for_the_handling_code_nor_the_log_line():
+    fw, _cfg, _ = make()
+
+    class NoRoomLog:
+        def error(self, *args):
+            raise MemoryError
+
+    real, fw._log = fw._log, NoRoomLog()
+    try:
+        with _no_run():
+            assert fw.handle(OWNER, "PARAMS?") == [ERR_NOT_LOADED]
+            assert fw.handle(STRANGER, "PARAMS?") == []
+    finally:
+        fw._log = real
+    assert not _per_sms_loaded()
+
+
+def test_is_command_loads_the_parser_and_unloads_it():
+    from ovms import sms
+
+    fw, _cfg, _ = make()
+    assert sms.is_command("params?", fw.vehicle) is True
+    assert sms.is_command("hello", fw.vehicle) is False
+    assert sms.is_command("\r\n") is False
+    assert not _per_sms_loaded()
+
+
+def test_is_command_without_its_code_lets_handle_answer():
+    # server command 7 / MQTT: "command not available now", not "Unknown command"
+    from ovms import sms
+    from ovms.mqtt import topics
+
+    fw, cfg, _ = make()
+    cap = LogCapture("sms")
+    try:
+        with _no_run():
+            assert sms.is_command("hello", fw.vehicle) is True
+            out = topics.run_command(fw, fw.vehicle, cfg.params[0], "hello", 5)
+    finally:
+        cap.release()
+    assert out == ERR_NOT_LOADED
+    assert not _per_sms_loaded()
+
+
+def test_folded_copies_agree_with_their_homes():
+    # ovms.sms folds a few numbers instead of importing them (a globals entry each)
+    from ovms import config, sms, sms_guard
+
+    fw, _cfg, _ = make()
+    assert fw.guard.guesses == sms_guard.GLOBAL_GUESSES
+    with open(ROOT + "/lib/ovms/sms.py") as f:
+        src = f.read()
+    assert "_PARAM_REGPHONE = const(%d)" % config.PARAM_REGPHONE in src
+    assert "_FEATURE_CARBITS = const(%d)" % config.FEATURE_CARBITS in src
+    assert "_CARBITS_NO_SMS = const(0x%02x)" % config.CARBITS_NO_SMS in src
+    assert "_GLOBAL_GUESSES = const(%d)" % sms_guard.GLOBAL_GUESSES in src
+    assert sms.ERR_NOT_SAVED and sms.HELP_TEXT  # still re-exported for other modules
+    _unload_all()  # the test imported sms_guard
+    assert not _per_sms_loaded()

@@ -16,14 +16,14 @@
 # Decisions where the spec is silent or the 2013 behaviour was a hole:
 # - Registered phone: exact match after number normalisation (D36, see
 #   ovms.sms_auth); an empty parameter 0, "NOPHONE" or any non-number matches
-#   nobody. Module password: prefix match (spec), an empty parameter 1 matches
+#   nobody. Module password (ovms.sms_guard): prefix match (spec), an empty parameter 1 matches
 #   nothing; there is no factory password (D35, ovms.config / ovms.owner).
 # - Until a phone is registered (parameter 0 not a phone number) the only command
 #   accepted by SMS is REGISTER with the module password (AP too needs a
 #   registered module). The DIAG console (trusted=True) is always accepted.
 # - Mode 3: "Permission denied" only when both the phone and the password
 #   check fail (the 2013 quirk sent it even when the password then passed).
-# - Rate limit (D37, ovms.sms_auth.Guard): 3 failed authorisations within
+# - Rate limit (D37, ovms.sms_guard): 3 failed authorisations within
 #   10 min from one sender ignore it completely (no reply, no processing, no
 #   forwarding) for 10 min; across all senders at most 10 wrong passwords, then
 #   one every 6 min, beyond that every SMS needing a password is dropped
@@ -32,9 +32,23 @@
 # - Values are checked before they are stored (D39, ovms.sms_cmds): a bad
 #   value gets an "Error: ..." reply and nothing changes.
 # - D98: the framework command bodies (ovms.sms_cmds) are not resident: they are
-#   loaded for each command and unloaded after it (_framework); the table and the
-#   texts other modules need are in ovms.sms_table. If they cannot be loaded (no
-#   memory), the reply is ERR_NOT_LOADED and nothing changes.
+#   loaded for each command and unloaded after it (ovms.sms_run._framework); the table
+#   and the texts other modules need are in ovms.sms_table. If they cannot be loaded
+#   (no memory), the reply is ERR_NOT_LOADED and nothing changes.
+# - D123: the handling code is not resident either: handle() loads ovms.sms_run (the
+#   parsing, the authorisation, the commands, the forwarding; it imports
+#   ovms.sms_guard, the password checks and D37's limits) for one SMS and unloads both
+#   after it (ovms/lazy.py), ≈ 1 KB of heap back between SMS. Resident are the state
+#   (below), a thin handle()/push() and the owner check. If that code cannot be loaded
+#   (MemoryError, ImportError) nothing runs and nothing changes: the registered owner
+#   (or the DIAG console) gets ERR_NOT_LOADED, anyone else nothing (no hint that a
+#   command exists), logged lossily (D96); never a traceback. is_command() loads it
+#   the same way; when it cannot, it says True so that handle() answers ERR_NOT_LOADED
+#   to server command 7 / MQTT instead of "Unknown command".
+# - D124: the guess limits' counters (D37) must survive between SMS: they are
+#   attributes of the interpreter itself (fails, guesses, refill_s, wrong, dropped),
+#   and .guard is the interpreter (fw.guard is fw): a resident Guard class and
+#   instance would cost ≈ 150 bytes more. ovms.sms_guard's functions take it.
 # - Feature 14 bit 0x04 suppresses every reply (settings still change), bit
 #   0x02 the "Permission denied" reply. A blocked or unauthorised sender never
 #   gets anything else back.
@@ -42,11 +56,8 @@
 #   UNVALET, CHARGEMODE, CHARGESTART, CHARGESTOP) reply NOT_SUPPORTED instead
 #   of the 2013 confirmation text (still auth mode 2; CHARGEMODE with an
 #   unknown mode still gets no reply, as in 2013).
-# - Parsing: CR, LF and TAB become spaces, leading/trailing spaces are
-#   ignored, runs of spaces separate like one; the first word is upper-cased
-#   in ASCII only (identical in both runtimes). An entry ending in a space
-#   needs an argument, so "PASS " is "PASS" (not a command). An empty SMS is
-#   dropped.
+# - Parsing (ovms.sms_run): CR, LF and TAB become spaces, runs of spaces separate like
+#   one, the first word is upper-cased in ASCII only; an empty SMS is dropped.
 # - FEATURE: k must be decimal digits 0-15, else no reply (2013 took atoi,
 #   "FEATURE x 1" set feature 0).
 # - A failed flash write answers ERR_NOT_SAVED instead of the confirmation
@@ -61,41 +72,27 @@
 
 from ovms import lazy, log
 from ovms.compat import const
-from ovms.config import (  # noqa: F401 (NOPHONE: re-exported)
-    CARBITS_NO_DENIED_SMS,
-    CARBITS_NO_SMS,
-    FEATURE_CARBITS,
-    NOPHONE,
-    PARAM_MODULEPASS,
-    PARAM_REGPHONE,
-)
-from ovms.net import NetStatus  # noqa: F401 (re-exported: ovms.sms.NetStatus)
-from ovms.sms_auth import Guard, is_owner, normal_number, password_ok, sender_key
-from ovms.sms_table import (  # noqa: F401 (re-exported: ovms.sms is the public name)
+from ovms.net import NetStatus  # noqa: F401 (also re-exported: ovms.sms.NetStatus)
+from ovms.sms_auth import is_owner
+from ovms.sms_table import (  # noqa: F401 (ERR_NOT_SAVED, HELP_TEXT: re-exported)
     ERR_NOT_LOADED,
     ERR_NOT_SAVED,
-    ERR_NUMBER,
     HELP_TEXT,
-    NOT_SUPPORTED,
-    TABLE,
-    upper,
-    vehicle_error,
 )
 
 _FRAMEWORK_VERSION = const("3.0.0")
-HARDWARE = "HOST"
-
-PERMISSION_DENIED = "Permission denied"
+_HARDWARE = const("HOST")
 
 _PUSH_PREFIX = const("MP-0 PA")
-_FORWARD_MAX = const(170)  # characters of a forwarded text
 _OUTBOX_MAX = const(8)  # push lines kept without on_push
-_CMDS = const("ovms.sms_cmds")  # the framework command bodies, loaded per command (D98)
-
-# entries the vehicle module replaces (asked first) or extends (appends to
-# the framework reply), by entry text (spec §3 step 5, twizy-vehicle.md §7.0)
-VEHICLE_REPLACES = ("STAT",)
-VEHICLE_EXTENDS = ("HELP",)
+_RUN = const("ovms.sms_run")  # the handling code, loaded per SMS (D123)
+_GUARD = const("ovms.sms_guard")  # imported by it (D37's checks)
+# copies of ovms.config / ovms.sms_guard numbers, folded here instead of imported
+# (a globals entry each); test_sms_lazy checks that they agree
+_PARAM_REGPHONE = const(0)
+_FEATURE_CARBITS = const(14)
+_CARBITS_NO_SMS = const(0x04)
+_GLOBAL_GUESSES = const(10)
 
 
 def rollback(cfg, undo, err, who="sms"):
@@ -118,41 +115,18 @@ def save_or_rollback(cfg, undo):
         return False
 
 
-# ---- the one SMS-command parser (the interpreter, server command 7, MQTT commands) ----
-def clean(text):
-    # CR, LF and TAB become spaces, the ends are stripped (also the forwarded text)
-    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ").strip(" ")
-
-
-def parse(text):
-    # a clean()ed text -> (WORD in ASCII upper case, args, line as matched against the
-    # table); WORD "" for an empty text. Runs of spaces separate like one.
-    words = [w for w in text.split(" ") if w]
-    if not words:
-        return "", [], ""
-    word = upper(words[0])
-    args = words[1:]
-    return word, args, (word + " " + " ".join(args) if args else word)
-
-
-def entry_of(line):
-    # the framework table's entry the line starts with, or None (spec §5 order)
-    for e in TABLE:
-        if line.startswith(e[0]):
-            return e
-    return None
-
-
 def is_command(text, vehicle=None):
     # the text is an SMS command (the framework's or the vehicle's): what server command
-    # 7 and MQTT run; anything else the interpreter would forward as "SMS FROM" (D90)
-    word, _, line = parse(clean(text))
-    if not word:
-        return False
-    return entry_of(line) is not None or (vehicle is not None and vehicle.match(word) is not None)
-
-
-_DROP = object()  # _authorise: drop the SMS unanswered (global guess limit)
+    # 7 and MQTT run; anything else the interpreter would forward as "SMS FROM" (D90).
+    # D123: the parser is loaded for it; without it: True, handle() answers ERR_NOT_LOADED
+    try:
+        return lazy.load(_RUN).is_command(text, vehicle)
+    except Exception as e:
+        log.lossy(log.get("sms").error, "SMS code not loaded: %r", e)
+        return True
+    finally:
+        lazy.unload(_RUN)
+        lazy.unload(_GUARD)
 
 
 class SmsInterpreter:
@@ -162,7 +136,7 @@ class SmsInterpreter:
         vehicle=None,
         net=None,
         version=_FRAMEWORK_VERSION,
-        hardware=HARDWARE,
+        hardware=_HARDWARE,
         on_reset=None,
         on_vehicle_reinit=None,
         on_net_change=None,
@@ -189,8 +163,13 @@ class SmsInterpreter:
         # clock (a callable -> seconds) set, handle() reads it and ignores its callers'
         # now_s, so the rate limits (D37) never see two time origins
         self.clock = clock
-        self.guard = Guard()  # rate limits (D37)
-        self._fails = self.guard.fails  # per-sender table (tests look at its size)
+        # rate limits (D37, ovms.sms_guard); D124: kept here, .guard is this object
+        self.guard = self
+        self.fails = {}  # sender key -> [first failure s, failures, blocked until s | None]
+        self.guesses = _GLOBAL_GUESSES  # wrong passwords still allowed now
+        self.refill_s = None  # time the bucket was last topped up
+        self.wrong = 0  # wrong passwords seen (all senders)
+        self.dropped = 0  # SMS dropped: sender blocked or bucket empty
         self._undo = None  # parameters before the running command (ovms.sms_cmds._commit)
         self._log = log.get("sms")
 
@@ -198,141 +177,25 @@ class SmsInterpreter:
     def handle(self, sender, text, now_s=None, trusted=False):
         # One received SMS -> list of reply texts ([] = no reply).
         # trusted: DIAG console (physical access), passes every auth check.
-        if self.clock is not None:
-            now_s = self.clock()
-        elif now_s is None:
-            now_s = self.now_s
-        self.now_s = now_s
-        sender = sender or ""
-        text = clean(text)
-        word, args, line = parse(text)
-        if not word:
-            return []
-        registered = trusted or self.registered(sender)
-        key = None
-        if not registered:
-            key = sender_key(sender)
-            if self.guard.blocked(key, now_s):
+        # D123: the code is loaded for this SMS (ovms.sms_run) and unloaded after it.
+        try:
+            run = lazy.load(_RUN)
+        except Exception as e:  # no heap for it now (MemoryError), no module (ImportError)
+            lazy.unload(_RUN)  # what a half-done import may have left
+            lazy.unload(_GUARD)
+            log.lossy(self._log.error, "SMS code not loaded: %r", e)
+            # nothing ran: the owner hears so, anyone else nothing (fail closed)
+            if not text.strip(" \r\n\t") or self.cfg.features[_FEATURE_CARBITS] & _CARBITS_NO_SMS:
                 return []
-        entry = entry_of(line)
-        cmd = None
-        if entry is not None:
-            mode = entry[1]
-        elif self.vehicle is not None:
-            cmd = self.vehicle.match(word)
-            if cmd is None:
-                self._forward(sender, text)
-                return []
-            mode = 3  # all vehicle commands (twizy-vehicle.md §7.0)
-        else:
-            self._forward(sender, text)
+            if trusted or is_owner(self.cfg.params[_PARAM_REGPHONE], sender or ""):
+                return [ERR_NOT_LOADED]
             return []
-
-        ok, args = self._authorise(entry, mode, args, registered, trusted, now_s)
-        if ok is _DROP:
-            return []
-        if not ok:
-            if key is not None:  # the owner is never counted
-                self.guard.failed(key, now_s, args is None, self._log)
-            if self._carbits() & CARBITS_NO_DENIED_SMS:
-                return self._out([])
-            return self._out([PERMISSION_DENIED])
-
-        if cmd is not None:
-            err = vehicle_error(cmd, word, args)
-            if err:
-                return self._out([err])
-        self._undo = list(self.cfg.params)
         try:
-            if cmd is not None:
-                out = self.vehicle.sms(word, args) or []
-            else:
-                out = self._run(entry, sender, word, args)
-        except OSError as e:  # flash write failed inside a vehicle command
-            rollback(self.cfg, self._undo, e)
-            out = [ERR_NOT_SAVED]
-        self._undo = None
-        return self._out(out)
-
-    def _run(self, entry, sender, word, args):
-        name = entry[0]
-        v = self.vehicle
-        if v is not None and name in VEHICLE_REPLACES:
-            out = v.sms(word, args)
-            if out is not None:
-                return out
-        out = self._framework(entry[2], sender, word, args)
-        if out is None:  # the command code could not be loaded: no vehicle text added
-            return [ERR_NOT_LOADED]
-        if out and v is not None and name in VEHICLE_EXTENDS:
-            ext = v.sms(word, args)
-            if ext:
-                out[-1] = out[-1] + "".join(ext)
-        return out
-
-    def _framework(self, handler, sender, word, args):
-        # D98: the command bodies (ovms.sms_cmds, ~2 KB of heap on a 32-bit board) are
-        # imported for this one command and unloaded right after: on a 64 KB heap they
-        # would otherwise stay resident for the few commands a day. A failed load
-        # (MemoryError in a fragmented heap, ImportError) is logged and returns None
-        # (_run answers ERR_NOT_LOADED), nothing changed; never an exception out of
-        # handle().
-        try:
-            cmds = lazy.load(_CMDS)
-        except Exception as e:
-            lazy.unload(_CMDS)  # what a half-done import may have left
-            log.lossy(self._log.error, "SMS commands not loaded: %r", e)
-            return None
-        try:
-            return getattr(cmds, handler)(self, sender, word, args)
+            return run.handle(self, sender, text, now_s, trusted)
         finally:
-            lazy.unload(_CMDS)  # no reference to it is left: the next gc frees it
-
-    def _out(self, out):
-        # feature 14 bit 0x04: no SMS at all (settings have been changed)
-        if self._carbits() & CARBITS_NO_SMS:
-            return []
-        return out
-
-    def _carbits(self):
-        return self.cfg.features[FEATURE_CARBITS]
-
-    # ---- authorisation (spec §4, D36, D37) ----------------------------------------
-    def registered(self, sender):
-        return is_owner(self.cfg.params[PARAM_REGPHONE], sender)
-
-    def password_ok(self, arg):
-        return password_ok(self.cfg.params[PARAM_MODULEPASS], arg)
-
-    def _authorise(self, entry, mode, args, registered, trusted, now_s):
-        # -> (True, args without the password) | (False, None: a wrong password;
-        # args: no password given) | (_DROP, args): global guess limit reached
-        if trusted:
-            if mode == 1:
-                return True, args[1:]
-            return True, args
-        # not registered yet: REGISTER with the module password only
-        if normal_number(self.cfg.params[PARAM_REGPHONE]) is None and (
-            entry is None or entry[0] != "REGISTER"
-        ):
-            return False, args
-        if mode == 1 or (mode == 3 and not registered):
-            if not args:
-                return False, args
-            if not registered and not self.guard.may_guess(now_s):
-                return _DROP, args
-            if self.password_ok(args[0]):
-                return True, args[1:]
-            if registered:  # the owner's own typo: never counted
-                return False, args
-            return False, None
-        return registered, args
-
-    # ---- forwarding (spec §3 step 7) ---------------------------------------------
-    def _forward(self, sender, text):
-        if not self.net.server_ok:
-            return
-        self.push("SMS FROM: %s - MSG: %s" % (sender, text[:_FORWARD_MAX]))
+            run = None
+            lazy.unload(_RUN)  # no reference to them is left: the next gc frees them
+            lazy.unload(_GUARD)
 
     def push(self, text):
         # a "MP-0 PA<text>" push alert for the server

@@ -1,11 +1,11 @@
 # The framework SMS command bodies (spec §5): one function per entry of
 # ovms.sms_table.TABLE. Licence: MIT (this project).
 #
-# D98: not resident. ovms.sms.SmsInterpreter loads this module (ovms.lazy) when it runs
-# one of these commands and unloads it right after, so its ~2 KB of heap (globals,
-# function objects) are back for the rest of the day: SMS commands come a few times a
-# day. Keep it that way: nothing outside ovms.sms imports it, and nothing here keeps
-# state between commands (it would be lost with the module).
+# D98: not resident. ovms.sms_run (the SMS interpreter's per-SMS code) loads this module
+# (ovms.lazy) when it runs one of these commands and unloads it right after, so its ~2 KB
+# of heap (globals, function objects) are back for the rest of the day: SMS commands come
+# a few times a day. Keep it that way: nothing outside ovms.sms_run imports it, and
+# nothing here keeps state between commands (it would be lost with the module).
 #
 # Each handler is f(fw, sender, word, args): fw is the running SmsInterpreter, read
 # only (its cfg, net, vehicle, version, hardware, on_reset, _undo; the helpers below
@@ -13,7 +13,7 @@
 # the reply texts ([] = no reply).
 #
 # D39: every value a command would store is checked first (ovms.config
-# check_param / check_feature, ovms.sms_auth password_error): a bad value gets an
+# check_param / check_feature, ovms.sms_guard password_error): a bad value gets an
 # "Error: ..." reply naming the slot and nothing changes (no clipping). The byte-
 # exact replies of the spec stay as they are for every value that passes.
 # - REGISTER stores the sender's normalised number (D36); a sender that is no
@@ -22,7 +22,7 @@
 #   (AP "-" still empties it: password access off).
 # - AP replies only when it refuses (spec: no reply).
 # - The vehicle's setters RANGE and CA are checked before the vehicle runs them
-#   (ovms.sms_table.vehicle_error): range 0-500, SOC 0-100 %, CA at most two values.
+#   (ovms.sms_run.vehicle_error): range 0-500, SOC 0-100 %, CA at most two values.
 
 from ovms import smsout
 from ovms.car import CHG_CHARGING, CHG_DONE, CHG_HEATING, CHG_PREPARING, CHG_TOPOFF, DOORS1_PORT
@@ -47,8 +47,10 @@ from ovms.config import (
     check_param,
 )
 from ovms.sms import save_or_rollback
-from ovms.sms_auth import normal_number, password_error
-from ovms.sms_table import ERR_NOT_SAVED, ERR_NUMBER, HELP_TEXT, NOT_SUPPORTED, upper
+from ovms.sms_auth import normal_number
+from ovms.sms_guard import password_error
+from ovms.sms_run import upper
+from ovms.sms_table import ERR_NOT_SAVED, ERR_NUMBER, HELP_TEXT, NOT_SUPPORTED
 from ovms.units import degrees, digits, hex4, mi2km
 
 _CHARGE_MODES = ("STA", "STO", "RAN", "PER")
@@ -143,7 +145,7 @@ def gps(fw, sender, word, args):
 
 
 def stat(fw, sender, word, args):
-    # generic text (spec §6); the Twizy replaces it (ovms.sms.VEHICLE_REPLACES)
+    # generic text (spec §6); the Twizy replaces it (ovms.sms_run.VEHICLE_REPLACES)
     st = _state(fw)
     if st.car_doors1 & DOORS1_PORT:
         mode = _GEN_MODES.get(st.car_chargemode)

@@ -1,20 +1,18 @@
 # The framework SMS command table and the texts other modules need without running a
 # command (spec §5). Licence: MIT (this project).
 #
-# Resident (ovms.sms matches texts against TABLE); the command bodies are in
-# ovms.sms_cmds, loaded only while a command runs (D98, ovms.sms._framework). Measured
-# on the 32-bit unix build with the firmware frozen: this module keeps 208 bytes of heap
-# after import (TABLE and HELP_TEXT are literals in flash); sms_cmds cost 2016 resident.
+# Resident, and only literals (in flash; the heap keeps this module's globals): the texts
+# ovms.sms answers when its code cannot be loaded and other modules (ovms.v2.commands)
+# need. The matching (ovms.sms_run, D123) and the command bodies (ovms.sms_cmds, D98)
+# are loaded only while an SMS is handled.
 
-from ovms.compat import const
-from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC, check_feature
+PERMISSION_DENIED = "Permission denied"
 
 NOT_SUPPORTED = "Not supported by this vehicle (Renault Twizy)"
 ERR_NOT_SAVED = "Error: settings could not be saved"
 ERR_NUMBER = "Error: this sender is not a phone number that can be registered"
 # the command code could not be loaded (no memory for it now, D98); nothing was changed
 ERR_NOT_LOADED = "Error: command not available now, please try again later"
-_ERR_CA_ARGS = const("Error: CA takes at most two values")
 
 # The framework command table, in matching order (spec §5):
 # (entry text, auth mode, name of the handler function in ovms.sms_cmds)
@@ -60,30 +58,3 @@ HELP_TEXT = (
     "GPRS? GPRS  GSMLOCK? GSMLOCK SERVER? SERVER  DIAG FEATURES? FEATURE  HOMELINK  LOCK  "
     "UNLOCK  VALET  UNVALET  CHARGEMODE  CHARGESTART CHARGESTOP VERSION RESET HELP"
 )
-
-
-def upper(w):
-    # ASCII-only upper case: CPython's str.upper() maps e.g. "ſ" to "S" and
-    # "ß" to "SS", MicroPython's does not; commands are ASCII anyway
-    for ch in w:
-        if ch > "\x7f":
-            return "".join([c.upper() if c <= "\x7f" else c for c in w])
-    return w.upper()
-
-
-def vehicle_error(cmd, word, args):
-    # -> error reply for a vehicle setter with a value out of its cap, else None
-    # (D39: the vehicle's RANGE and CA are checked here before the vehicle runs them)
-    if word != cmd or (len(args) == 1 and args[0] == "?"):
-        return None  # a query (or not a setter)
-    if cmd == "RANGE":
-        return check_feature(FEATURE_MAXRANGE, args[0]) if args else None
-    if cmd == "CA":
-        if len(args) > 2:
-            return _ERR_CA_ARGS
-        for a in args:
-            k = FEATURE_SUFFSOC if a.endswith("%") else FEATURE_SUFFRANGE
-            err = check_feature(k, a[:-1] if k == FEATURE_SUFFSOC else a)
-            if err:
-                return err
-    return None
