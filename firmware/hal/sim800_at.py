@@ -41,8 +41,10 @@ MAX_LINES = 160  # reply lines kept per command (a full 30-slot CMGL fits)
 # Per-command reply timeouts, ms (platform.md §7); key = command up to = or ?;
 # then the driver's periods and waits, ms. D110: both tables are constant tuples of
 # (key, value) pairs (in flash when frozen); each driver makes its own dicts from them
-# (overridable, ATEngine._at_init), so the defaults cost no second pair of dicts on the
-# heap (D125: nor a globals entry)
+# (overridable), so the defaults cost no second pair of dicts on the heap. D126: the AT
+# engine makes them (ATEngine._at_init(timing): its commands read the timeouts first),
+# so the tables are this module's own folded constants (D125: no globals entry here nor
+# in sim800.py, which made the dicts before)
 _TIMING_MS = const((
     ("default", 5000),
     ("AT+CGATT", 10000),
@@ -113,7 +115,7 @@ def _key(cmd):
 
 class ATEngine:
     def _at_init(self, timing=None):
-        # the driver's times and counts (D95, D110): timing= overrides entries by key
+        # the driver's times and counts (D95, D110, D126): timing= overrides entries by key
         self.t_ms = dict(_TIMING_MS)  # milliseconds only
         self.limits = dict(_LIMITS)  # counts only
         if timing:
