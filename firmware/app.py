@@ -33,22 +33,29 @@
 # the SMS framework's NetStatus (DIAG: "Crashes:n ..last: TO RI") and from there into the
 # *-OVM-DebugCrash record the server handler sends after every login.
 
+# D125: this module stays resident, so does its globals table (every name it defines or
+# imports, 8 bytes a slot, in steps of 17, 23, 29 slots): the boot's module names and
+# the D97 divisor are folded constants, the helpers are read as aio.sleep_ms etc., sys
+# is imported where the board is picked, the D97 collection is inline in App.run: 17
+# names, not 24.
+
 import asyncio
-import sys
 
 from firmware.supervisor import Supervisor
-from ovms import lazy, log
-from ovms.aio import cancel, sleep_ms, wait_event
+from ovms import aio, lazy, log
+from ovms.compat import const
 from ovms.smsout import shape
 
 BOARDS = {"linux": "host", "pyboard": "pyboard", "esp32": "esp32"}
-_WIRING = "firmware.wiring"  # D111: the boot's code, dropped after the boot
-_PARTS = "firmware.parts"
-_BOOTLOG = "firmware.bootlog"  # D117: loaded for the boot and for each write after it
+_WIRING = const("firmware.wiring")  # D111: the boot's code, dropped after the boot
+_PARTS = const("firmware.parts")
+_BOOTLOG = const("firmware.bootlog")  # D117: loaded for the boot and for each write after it
 
 
 def pick_board(platform=None):
     # the board module for sys.platform; an unknown platform is an error, not a guess
+    import sys
+
     p = sys.platform if platform is None else platform
     name = BOARDS.get(p)
     if name is None:
@@ -109,7 +116,7 @@ def keep_fed(wdt, period_ms, machine_mod=None):
     return t
 
 
-GC_EARLY_DIV = 8  # D97: collect after an eighth of the free heap was allocated
+_GC_EARLY_DIV = const(8)  # D97: collect after an eighth of the free heap was allocated
 
 
 class App:
@@ -144,14 +151,27 @@ class App:
         clock_task = self._clock_task = asyncio.create_task(c.run()) if c is not None else None
         if self.before_start is not None:
             self.before_start(self)
-        _gc_early()
+        # D97: on MicroPython a collection also after every _GC_EARLY_DIV-th of the heap
+        # left free once everything is made (gc.threshold), not only when an allocation
+        # fails: the allocator then restarts from the lowest free block after each
+        # collection, so the objects that live long pack low instead of spreading over
+        # the whole free heap and cutting it into pieces too small for the next line
+        # (MicroPython's own advice against fragmentation). CPython has no such call. An
+        # eighth, not a quarter: with a quarter the 88 KB heap-report day failed after
+        # 6.2 h (194-byte allocations, the heap cut into pieces); with an eighth it ran
+        # the whole day, the largest free block never under 4.9 KB.
+        import gc
+
+        if hasattr(gc, "threshold"):
+            gc.collect()
+            gc.threshold(gc.mem_free() // _GC_EARLY_DIV)
         try:
             self.sup.start()
             if self.can is not None:
                 self.can.start()
             await self._wait(seconds, until)
         finally:
-            cancel(clock_task)
+            aio.cancel(clock_task)
             await self._stop()
 
     async def _wait(self, seconds, until):
@@ -161,7 +181,7 @@ class App:
             return
         c = self.clock
         if c is None:
-            await wait_event(done, int(seconds * 1000))
+            await aio.wait_event(done, int(seconds * 1000))
             return
         # simulated end; until(app): keep going (at most 10x as long) until it holds
         end_ms = int(seconds * 1000 * getattr(self.board, "SPEED", 1))
@@ -174,7 +194,7 @@ class App:
             # a look every 20 ms of wall time; sleep_ms allocates nothing (a wait_event
             # here made a wait_for task every pass: at a 72 KB heap a MemoryError in it
             # ended the whole simulated run, outside every supervised task)
-            await sleep_ms(20)
+            await aio.sleep_ms(20)
 
     async def run_safe(self, seconds=None):
         # safe mode: the DIAG console only (no CAN, modem, uplink, watchdog)
@@ -187,7 +207,7 @@ class App:
         self._log.error("SAFE MODE: DIAG console and REPL only, no tasks")
         self.sup.start()
         try:
-            if not await wait_event(self.sup.done, hold) and seconds is None:
+            if not await aio.wait_event(self.sup.done, hold) and seconds is None:
                 self.boot_log("leave_safe")  # D52: one normal try after the hold
                 self.reset()
         finally:
@@ -209,7 +229,7 @@ class App:
 
     async def _stop(self):
         self.sup.stop()
-        await sleep_ms(0)
+        await aio.sleep_ms(0)
         if self.can is not None and hasattr(self.can, "stop"):
             self.can.stop()
         if self.uplink is not None:
@@ -299,20 +319,3 @@ def _drop_boot():
     lazy.unload(_WIRING)
     lazy.unload(_PARTS)
     lazy.unload(_BOOTLOG)  # D117
-
-
-def _gc_early():
-    # D97: on MicroPython a collection also after every GC_EARLY_DIV-th of the heap left
-    # free once everything is made (gc.threshold), not only when an allocation fails: the
-    # allocator then restarts from the lowest free block after each collection, so the
-    # objects that live long pack low instead of spreading over the whole free heap and
-    # cutting it into pieces too small for the next line (MicroPython's own advice
-    # against fragmentation). CPython has no such call. An eighth, not a quarter: with a
-    # quarter the 88 KB heap-report day failed after 6.2 h (194-byte allocations, the
-    # heap cut into pieces); with an eighth it ran the whole day, the largest free block
-    # never under 4.9 KB.
-    import gc
-
-    if hasattr(gc, "threshold"):
-        gc.collect()
-        gc.threshold(gc.mem_free() // GC_EARLY_DIV)

@@ -9,7 +9,7 @@ from ovms import datause
 from ovms.config import Config
 from ovms.twizy.vehicle import Twizy
 from ovms.v2.handler import Handler
-from ovms.v2.periodic import ECO_BUSY_S, ECO_IDLE_S, interval_s
+from ovms.v2.periodic import interval_s
 from tools import data_report
 
 _TRACES = [trace(n) for n in ("Init-Drv", "End-Drv", "Init-Chg", "End-Chg")]
@@ -86,9 +86,10 @@ def test_no_duplicate_status_on_reconnect():
 
 
 def test_budget_slows_the_cadence():
-    assert interval_s(0, True, True, 0) == ECO_BUSY_S
-    assert interval_s(0, True, True, 1) == 3 * ECO_BUSY_S
-    assert interval_s(0, False, True, 2) == 3 * ECO_IDLE_S
+    assert interval_s(0, True, True, 0) == 1800  # economy, busy: 30 min (D70)
+    assert interval_s(0, True, True, 1) == 3 * 1800
+    assert interval_s(0, False, True, 0) == 6 * 3600  # economy, idle: 6 h
+    assert interval_s(0, False, True, 2) == 3 * 6 * 3600
     assert interval_s(1, False, True, 2) == 60  # an app watching: 2013 cadence
     assert interval_s(0, True) == 600 and interval_s(0, False) == 3600  # rt25
     car = data_report.Car("rt25", "100")  # 100 KB a month

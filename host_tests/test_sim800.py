@@ -5,7 +5,7 @@ import asyncio
 
 from support import echo_server, modem_on_emu, run_async, stop_modem, wait_until
 
-from firmware.hal.sim800 import READY
+from firmware.hal.sim800_at import READY
 from ovms.config import Config
 from ovms.gps import Feed
 from ovms.twizy.vehicle import Twizy

@@ -14,7 +14,8 @@ from fuzzing import fuzz
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from firmware.hal.sim800 import ModemError, Sim800
+from firmware.hal.sim800 import Sim800
+from firmware.hal.sim800_at import ModemError
 from ovms import at
 
 # modem-ish pieces: results, URCs, payload headers, prompts, separators

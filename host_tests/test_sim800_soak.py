@@ -17,7 +17,7 @@ import sys
 
 from support import MICROPYTHON, echo_server, modem_on_emu, run_async, stop_modem, wait_until
 
-from firmware.hal.sim800 import READY
+from firmware.hal.sim800_at import READY
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
 from tools.sim800emu import Sim800Emu
 

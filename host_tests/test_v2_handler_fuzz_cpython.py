@@ -16,8 +16,9 @@ from twizy_helpers import fresh
 from ovms.config import N_FEATURES, N_PARAMS, PARAM_MODULEPASS, PARAM_PARANOID
 from ovms.sms import SmsInterpreter
 from ovms.v2 import codec, login
-from ovms.v2.handler import GARBLED, Deferred, Handler
+from ovms.v2.handler import Deferred, Handler
 
+GARBLED = "MP-0 c0,1,Invalid syntax"  # the reply to a C the handler cannot read (D43)
 PHONE = "+4917012345"
 VEHICLE_CODES = (6, 200, 201, 202, 203, 204, 205, 206, 207, 208)
 

@@ -34,28 +34,23 @@
 # sends them seconds after RDY on every boot), counted, not a second reset. One
 # of them with no RDY before it is taken as a reset whose RDY was missed (+CFUN
 # always, the others while READY), and opens the banner window itself.
+#
+# D125: the states and errors are read as sim800_at.READY, sim800_at.ModemError (their
+# home: import them from there), the clock helpers as aio.ticks_ms, the counter names
+# are a folded constant: 13 names in this resident module's globals table, not 23.
 
 import asyncio
 
-from firmware.hal.sim800_at import (  # noqa: F401 (READY, ModemError: imported from here)
-    INIT,
-    LIMITS,
-    OFF,
-    READY,
-    TIMING_MS,
-    ATEngine,
-    ModemError,
-    ModemTimeout,
-)
+from firmware.hal import sim800_at
 from firmware.hal.sim800_gprs import GprsRoom
 from firmware.hal.sim800_ladder import Supervisor
 from firmware.hal.sim800_reader import LineReader
 from firmware.hal.sim800_sleep import SleepRoom
 from firmware.hal.sim800_sms import SmsRoom
-from ovms import at
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms import aio, at
+from ovms.compat import const
 
-_COUNTERS = (
+_COUNTERS = const((
     "inits",
     "reboots",  # modem resets seen while READY
     "banner",  # boot banner lines that belonged to a reset already handled (B)
@@ -83,10 +78,10 @@ _COUNTERS = (
     "sms_unconfirmed",  # sent again after a reset took away its +CMGS (may duplicate)
     "handled_overflow",
     "bugs",  # exceptions in callbacks (logged with traceback; should stay 0)
-)
+))  # fmt: skip
 
 
-class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
+class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
     def __init__(
         self,
         reader,
@@ -115,13 +110,8 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self.user = user
         self.password = password
         self.gnss = gnss
-        self.t_ms = dict(TIMING_MS)  # milliseconds only (D95)
-        self.limits = dict(LIMITS)  # counts only
-        if timing:
-            for k in timing:
-                (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         self.log = log
-        self.state = OFF
+        self.state = sim800_at.OFF
         self.creg = -1  # registration stat (at.CREG_*)
         self.rssi = 99
         self.fail_streak = 0
@@ -133,17 +123,17 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
         self._wake = asyncio.Event()
         self._ready_ev = asyncio.Event()
         self._need_init = True
-        self._t_banner = ticks_ms()
+        self._t_banner = aio.ticks_ms()
         self._banner_open = False  # a reset was seen less than t["banner"] ms ago
-        self._t_csq = ticks_ms()
-        self._t_gnss = ticks_ms()
+        self._t_csq = aio.ticks_ms()
+        self._t_gnss = aio.ticks_ms()
         self._powered_down = False  # POWER DOWN seen: jump to the pin rung
         self._mute = 0  # init passes in a row without any answer to AT
         self._top_fails = 0  # top ladder rungs since the last READY
         self._ussd = None  # [lock, answer event, answer]: made by the first ussd() (D109)
         self._task = None
         self._running = False
-        self._at_init()
+        self._at_init(timing)  # self.t_ms, self.limits (D95)
         self._reader_init()
         self._sms_init()
         self._gprs_init()
@@ -152,7 +142,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
     # ---- public --------------------------------------------------------------
     @property
     def stuck_off(self):
-        return self._dead or (self.state != READY and self._top_fails >= 2)
+        return self._dead or (self.state != sim800_at.READY and self._top_fails >= 2)
 
     def start(self):
         # run() as a task; returns it
@@ -196,12 +186,12 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
                     await t
                 except BaseException:  # noqa: S110 (cancelled)
                     pass
-            self.state = OFF
+            self.state = sim800_at.OFF
             self._ready_ev.clear()
         if self.fatal is not None:
             raise self.fatal
         if self._dead:
-            raise ModemError("port", "port closed")
+            raise sim800_at.ModemError("port", "port closed")
 
     async def _guard(self, coro, name, ended):
         try:
@@ -249,11 +239,11 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
 
     async def wait_ready(self, ms=None):
         # True once READY (within ms, if given)
-        while self.state != READY:
+        while self.state != sim800_at.READY:
             if ms is None:
                 await self._ready_ev.wait()
-            elif not await wait_event(self._ready_ev, ms):
-                return self.state == READY
+            elif not await aio.wait_event(self._ready_ev, ms):
+                return self.state == sim800_at.READY
         return True
 
     async def ussd(self, code, ms=None):
@@ -265,27 +255,27 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
             u = self._ussd = [asyncio.Lock(), asyncio.Event(), None]
         async with u[0]:
             if not await self.wait_ready(self.t_ms["ussd"]):
-                raise ModemError("CUSD", "not ready")
+                raise sim800_at.ModemError("CUSD", "not ready")
             u[2] = None
             u[1].clear()
             await self.cmd('AT+CUSD=1,"%s"' % code)
-            if not await wait_event(u[1], ms or self.t_ms["ussd"]):
-                raise ModemTimeout("CUSD", "no answer")
+            if not await aio.wait_event(u[1], ms or self.t_ms["ussd"]):
+                raise sim800_at.ModemTimeout("CUSD", "no answer")
             m, text, dcs = u[2]
             if m == 1:  # the network expects an answer: end the session
                 try:
                     await self.cmd("AT+CUSD=2")
-                except ModemError:
+                except sim800_at.ModemError:
                     pass
             if m < 0 or m > 2:
-                raise ModemError("CUSD", "m=%d" % m)
+                raise sim800_at.ModemError("CUSD", "m=%d" % m)
             return text
 
     async def pulse_reset(self):
         if self.pin is None:
             return
         self.pin.value(0)
-        await sleep_ms(self.t_ms["pin"])
+        await aio.sleep_ms(self.t_ms["pin"])
         self.pin.value(1)
 
     # ---- URCs (reader context: no AT traffic from here) ------------------------------
@@ -319,7 +309,7 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
             self._rebooted()
         elif tag == at.U_RDY:
             self._banner_open = True
-            self._t_banner = ticks_ms()
+            self._t_banner = aio.ticks_ms()
             self._rebooted()
         elif (
             tag == at.U_CFUN or tag == at.U_CPIN or tag == at.U_CALL_READY or tag == at.U_SMS_READY
@@ -332,22 +322,22 @@ class Sim800(ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
 
     def _banner(self, tag):
         # B: a boot banner line after RDY belongs to that reset (D32)
-        now = ticks_ms()
-        if self._banner_open and ticks_diff(now, self._t_banner) < self.t_ms["banner"]:
+        now = aio.ticks_ms()
+        if self._banner_open and aio.ticks_diff(now, self._t_banner) < self.t_ms["banner"]:
             self.counters["banner"] += 1
             return
         self._banner_open = True
         self._t_banner = now
-        if tag == at.U_CFUN or self.state == READY:
+        if tag == at.U_CFUN or self.state == sim800_at.READY:
             self._rebooted()
 
     def _rebooted(self):
         # modem reset: every setting is gone, so is GPRS; abort what is running.
         # Nothing older than the reset can still answer: no resync needed.
-        if self.state == READY:
+        if self.state == sim800_at.READY:
             self.counters["reboots"] += 1
-        if self.state != OFF:
-            self.state = INIT
+        if self.state != sim800_at.OFF:
+            self.state = sim800_at.INIT
         self._ready_ev.clear()
         self._need_init = True
         self._sleep_reset()  # AT+CSCLK is 0 again after a reset

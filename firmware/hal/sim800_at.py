@@ -17,9 +17,14 @@
 #     line and its payload, ESC (0x1B) is sent so the modem leaves text entry.
 # Line classification is pure and lives in lib/ovms/at.py.
 
+# D125: what only this module reads is folded (_ESC, the default tables: _NAME =
+# const(...), no globals entry) and the clock helpers are read as aio.ticks_ms: 17 names
+# in this resident module's globals table, not 21 (one step, 23 -> 17 slots).
+
 import asyncio
 
-from ovms.aio import ticks_diff, ticks_ms, wait_event
+from ovms import aio
+from ovms.compat import const
 
 OFF = "OFF"
 INIT = "INIT"
@@ -27,17 +32,20 @@ READY = "READY"
 RECOVER = "RECOVER"
 
 CTRL_Z = b"\x1a"
-ESC = b"\x1b"
+_ESC = const(b"\x1b")
 MAX_LINES = 160  # reply lines kept per command (a full 30-slot CMGL fits)
 
-# D95: the driver's times and its counts are two tables: TIMING_MS holds only
-# milliseconds (self.t_ms), LIMITS only counts (self.limits). Sim800(timing=...)
-# overrides entries of either by key (a key of LIMITS goes to the counts).
+# D95: the driver's times and its counts are two tables: _TIMING_MS holds only
+# milliseconds (self.t_ms), _LIMITS only counts (self.limits). Sim800(timing=...)
+# overrides entries of either by key (a key of _LIMITS goes to the counts).
 # Per-command reply timeouts, ms (platform.md §7); key = command up to = or ?;
 # then the driver's periods and waits, ms. D110: both tables are constant tuples of
 # (key, value) pairs (in flash when frozen); each driver makes its own dicts from them
-# (overridable), so the defaults cost no second pair of dicts on the heap
-TIMING_MS = (
+# (overridable), so the defaults cost no second pair of dicts on the heap. D126: the AT
+# engine makes them (ATEngine._at_init(timing): its commands read the timeouts first),
+# so the tables are this module's own folded constants (D125: no globals entry here nor
+# in sim800.py, which made the dicts before)
+_TIMING_MS = const((
     ("default", 5000),
     ("AT+CGATT", 10000),
     ("AT+CIPSHUT", 65000),
@@ -63,16 +71,16 @@ TIMING_MS = (
     ("boot", 3000),  # after CFUN / reset pulse before talking again
     ("banner", 60000),  # Call Ready / SMS Ready / +CPIN / +CFUN this long after RDY: same boot
     ("pin", 200),  # reset pulse length
-)
+))  # fmt: skip
 
 # counts (D95)
-LIMITS = (
+_LIMITS = const((
     ("autobaud_tries", 10),  # plain "AT"s while waiting for the modem to talk
     ("sync_tries", 3),  # ATS7 resyncs after a timeout before giving up (D30)
     ("tmo_streak", 3),  # consecutive command timeouts that count as a failed pass
     ("sms_tries", 10),  # send attempts per SMS before it is dropped
     ("cmd_tries", 3),  # tries of a command sent with the lock held (_cmd_locked_retry)
-)
+))  # fmt: skip
 
 
 class ModemError(OSError):
@@ -106,7 +114,13 @@ def _key(cmd):
 
 
 class ATEngine:
-    def _at_init(self):
+    def _at_init(self, timing=None):
+        # the driver's times and counts (D95, D110, D126): timing= overrides entries by key
+        self.t_ms = dict(_TIMING_MS)  # milliseconds only
+        self.limits = dict(_LIMITS)  # counts only
+        if timing:
+            for k in timing:
+                (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         # command in flight (owned by _cmd under the lock; read by the reader)
         self._lock = asyncio.Lock()
         self._done = asyncio.Event()
@@ -154,7 +168,7 @@ class ATEngine:
                 self.counters["retry"] += 1
 
     async def _cmd_locked_retry(self, text, expect=None):
-        # _cmd with the lock already held, up to LIMITS["cmd_tries"] tries (the init
+        # _cmd with the lock already held, up to limits["cmd_tries"] tries (the init
         # sequence, the supervisor's CSQ/CREG polls)
         n = 0
         while True:
@@ -213,7 +227,7 @@ class ATEngine:
         if ms is None:
             ms = self._timeout(text)
         if self._esc_due:
-            await self._write(ESC, text)
+            await self._write(_ESC, text)
             self._esc_due = False
         if self._stale and mark is None:
             await self._sync()
@@ -234,7 +248,7 @@ class ATEngine:
         self.payload_sent = False
         if payload is not None:
             self._esc_due = True  # until the payload is written (or no prompt came)
-        t0 = ticks_ms()
+        t0 = aio.ticks_ms()
         try:
             await self._write(text + "\r", text)
             if payload is not None:
@@ -268,12 +282,12 @@ class ATEngine:
             self._rxget = False
             if self._esc_due and not self._dead:
                 try:  # leave text entry now; if this fails, the next command sends it
-                    await self._write(ESC, text)
+                    await self._write(_ESC, text)
                     self._esc_due = False
                 except BaseException:  # noqa: S110 (cancelled / port gone: _esc_due stays)
                     pass
             if self.trace is not None:
-                self.trace(text, self._final, ticks_diff(ticks_ms(), t0))
+                self.trace(text, self._final, aio.ticks_diff(aio.ticks_ms(), t0))
 
     async def _wait_final(self, ms):
         # True when the reply's end (or the prompt) came within ms. The result
@@ -281,7 +295,7 @@ class ATEngine:
         # loop turn, wait_for may report a timeout for an event that is set, and
         # a confirmed SMS would then be taken as lost and sent again (the soak's
         # duplicates, both runtimes)
-        await wait_event(self._done, ms)
+        await aio.wait_event(self._done, ms)
         return self._final is not None
 
     def _timed_out(self):

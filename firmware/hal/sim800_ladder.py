@@ -19,8 +19,7 @@ from firmware.hal.sim800_at import (
     ModemReset,
     ModemTimeout,
 )
-from ovms import at
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms import aio, at  # D125: aio.ticks_ms etc.: 12 globals, not 15 (17 -> 12 slots)
 
 
 class Supervisor:
@@ -38,7 +37,7 @@ class Supervisor:
                 self.last_error = repr(e)
                 await self._recover(e)
             if not self._wake.is_set() and not self._need_init:
-                await wait_event(self._wake, self.t_ms["idle"])
+                await aio.wait_event(self._wake, self.t_ms["idle"])
         self.state = OFF
 
     async def _init(self):
@@ -109,7 +108,7 @@ class Supervisor:
             if ln.startswith("+CSQ:"):
                 self.rssi = at.parse_csq(ln)
                 self._callback(self.on_csq, self.rssi)
-        self._t_csq = ticks_ms()
+        self._t_csq = aio.ticks_ms()
 
     async def _service(self):
         self._serve_ri()  # RI fell: list the SIM (sim800_sleep.py)
@@ -120,12 +119,12 @@ class Supervisor:
             self._tmo_streak = 0
             raise ModemTimeout("streak", "commands unanswered")
         await self._sms_service()
-        now = ticks_ms()
-        if ticks_diff(now, self._t_csq) >= self.t_ms["csq"]:
+        now = aio.ticks_ms()
+        if aio.ticks_diff(now, self._t_csq) >= self.t_ms["csq"]:
             async with self._lock:
                 await self._csq_locked()
                 self._creg_lines(await self._cmd_locked_retry("AT+CREG?", "+CREG:"))
-        if self.gnss and ticks_diff(now, self._t_gnss) >= self.t_ms["gnss"]:
+        if self.gnss and aio.ticks_diff(now, self._t_gnss) >= self.t_ms["gnss"]:
             self._t_gnss = now
             lines = await self.cmd("AT+CGNSINF", expect="+CGNSINF:", tries=2)
             for ln in lines:
@@ -139,7 +138,7 @@ class Supervisor:
     # ---- recovery ladder ---------------------------------------------------------
     async def _recover(self, e):
         if isinstance(e, ModemReset) and not self._dead:
-            await sleep_ms(self.t_ms["backoff"])
+            await aio.sleep_ms(self.t_ms["backoff"])
             return  # a reset is not a failure of ours: just init again
         self.fail_streak += 1
         n = self.fail_streak
@@ -174,7 +173,7 @@ class Supervisor:
             except ModemError:
                 pass
             self._need_init = True
-            await sleep_ms(self.t_ms["boot"])
+            await aio.sleep_ms(self.t_ms["boot"])
             if self.pin is None:
                 self._top_fails += 1
                 self.fail_streak = 3
@@ -185,5 +184,5 @@ class Supervisor:
             await self.pulse_reset()
             self._need_init = True
             self.fail_streak = 0
-            await sleep_ms(self.t_ms["boot"])
-        await sleep_ms(self.t_ms["backoff"])
+            await aio.sleep_ms(self.t_ms["boot"])
+        await aio.sleep_ms(self.t_ms["backoff"])

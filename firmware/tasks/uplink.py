@@ -27,15 +27,18 @@
 # supervisor restarts the task). progress advances on every line written or
 # read and every back-off step (the watchdog's "uplink alive").
 
+# D125: the parameter numbers and the v2 handler's names are read as config.PARAM_X and
+# v2.Handler, the RAM outbox is imported where it is made: 12 names in this resident
+# module's globals table, not 17 (the next step down).
+
 import asyncio
 
 from firmware.tasks.session import LinkSession
+from ovms import config
 from ovms.aio import ticks_diff
 from ovms.compat import const
-from ovms.config import PARAM_SERVERIP, PARAM_SERVERPASS, PARAM_VEHICLEID
-from ovms.outbox import Outbox
 from ovms.v2 import codec
-from ovms.v2.handler import Deferred, Handler, login_code
+from ovms.v2 import handler as v2  # Handler, Deferred, login_code
 from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
@@ -70,9 +73,13 @@ class Uplink(LinkSession):
                  handler=None, timing=None, clock=None, outbox=None, sms_outbox=None):  # fmt: skip
         self._init_session(open_stream, config, vehicle, framework, timing or Timing(),
                            clock, randbytes)  # fmt: skip
-        self.handler = handler or Handler(config, vehicle, framework, randbytes=self.randbytes)
+        self.handler = handler or v2.Handler(config, vehicle, framework, randbytes=self.randbytes)
         # the server channel's outbox (RAM only unless the app gives a durable one)
-        self.outbox = outbox if outbox is not None else Outbox(None, self.now_s)
+        if outbox is None:
+            from ovms.outbox import Outbox
+
+            outbox = Outbox(None, self.now_s)
+        self.outbox = outbox
         self.sender = Sender(self.outbox, sms_outbox)
         self.handler.on_ack = self._on_ack
         self._session = None  # the RC4 pair of this connection
@@ -114,10 +121,10 @@ class Uplink(LinkSession):
     # ---- one connection ----------------------------------------------------------
     async def connect_once(self):
         # -> True if the login succeeded (whatever happened afterwards)
-        cfg = self.cfg
-        host = cfg.params[PARAM_SERVERIP].strip()
-        vid = cfg.params[PARAM_VEHICLEID]
-        netpass = cfg.params[PARAM_SERVERPASS]
+        p = self.cfg.params
+        host = p[config.PARAM_SERVERIP].strip()
+        vid = p[config.PARAM_VEHICLEID]
+        netpass = p[config.PARAM_SERVERPASS]
         if not host or not vid or (self.gate is not None and not self.gate()):
             return False  # no server; or the data plan keeps the link down (dataplan.py)
         self._err = None
@@ -134,7 +141,9 @@ class Uplink(LinkSession):
             pending = []
             # D105: the handshake's code (ovms/v2/login.py) is loaded for the login only;
             # no room or no module for it: ProtocolError (counted, retried after back-off)
-            self._session = await login_code("car_login", self, stream, lb, pending, netpass, vid)
+            self._session = await v2.login_code(
+                "car_login", self, stream, lb, pending, netpass, vid
+            )
             logged = True
             self.logins += 1
             self._login_at = self.clock()
@@ -180,7 +189,7 @@ class Uplink(LinkSession):
         self._last_rx = self.clock()
         self._ping_at = None
         out = self.handler.handle(clear, self.now_s())
-        if isinstance(out, Deferred):
+        if isinstance(out, v2.Deferred):
             try:
                 out = out.done(await out.aw)
             except Exception as e:  # the command still gets its one c (D43)

@@ -30,15 +30,19 @@
 #   GPRS APN/user/password, 8 vehicle id, 13 GSM operator) take printable ASCII
 #   only and no '"'; the server address only letters, digits, '.', '-', ':';
 # - at most _PARAM_MAX_LEN characters: longer values are refused, not clipped;
-# - features: decimal (atoi rules, D5) within FEATURE_MAX (9, 10: SOC 0-100 %;
+# - features: decimal (atoi rules, D5) within _FEATURE_MAX (9, 10: SOC 0-100 %;
 #   11, 12: ranges 0-500 km/mi; the rest 0-127, the PIC's signed char).
 # Config itself still clips to 31 characters and, as the last line of defence
 # for paths that do not check (server C4, old settings files), drops control
 # characters and '"' from the AT slots: they never reach an AT command.
 
-from ovms import lazy
+# D125: a module's globals table holds every name it defines or imports, grows in steps
+# (..., 37, 47, 59 slots of 8 bytes) and never shrinks; 52 names here took 59 slots. So
+# what only this module reads is a folded constant (_NAME = const(...): no entry), the
+# helpers are read as units.atoi / units.digits, and Store.load/save import lazy when
+# they run.
+from ovms import units
 from ovms.compat import const
-from ovms.units import atoi, digits
 
 N_PARAMS = 32
 N_FEATURES = 16
@@ -57,7 +61,7 @@ PARAM_SERVERPASS = 9
 PARAM_PARANOID = 10
 PARAM_GSMLOCK = 13
 PARAM_VEHICLETYPE = 14
-PARAM_FEATURE_BASE = 16
+_PARAM_FEATURE_BASE = const(16)  # features 8-15 persist in parameters 24-31
 PARAM_DATAPROFILE = 16  # "rt25" (empty) or "economy" (ovms.datause, D70)
 PARAM_DATABUDGET = 17  # monthly data budget in KB, empty / 0 = none (D74)
 
@@ -80,7 +84,6 @@ PARAM_UPLINK = 21  # "v2" (or empty), "mqtt" or "both"
 PARAM_MQTT_DISCOVERY = 22  # Home Assistant discovery "on" ("off" or empty: none)
 
 NOPHONE = "NOPHONE"  # parameter 0 of a module without an owner
-DEFAULTS = {PARAM_REGPHONE: NOPHONE, PARAM_MODULEPASS: "", PARAM_MILESKM: "K"}  # D35
 LEGACY_PASSWORD = "OVMS"  # the 2013 factory password, never accepted (D35)
 
 
@@ -91,10 +94,11 @@ def owner_phone(p0):
 
 
 # D39: feature caps (inclusive maximum per slot; minimum 0)
-FEATURE_MAX = (127,) * 9 + (100, 100, 500, 500, 127, 127, 127)
-# parameters that go into quoted AT commands or the server login line
-AT_PARAMS = (PARAM_SERVERIP, PARAM_GPRSAPN, PARAM_GPRSUSER, PARAM_GPRSPASS, PARAM_VEHICLEID, 13,
-             PARAM_MQTT_HOST)  # fmt: skip
+_FEATURE_MAX = const((127, 127, 127, 127, 127, 127, 127, 127, 127, 100, 100, 500, 500, 127, 127,
+                      127))  # fmt: skip
+# parameters that go into quoted AT commands or the server login line: 4 server, 5-7 GPRS
+# APN/user/password, 8 vehicle id, 13 GSM operator, 18 MQTT broker (D39)
+_AT_PARAMS = const((4, 5, 6, 7, 8, 13, 18))
 _HOST_CHARS = const("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
 
 _ERR_TOO_LONG = const("Error: parameter %d is longer than %d characters")
@@ -103,13 +107,15 @@ _ERR_FEATURE = const("Error: feature %d must be a number from 0 to %d")
 _ERR_PROFILE = const("Error: parameter 16 must be rt25 or economy")
 _ERR_BUDGET = const("Error: parameter 17 must be a number of KB from 0 to 1000000")
 _STORE = const("ovms.store")  # the store's code, loaded per load/save (D116)
+# parameters 21 (uplink) and 22 (discovery): the values they take
+_MQTT_CHOICES = const((("", "v2", "mqtt", "both"), ("", "on", "off")))
 
 
 class Config:
     def __init__(self, params=None, store=None):
-        self.params = [""] * N_PARAMS
-        for k in DEFAULTS:
-            self.params[k] = DEFAULTS[k]
+        self.params = [""] * N_PARAMS  # defaults: no owner, no password (D35), km
+        self.params[PARAM_REGPHONE] = NOPHONE
+        self.params[PARAM_MILESKM] = "K"
         if params:
             for k in params:
                 self.params[k] = _clean(k, params[k])
@@ -120,15 +126,15 @@ class Config:
 
     def load_features(self):
         for k in range(8, N_FEATURES):
-            self.features[k] = _feature_value(self.params[PARAM_FEATURE_BASE + k])
+            self.features[k] = max(units.atoi(self.params[_PARAM_FEATURE_BASE + k]), 0)
 
     def param(self, n):
         return self.params[n]
 
     def set_param(self, n, text, save=True):
         self.params[n] = _clean(n, text)
-        if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
-            self.features[n - PARAM_FEATURE_BASE] = _feature_value(self.params[n])
+        if _PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
+            self.features[n - _PARAM_FEATURE_BASE] = max(units.atoi(self.params[n]), 0)
         if save:
             self.save()
 
@@ -136,9 +142,9 @@ class Config:
         # Features 8-15 are stored as the argument text, 0-7 are volatile.
         text = "%s" % text
         if k >= 8:
-            self.set_param(PARAM_FEATURE_BASE + k, text, save)
+            self.set_param(_PARAM_FEATURE_BASE + k, text, save)
         else:
-            self.features[k] = _feature_value(text)
+            self.features[k] = max(units.atoi(text), 0)
 
     def save(self):
         # raises OSError: not saved (flash write failed, or no room for the code: D116)
@@ -171,6 +177,8 @@ class Store:
 
     def load(self):
         # -> Config with the newest good settings (or the defaults), this store attached
+        from ovms import lazy
+
         try:
             return lazy.load(_STORE).load(self)
         finally:
@@ -178,6 +186,8 @@ class Store:
 
     def save(self, config):
         # write the settings, then keep the owner copy; OSError: nothing written
+        from ovms import lazy
+
         try:
             lazy.load(_STORE).save(self, config)
         except (ImportError, MemoryError):
@@ -190,7 +200,7 @@ def check_param(n, text):
     # -> None if `text` may be stored in parameter n, else the error reply (D39)
     if len(text) > _PARAM_MAX_LEN:
         return _ERR_TOO_LONG % (n, _PARAM_MAX_LEN)
-    at = n in AT_PARAMS
+    at = n in _AT_PARAMS
     for ch in text:
         if ch < " " or "\x7f" <= ch <= "\x9f" or (at and (ch == '"' or ch > "~")):
             return _ERR_BAD_CHARS % n
@@ -198,14 +208,14 @@ def check_param(n, text):
             return _ERR_BAD_CHARS % n
     if PARAM_MQTT_HOST <= n <= PARAM_MQTT_DISCOVERY:
         return _check_mqtt(n, text)
-    if PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
-        return check_feature(n - PARAM_FEATURE_BASE, text)
+    if _PARAM_FEATURE_BASE + 8 <= n < N_PARAMS:
+        return check_feature(n - _PARAM_FEATURE_BASE, text)
     if n == PARAM_DATAPROFILE and text.lower() not in ("", "rt25", "economy"):
         return _ERR_PROFILE
     if (
         n == PARAM_DATABUDGET
         and text
-        and not (len(text) < 10 and digits(text) and int(text) <= 1000000)
+        and not (len(text) < 10 and units.digits(text) and int(text) <= 1000000)
     ):
         return _ERR_BUDGET
     return None
@@ -214,20 +224,20 @@ def check_param(n, text):
 def check_feature(k, text):
     # -> None if feature k may be set to `text` (atoi rules, D5), else the error reply
     if len(text) > _PARAM_MAX_LEN:
-        return _ERR_TOO_LONG % (PARAM_FEATURE_BASE + k, _PARAM_MAX_LEN)
+        return _ERR_TOO_LONG % (_PARAM_FEATURE_BASE + k, _PARAM_MAX_LEN)
     for ch in text:
         if ch < " " or ch > "~":
-            return _ERR_FEATURE % (k, FEATURE_MAX[k])
-    v = atoi(text)
-    if v < 0 or v > FEATURE_MAX[k]:
-        return _ERR_FEATURE % (k, FEATURE_MAX[k])
+            return _ERR_FEATURE % (k, _FEATURE_MAX[k])
+    v = units.atoi(text)
+    if v < 0 or v > _FEATURE_MAX[k]:
+        return _ERR_FEATURE % (k, _FEATURE_MAX[k])
     return None
 
 
 def _clean(n, text):
     # clip to 31 characters; AT slots lose control characters and '"' (D39)
     text = text[:_PARAM_MAX_LEN]
-    if n in AT_PARAMS:
+    if n in _AT_PARAMS:
         for ch in text:
             if ch < " " or ch == '"' or "\x7f" <= ch <= "\x9f":
                 return "".join(
@@ -236,19 +246,12 @@ def _clean(n, text):
     return text
 
 
-def _feature_value(text):
-    v = atoi(text)
-    return v if v > 0 else 0
-
-
-_MQTT_CHOICES = {21: ("", "v2", "mqtt", "both"), 22: ("", "on", "off")}
-
-
 def _check_mqtt(n, text):
     # parameters 18-22 (the MQTT uplink) -> None or the error reply
-    if n in _MQTT_CHOICES:
-        if text.lower() not in _MQTT_CHOICES[n]:
-            return "Error: parameter %d must be one of %s" % (n, "/".join(_MQTT_CHOICES[n][1:]))
+    if n == PARAM_UPLINK or n == PARAM_MQTT_DISCOVERY:
+        choices = _MQTT_CHOICES[n - PARAM_UPLINK]
+        if text.lower() not in choices:
+            return "Error: parameter %d must be one of %s" % (n, "/".join(choices[1:]))
         return None
     if n == PARAM_MQTT_HOST:
         i = text.rfind(":")

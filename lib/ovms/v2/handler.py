@@ -36,14 +36,16 @@
 #   <crashes>,<reason 4 hex>,0[,<last crash text>] (the boot log's, firmware/app.py).
 # - The periodic set and its send-on-change memory: ovms/v2/periodic.py.
 
-from ovms import lazy, log
+# - D125: the parameter numbers and the number helpers are read as config.PARAM_X and
+#   units.atoi (a resident module's globals table holds every name it imports: 12 names
+#   here, not 16, one table step less).
+
+from ovms import config, lazy, log, units
 from ovms.compat import const
-from ovms.config import PARAM_MODULEPASS, PARAM_PARANOID, PARAM_VEHICLETYPE
-from ovms.units import atoi, digits
 from ovms.v2 import codec
 from ovms.v2.periodic import Periodic  # the status set (its names: import them there)
 
-GARBLED = "MP-0 c0,1,Invalid syntax"
+_GARBLED = const("MP-0 c0,1,Invalid syntax")  # D43
 _COMMANDS = const("ovms.v2.commands")  # loaded per command (D99)
 _LOGIN = const("ovms.v2.login")  # loaded per login, paranoid token and digest (D105)
 
@@ -144,11 +146,11 @@ class Handler(Periodic):
 
     def _module(self):
         v = self.vehicle
-        return v.version_text() if v is not None else self.cfg.params[PARAM_VEHICLETYPE]
+        return v.version_text() if v is not None else self.cfg.params[config.PARAM_VEHICLETYPE]
 
     # ---- paranoid mode ---------------------------------------------------------
     def paranoid(self):
-        return self.cfg.params[PARAM_PARANOID].startswith("P")
+        return self.cfg.params[config.PARAM_PARANOID].startswith("P")
 
     def _ptoken(self):
         if self.ptoken is None:
@@ -158,7 +160,7 @@ class Handler(Periodic):
         return self.ptoken
 
     def pdigest(self):
-        modpass = self.cfg.params[PARAM_MODULEPASS]
+        modpass = self.cfg.params[config.PARAM_MODULEPASS]
         key = (modpass, self._ptoken())
         if self._pdigest_for != key:
             self._pdigest = login_code("paranoid_digest", modpass, key[1])
@@ -193,7 +195,7 @@ class Handler(Periodic):
         if code == "A":
             return ["MP-0 a"]
         if code == "Z":
-            n = atoi(data) if digits(data[:1]) else 0  # the leading digits: no sign
+            n = units.atoi(data) if units.digits(data[:1]) else 0  # the leading digits: no sign
             self.apps = n
             if self.vehicle is not None:
                 self.vehicle.net.apps = n
@@ -228,7 +230,7 @@ class Handler(Periodic):
         if code != "C":
             return []
         self.got_command = True
-        return [GARBLED]
+        return [_GARBLED]
 
     # ---- commands (§8) ---------------------------------------------------------------
     def command(self, data, now_s=0):
@@ -236,8 +238,8 @@ class Handler(Periodic):
         i = data.find(",")
         cmd = data if i < 0 else data[:i]
         self.got_command = True
-        if not digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
-            return [GARBLED]
+        if not units.digits(cmd) or len(cmd) > 5 or int(cmd) > 65535:
+            return [_GARBLED]
         code = int(cmd)
         # D99: the command code is imported for this command only and unloaded after it
         # (ovms/lazy.py): heap on a 64 KB board. A Deferred it returns keeps the module's
