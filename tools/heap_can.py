@@ -62,6 +62,10 @@ class FrameFileCan(EmuCan):
         self._at = -1  # bus ms of the frame read ahead (-1: none)
         self._read_ahead()
 
+    def close(self):
+        for f in self._files:
+            f.close()
+
     def _read_ahead(self):
         rec = self._rec
         files = self._files
