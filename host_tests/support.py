@@ -260,6 +260,26 @@ async def can_wakes(a, inject, ms=500):
     return bool(woke)
 
 
+# ---- a modem port's writer, passed through (both runtimes) -----------------------------
+class PassWriter:
+    # forwards everything to the asyncio writer w; a test overrides write() to watch or
+    # break the port's writes
+    def __init__(self, w):
+        self.w = w
+
+    def write(self, data):
+        self.w.write(data)
+
+    async def drain(self):
+        await self.w.drain()
+
+    def close(self):
+        self.w.close()
+
+    async def wait_closed(self):
+        await self.w.wait_closed()
+
+
 # ---- log capture (both runtimes) -------------------------------------------------------
 class LogCapture:
     # replaces a logger's info/warning/error for a test (both runtimes): quiet,

@@ -3,7 +3,7 @@
 # Both runtimes. Licence: MIT (this project).
 import asyncio
 
-from support import echo_server, modem_on_emu, run_async, stop_modem, wait_until
+from support import PassWriter, echo_server, modem_on_emu, run_async, stop_modem, wait_until
 
 from firmware.hal.sim800_at import READY
 from ovms.config import Config
@@ -170,24 +170,15 @@ def test_tcp_echo_through_emulator():
     run_async(go())
 
 
-class _WriteSizes:
+class _WriteSizes(PassWriter):
     # a writer that records the size of every write (the modem's port)
     def __init__(self, w):
-        self.w = w
+        super().__init__(w)
         self.sizes = []
 
     def write(self, data):
         self.sizes.append(len(data))
         self.w.write(data)
-
-    async def drain(self):
-        await self.w.drain()
-
-    def close(self):
-        self.w.close()
-
-    async def wait_closed(self):
-        await self.w.wait_closed()
 
 
 def test_cipsend_payload_written_in_small_slices_without_a_gathering_buffer():

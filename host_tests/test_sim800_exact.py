@@ -2,7 +2,7 @@
 # (A-E), each a real SIM800's bad day scripted in the emulator (tools/sim800emu).
 # Every test here failed on the one-class driver of commit 4cae492.
 # Runs under pytest and host_tests/mprunner.py. Licence: MIT (this project).
-from support import modem_on_emu, run_async, stop_modem, wait_until
+from support import PassWriter, modem_on_emu, run_async, stop_modem, wait_until
 
 from tools.sim800emu import Sim800Emu
 
@@ -170,10 +170,10 @@ def test_e_lost_delete_ok_never_deletes_the_next_sms():
     run_async(go())
 
 
-class _PayloadFails:
+class _PayloadFails(PassWriter):
     # a writer whose first SMS text (ending in ^Z) fails, as a UART write may
     def __init__(self, w):
-        self.w = w
+        super().__init__(w)
         self.failed = 0
 
     def write(self, data):
@@ -181,15 +181,6 @@ class _PayloadFails:
             self.failed += 1
             raise OSError("uart write failed")
         self.w.write(data)
-
-    async def drain(self):
-        await self.w.drain()
-
-    def close(self):
-        self.w.close()
-
-    async def wait_closed(self):
-        await self.w.wait_closed()
 
 
 def test_e_esc_after_a_failure_between_prompt_and_text():

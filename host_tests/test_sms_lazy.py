@@ -131,16 +131,18 @@ def test_import_error_gets_the_same_reply():
     assert "ImportError" in cap.text()
 
 
+class _NoRoomLog:
+    # a log with no heap left: every line raises (D96)
+    def error(self, *args):
+        raise MemoryError
+
+
 def test_no_memory_for_the_log_line_either_still_replies():
     # logging allocates too: when the log line fails as well (D96) the owner still gets
     # the reply, and no exception leaves handle()
     fw, _cfg, _ = make()
 
-    class NoRoomLog:
-        def error(self, *args):
-            raise MemoryError
-
-    real, fw._log = fw._log, NoRoomLog()
+    real, fw._log = fw._log, _NoRoomLog()
     try:
         with _FailingLoad(MemoryError()):
             assert fw.handle(OWNER, "PARAMS?") == [ERR_NOT_LOADED]
@@ -316,11 +318,7 @@ def test_handling_code_import_error_and_half_done_import():
 def test_no_memory_for_the_handling_code_nor_the_log_line():
     fw, _cfg, _ = make()
 
-    class NoRoomLog:
-        def error(self, *args):
-            raise MemoryError
-
-    real, fw._log = fw._log, NoRoomLog()
+    real, fw._log = fw._log, _NoRoomLog()
     try:
         with _no_run():
             assert fw.handle(OWNER, "PARAMS?") == [ERR_NOT_LOADED]
