@@ -24,6 +24,15 @@ import uctypes
 _BLOCK = 16
 
 
+def _env(name):
+    try:
+        import os
+
+        return os.getenv(name)
+    except ImportError:
+        return None
+
+
 def _classes():
     # id -> "module.Class" of every class reachable from a module (and classes inside them)
     out = {}
@@ -227,6 +236,13 @@ def run(pool_start, pool_bytes, heap_bytes):
         total += b
         print("CENSUS %d %d %s" % (b, c, k))
     print("CENSUS %d %d %s" % (total, len(heads), "TOTAL"))
+    big = int(_env("HEAP_CENSUS_BIG") or 0)  # every block of at least that many bytes
+    if big:
+        for off, n in sorted(heads.items(), key=lambda kv: -kv[1]):
+            if n * _BLOCK < big:
+                break
+            k = what[off]
+            print("CENSUS-BLOCK %d %s %s" % (n * _BLOCK, owner.get(off, k), skel.get(off, "")))
     for k, (b, c) in sorted(per_class.items(), key=lambda kv: -kv[1][0])[:30]:
         print("CENSUS-CLASS %d %d %s" % (b, c, k))
     for k, (b, c) in sorted(per_module.items(), key=lambda kv: -kv[1][0]):
