@@ -72,11 +72,11 @@ def test_journal_survives_a_reboot_with_original_times():
     d = tmpdir("ob")
     try:
         c = Clock()
-        ob = Outbox(d + "/srv", c, max_bytes=16384)
+        ob = Outbox(d + "/srv", c, max_bytes=16384, ram_flush=64, ram_flush_bytes=4096)
         for i in range(30):
             c.t += 10
             ob.put("R", "MP-0 HRT-GPS-Log,%d,86400,52.5,13.4" % i)
-        # nothing written yet: one batch a minute
+        # nothing written yet: one batch a minute (up to ram_flush entries)
         assert ob.j.writes == 0
         c.t += 60
         ob.maybe_flush()
@@ -237,6 +237,42 @@ def test_failed_flash_write_keeps_entries_then_drops_the_oldest():
         assert ob.j.failed > 0
         assert ob.dropped == 6
         assert [g[2] for g in _drain(ob)] == ["r6", "r7", "r8", "r9"]
+    finally:
+        rmtree(d)
+
+
+def test_ram_holds_at_most_eight_entries_or_640_payload_bytes_d131():
+    # D131: a RAM entry costs ~80 bytes of heap beside its payload; a busy minute offline
+    # is written per 8 entries (or 640 payload bytes), not held for the minute
+    d = tmpdir("d131")
+    try:
+        c = Clock()
+        ob = Outbox(d + "/srv", c, max_bytes=65536)
+        most = 0
+        for i in range(40):  # 40 records within one minute: no timed flush
+            ob.put("R", "MP-0 HRT-GPS-Log,%d,86400,52.5,13.4" % i)
+            most = max(most, len(ob._ram))
+        assert ob.j.writes == 5 and most == 7 and ob._ram == []
+        for _i in range(3):  # long records: the payload bytes start the write
+            ob.put("R", "x" * 300)
+        assert ob.j.writes == 6 and ob._ram == []
+        # nothing lost: all 43 come back after a reboot, in order
+        got = _drain(Outbox(d + "/srv", c, max_bytes=65536))
+        assert len(got) == 43 and got[0][2] == "MP-0 HRT-GPS-Log,0,86400,52.5,13.4"
+    finally:
+        rmtree(d)
+
+
+def test_flash_that_keeps_failing_does_not_grow_the_segment_list():
+    d = tmpdir("segs")
+    try:
+        c = Clock()
+        ob = Outbox(d + "/srv", c, ram_max=4)
+        ob.j.prefix = d + "/missing/srv"  # every append fails: no such folder
+        for i in range(200):
+            ob.put("R", "r%d" % i)
+        assert ob.j.failed >= 190 and len(ob.j.segs) <= 1
+        assert ob.dropped == 196 and ob.queued() == 4
     finally:
         rmtree(d)
 

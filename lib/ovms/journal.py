@@ -170,6 +170,11 @@ class Journal:
         for e in entries:
             size += _HEAD + len(e[3]) + _TAIL
         cur = self.segs[-1] if self.segs else None
+        if cur is not None and cur[_BROKEN] and not cur[_SIZE]:
+            # the last write failed into a new segment: that (empty or torn) segment goes
+            # before the next try, or a flash that keeps failing would add one to the list
+            # per retry, for as long as it fails
+            self._delete(len(self.segs) - 1)
         if cur is None or cur[_BROKEN] or cur[_SIZE] + size > self.seg_bytes and cur[_SIZE]:
             cur = [cur[_N] + 1 if cur else 1, 0, None, False]
             self.segs.append(cur)

@@ -19,13 +19,20 @@
 # to whoever reports it: uplink diag_text and the *-OVM-OutboxLost record, D44).
 #
 # Flash (lib/ovms/journal.py): new entries wait in RAM and are appended in one write at
-# most every flush_s (60 s), at once for an alert ("P"/"T", urgent) or when ram_max
-# entries wait. An entry acknowledged before its flush is never written at all; the
-# "floor" (every seq below it delivered) is written as a mark with the next batch, and
-# only when the floor passed entries that are on flash. So an online module with a
-# server that acknowledges writes next to nothing; an offline one writes at most one
-# batch a minute plus one per alert (<= 1,440 + alerts a day), and a segment file is
-# removed when all its records are delivered.
+# most every flush_s (60 s), at once for an alert ("P"/"T", urgent) or when ram_flush
+# entries (or _RAM_FLUSH_BYTES of payload) wait. An entry acknowledged before its flush
+# is never written at all; the "floor" (every seq below it delivered) is written as a
+# mark with the next batch, and only when the floor passed entries that are on flash. So
+# an online module with a server that acknowledges writes next to nothing; an offline one
+# writes one batch a minute, or one per 8 entries when the car makes more, plus one per
+# alert, and a segment file is removed when all its records are delivered. ram_max
+# entries wait in RAM at most, only while the flash writes keep failing (then the oldest
+# go, counted).
+# D131: a RAM entry costs ~80 bytes of heap beside its payload (its list, the list's
+# items, the bytes object, a boxed time: epoch seconds pass 2^30), so 18 records of a
+# minute before the login held 2.6 KB: the largest transient of a 64 KB board (measured
+# on the heap board at the send peak). A write per 8 entries (~1 KB held at most) instead
+# of per 64; offline with a busy car that is ~2 writes a minute, the same bytes on flash.
 #
 # D40: record times are the board clock's seconds (time.time(): the RTC, which keeps
 # running across soft and watchdog resets). If at boot the clock is behind the newest
@@ -37,16 +44,21 @@ from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.journal import MAX_PAYLOAD, Journal
 
-_RAM_MAX = const(64)  # entries waiting for the flash write
+_RAM_MAX = const(32)  # entries held in RAM while the flash writes keep failing
+_RAM_FLUSH = const(8)  # entries waiting that start a flash write (D131)
+_RAM_FLUSH_BYTES = const(640)  # ... or that many payload bytes
 _FLUSH_S = const(60)  # seconds between batched writes
 _URGENT = const("PT")  # alert kinds: written at once
 
 
 class Outbox:
-    def __init__(self, path, clock_s, max_bytes=32768, flush_s=_FLUSH_S, ram_max=_RAM_MAX):
+    def __init__(self, path, clock_s, max_bytes=32768, flush_s=_FLUSH_S, ram_max=_RAM_MAX,
+                 ram_flush=_RAM_FLUSH, ram_flush_bytes=_RAM_FLUSH_BYTES):  # fmt: skip
         self.clock_s = clock_s
         self.flush_s = flush_s
         self.ram_max = ram_max
+        self.ram_flush = ram_flush if ram_flush < ram_max else ram_max
+        self.ram_flush_bytes = ram_flush_bytes
         self.j = None
         if path is not None:
             seg = max_bytes // 4
@@ -112,12 +124,23 @@ class Outbox:
             return False
         seq = self.next_seq
         self.next_seq += 1
-        self._ram.append([kind, seq, int(self.clock_s()), payload])
-        if kind in _URGENT or len(self._ram) >= self.ram_max:  # an alert: written at once
-            self.flush()
+        ram = self._ram
+        ram.append([kind, seq, int(self.clock_s()), payload])
+        if (
+            kind in _URGENT
+            or len(ram) >= self.ram_flush
+            or self._ram_bytes() >= self.ram_flush_bytes
+        ):
+            self.flush()  # an alert at once; records when enough wait (D131)
         if len(self._ram) > self.ram_max:  # the flash write keeps failing
             self._drop_ram(len(self._ram) - self.ram_max)
         return True
+
+    def _ram_bytes(self):
+        n = 0
+        for e in self._ram:
+            n += len(e[3])
+        return n
 
     def queued(self):
         # entries not yet delivered
