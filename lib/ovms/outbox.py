@@ -44,7 +44,7 @@ from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.journal import MAX_PAYLOAD, Journal
 
-_RAM_MAX = const(32)  # entries held in RAM while the flash writes keep failing
+_RAM_MAX = const(64)  # entries held in RAM: a RAM-only outbox, or while the flash writes fail
 _RAM_FLUSH = const(8)  # entries waiting that start a flash write (D131)
 _RAM_FLUSH_BYTES = const(640)  # ... or that many payload bytes
 _FLUSH_S = const(60)  # seconds between batched writes
