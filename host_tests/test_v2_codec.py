@@ -91,6 +91,21 @@ def test_car_lines_encrypt():
         assert s.encode(clear) == wire
 
 
+def test_wire_is_the_line_without_crlf_encrypted_in_place():
+    # the uplink writes wire(m) then CRLF: the spec's vectors, the same keystream as
+    # crypt(), and a message with non-ASCII text (UTF-8 on the wire)
+    s = codec.Session(_key())
+    for clear, wire in CAR_WIRE:
+        assert s.wire(clear) == wire.encode()
+    a = crypto.rc4_drop(b"k" * 16)
+    b = crypto.rc4_drop(b"k" * 16)
+    buf = bytearray(b"MP-0 Dx\xc3\xa9y")
+    assert a.crypt_in(buf) is buf and bytes(buf) == b.crypt(b"MP-0 Dx\xc3\xa9y")
+    car = codec.Session(b"k" * 16)
+    srv = codec.Session(b"k" * 16)
+    assert srv.decode(car.wire("MP-0 D\u00e9t\u00e9")) == "MP-0 D\u00e9t\u00e9"
+
+
 def test_encode_lines_crlf_and_server_view():
     car = codec.Session(_key())
     data = car.encode_lines([m for m, _ in CAR_WIRE])

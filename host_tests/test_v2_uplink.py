@@ -394,7 +394,10 @@ class _SegmentStream:
         self.drains = []  # [wire lines] per drain
 
     def write(self, data):
-        self.pending.append(bytes(data))
+        if data == b"\r\n" and self.pending and not self.pending[-1].endswith(data):
+            self.pending[-1] += data  # a line's end, written after its base64 (no copy)
+        else:
+            self.pending.append(bytes(data))
 
     async def drain(self):
         self.drains.append(self.pending)

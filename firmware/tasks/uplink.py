@@ -221,9 +221,9 @@ class Uplink(LinkSession):
                     i += 1
                 else:
                     m = snd.next_line() if outbox else None
-                data = None if m is None else sess.encode_line(m)
+                data = None if m is None else sess.wire(m)
                 m = None
-                if n and (data is None or n + len(data) > _SEGMENT):
+                if n and (data is None or n + len(data) + 2 > _SEGMENT):
                     await stream.drain()
                     # counted once sent, like the month's data counter (CountingStream,
                     # dataplan.py): a session ended (or the app stopped) during the
@@ -235,7 +235,8 @@ class Uplink(LinkSession):
                 if data is None:
                     return
                 stream.write(data)
-                n += len(data)
+                stream.write(codec.CRLF)
+                n += len(data) + 2
                 k += 1
 
     # ---- the outbox (ovms.v2.sender) -----------------------------------------------------

@@ -17,6 +17,7 @@ from ovms.compat import text  # codec.text: the one bytes -> str (D91)
 from ovms.v2.crypto import b64decode, b64encode, rc4_drop
 
 PREFIX = "MP-0 "
+CRLF = b"\r\n"  # every wire line's end
 MAX_LINE = 2048  # bytes buffered without a LF before the link is declared broken
 
 # car message codes never paranoid-wrapped (§9; H and h: servers cannot store them)
@@ -44,11 +45,16 @@ class Session:
         # clear message (str) -> base64 text of RC4(clear), no CR LF
         return b64encode(self.tx.crypt(clear.encode()))
 
+    def wire(self, clear):
+        # one message -> its wire line's bytes without the CR LF (the uplink writes
+        # CRLF after it). Two allocations of the line's size, the fewest a fragmented
+        # board heap must place: the message's bytes, encrypted in place, and their
+        # base64 (was five: encode, RC4 output, its bytes copy, base64, CR LF replace)
+        return b2a_base64(self.tx.crypt_in(bytearray(clear, "utf-8")), newline=False)
+
     def encode_line(self, clear):
-        # one message -> the bytes of its wire line, ended by CR LF. Few allocations
-        # of the line's size (a board's fragmented heap must place each one): binascii
-        # ends its base64 with one LF, which becomes the CR LF
-        return b2a_base64(self.tx.crypt(clear.encode())).replace(b"\n", b"\r\n")
+        # one message -> the bytes of its wire line, ended by CR LF (host tools)
+        return self.wire(clear) + CRLF
 
     def encode_lines(self, lines):
         # several messages -> one bytes chunk, each line ended by CR LF (host tools;

@@ -25,21 +25,25 @@ class RC4:
 
     def crypt(self, data):
         # data XOR keystream -> new bytes; the state continues
+        return bytes(self.crypt_in(bytearray(data)))
+
+    def crypt_in(self, buf):
+        # the keystream XORed into the bytearray buf in place -> buf (the uplink's lines:
+        # no second copy of each line); the state continues
         s = self.s
         i = self.i
         j = self.j
-        out = bytearray(len(data))
-        for n in range(len(data)):
+        for n in range(len(buf)):
             i = (i + 1) & 255
             si = s[i]
             j = (j + si) & 255
             sj = s[j]
             s[i] = sj
             s[j] = si
-            out[n] = data[n] ^ s[(si + sj) & 255]
+            buf[n] ^= s[(si + sj) & 255]
         self.i = i
         self.j = j
-        return bytes(out)
+        return buf
 
     def skip(self, n):
         # advance the keystream by n bytes without producing output
