@@ -233,3 +233,23 @@ def test_board_without_power_imports_no_power_code():
 
     assert _fresh(names, job) == [False, False, False, False]
     assert app.power is None
+
+
+def test_the_sim808_gnss_path_never_loads_the_nmea_parser_d132():
+    # D132: the boards' GPS is the SIM808's (+CGNSINF); the NMEA sentence parser is for a
+    # standalone receiver and loads with the first NMEA line only
+    from ovms.config import Config
+    from ovms.twizy.vehicle import Twizy
+
+    def go():
+        from ovms.gps import Feed
+
+        f = Feed(Twizy(Config()))
+        line = "+CGNSINF: 1,1,20260101120000.000,51.257704,7.160899,139.5,48.2,242.1,1,"
+        assert f.cgnsinf(line) and f.fixes == 1
+        assert not _loaded("ovms.nmea") and f.nmea is None
+        f.nmea_bad()  # the reader task's too-long line: counted by the parser, loaded now
+        assert f.nmea_line("$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47")
+        assert _loaded("ovms.nmea") and f.nmea.bad == 1 and f.fixes == 2
+
+    _fresh(("ovms.gps", "ovms.nmea"), go)

@@ -1,10 +1,11 @@
 # NMEA / +CGNSINF parsers (lib/ovms/nmea.py) and the vehicle GPS feed
 # (lib/ovms/gps.py): integer fixed point, checksums, bad-sentence counting.
 # Licence: MIT (this project).
-from ovms import nmea
+from ovms import gnss, nmea
 from ovms.config import Config
+from ovms.gnss import GpsFix, parse_cgnsinf
 from ovms.gps import Feed
-from ovms.nmea import NMEA, GpsFix, parse_cgnsinf
+from ovms.nmea import NMEA
 from ovms.twizy.vehicle import Twizy
 
 GGA = "$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47"
@@ -69,7 +70,7 @@ def test_emitter_round_trip():
 
 
 def test_dec_scaled():
-    d = nmea.dec_scaled
+    d = gnss.dec_scaled
     assert d("51.2577049", 6) == 51257704
     assert d("-3.7", 0) == -3
     assert d("139", 2) == 13900

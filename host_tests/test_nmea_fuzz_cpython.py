@@ -8,7 +8,7 @@ from fuzzing import EXAMPLES, fuzz
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ovms import nmea
+from ovms import gnss, nmea
 
 field = st.one_of(
     st.text(alphabet="0123456789.-+NSEWAV ", max_size=12),
@@ -153,9 +153,9 @@ def test_fuzz_nmea_round_trip(fx):
 @fuzz()
 @given(st.lists(field, max_size=23), st.sampled_from(["+CGNSINF: ", "+UGNSINF: ", "", "X:"]))
 def test_fuzz_cgnsinf(fields, prefix):
-    f = nmea.GpsFix()
+    f = gnss.GpsFix()
     before = _fix_tuple(f)
-    ok = nmea.parse_cgnsinf(prefix + ",".join(fields), f)
+    ok = gnss.parse_cgnsinf(prefix + ",".join(fields), f)
     assert ok in (True, False)
     assert f.bugs == 0
     if not ok:
@@ -181,8 +181,8 @@ def test_fuzz_cgnsinf_round_trip(fx, spd_x100, fixed):
             sats,
         )
     )
-    f = nmea.GpsFix()
-    assert nmea.parse_cgnsinf(line, f) is True and f.bugs == 0
+    f = gnss.GpsFix()
+    assert gnss.parse_cgnsinf(line, f) is True and f.bugs == 0
     if fixed:
         assert (f.fix, f.lat_e6, f.lon_e6, f.altitude, f.speed, f.course, f.sats) == (
             1,

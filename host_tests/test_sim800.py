@@ -322,7 +322,7 @@ def test_gps_fix_nmea_uart():
         r, w = await asyncio.open_connection("127.0.0.1", port)
         t = asyncio.create_task(nmea_task(r, feed))
         try:
-            assert await wait_until(lambda: feed.nmea.good >= 4, 3000)
+            assert await wait_until(lambda: feed.nmea is not None and feed.nmea.good >= 4, 3000)
             st = v.st
             assert st.gpslock == 1 and st.stale_gps == 120
             assert (st.lat_e6, st.lon_e6, st.altitude, st.direction) == (

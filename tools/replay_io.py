@@ -14,7 +14,7 @@
 import sys
 
 from ovms.canlog import WS, LogLineError, parse_line, parse_time_us, printable
-from ovms.nmea import dec_scaled
+from ovms.gnss import dec_scaled
 
 GAP_US = 100000  # later logs start 0.1 s after the previous one ended
 MAX_LINE_BYTES = 256  # a longer line is skipped whole (a frame line is < 80 bytes)

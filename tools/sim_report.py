@@ -51,15 +51,22 @@ def install(app):
             return m
 
         async def counted(lines, outbox=False):
+            # the reader's replies and the ticker's sends run concurrently (they queue on
+            # the uplink's lock); only the ticker's send takes outbox lines, so only it
+            # owns `handed` (clearing it in every call lost the outbox lines the ticker's
+            # send had taken while a reply started: "(16, 18)", sim 16 lines counted,
+            # the server 18 received, once in test_sim_cli_cpython)
             before = up.lines_out
-            del handed[:]
+            if outbox:
+                del handed[:]
             await send(lines, outbox)
             if up.lines_out != before:  # written to the session (not dropped)
-                for line in list(lines or ()) + handed:
+                for line in list(lines or ()) + (handed if outbox else []):
                     t = record_type(line)
                     n.records[t] = n.records.get(t, 0) + 1
                     n.server_lines += 1
-            del handed[:]
+            if outbox:
+                del handed[:]
 
         up._send = counted
         up.sender.next_line = counted_next

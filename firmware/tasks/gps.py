@@ -20,4 +20,4 @@ async def nmea_task(reader, feed):
         if len(line) <= MAX_LINE:
             feed.nmea_line(line)
         else:
-            feed.nmea.bad += 1
+            feed.nmea_bad()

@@ -8,24 +8,37 @@
 # CSQ readings into st.net_sq. Synchronous; called from the modem/GPS tasks.
 
 from ovms.at import csq_to_sq
-from ovms.nmea import NMEA, GpsFix, parse_cgnsinf
+from ovms.gnss import GpsFix, parse_cgnsinf
 
 
 class Feed:
     def __init__(self, vehicle):
         self.vehicle = vehicle
-        self.nmea = NMEA()  # standalone receiver state (GGA + RMC merged)
+        self.nmea = None  # standalone receiver state (GGA + RMC merged): the first line
         self.gnss = GpsFix()  # SIM808 state
         self.fixes = 0  # valid fixes handed to the vehicle
         self.lost = 0  # no-fix reports handed on
         self.bad_cgnsinf = 0  # malformed +CGNSINF lines
 
+    def _nmea(self):
+        p = self.nmea
+        if p is None:  # D132: the NMEA parser only for a board with a standalone GPS
+            from ovms.nmea import NMEA
+
+            p = self.nmea = NMEA()
+        return p
+
     def nmea_line(self, line):
         # one NMEA sentence; returns True when it carried position news
-        if self.nmea.feed(line) is None:
+        p = self._nmea()
+        if p.feed(line) is None:
             return False
-        self._apply(self.nmea.fix)
+        self._apply(p.fix)
         return True
+
+    def nmea_bad(self):
+        # a line the NMEA reader task dropped (too long): counted with the parser's
+        self._nmea().bad += 1
 
     def cgnsinf(self, line):
         # one "+CGNSINF: ..." / "+UGNSINF: ..." line

@@ -4,7 +4,7 @@
 import asyncio
 import sys
 
-from ovms import nmea
+from ovms import gnss
 from ovms.units import digits
 
 
@@ -88,13 +88,13 @@ def load_track(path):
 
 def parse_track_row(line):
     f = [x.strip() for x in line.split(",")]
-    course = nmea.dec_scaled(f[5], 0) if len(f) > 5 and f[5] else 0
+    course = gnss.dec_scaled(f[5], 0) if len(f) > 5 and f[5] else 0
     return (
-        nmea.dec_scaled(f[0], 3),
-        nmea.dec_scaled(f[1], 6),
-        nmea.dec_scaled(f[2], 6),
-        nmea.dec_scaled(f[3], 0),
-        nmea.dec_scaled(f[4], 2),
+        gnss.dec_scaled(f[0], 3),
+        gnss.dec_scaled(f[1], 6),
+        gnss.dec_scaled(f[2], 6),
+        gnss.dec_scaled(f[3], 0),
+        gnss.dec_scaled(f[4], 2),
         course,
     )
 
