@@ -16,7 +16,6 @@
 
 from firmware.tasks.link import Link  # noqa: F401 (moved; imported from here)
 from ovms.aio import sleep_ms, ticks_add, ticks_diff, ticks_ms
-from ovms.compat import const
 
 _MAX_CATCHUP = const(3)  # missed ticks run back to back after a stall
 

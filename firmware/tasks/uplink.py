@@ -36,7 +36,6 @@ import asyncio
 from firmware.tasks.session import LinkSession
 from ovms import config
 from ovms.aio import ticks_diff
-from ovms.compat import const
 from ovms.v2 import codec
 from ovms.v2 import handler as v2  # Handler, Deferred, login_code
 from ovms.v2.sender import Sender

@@ -20,7 +20,6 @@
 # (+CREG, +CPIN, +CFUN, +CUSD, +CGNSINF, +CIPRXGET: 2): the driver passes the
 # running command's reply prefix as `expect`, and a line starting with it is DATA.
 
-from ovms.compat import const
 from ovms.units import ASCII_BLANKS as _BLANKS
 from ovms.units import dec_int as _int  # the AT numbers' rule
 from ovms.units import hex_digit

@@ -49,7 +49,6 @@
 
 import binascii
 
-from ovms.compat import const
 from ovms.config import PARAM_DATABUDGET, PARAM_DATAPROFILE
 
 RT25 = "rt25"

@@ -12,7 +12,6 @@
 # ddmm.mmmm -> micro-degrees is exact: deg*10^6 + minutes*10^6/60, truncated.
 # Bad sentences (checksum, field count, syntax) are counted, never raised.
 
-from ovms.compat import const
 from ovms.compat import text as _text  # bytes -> str, never raising (D91)
 from ovms.units import degrees, digits, hex_digit
 

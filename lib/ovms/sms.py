@@ -71,7 +71,6 @@
 # - Unmatched texts are forwarded as received (CR/LF as spaces, stripped).
 
 from ovms import lazy, log
-from ovms.compat import const
 from ovms.net import NetStatus  # noqa: F401 (also re-exported: ovms.sms.NetStatus)
 from ovms.sms_auth import is_owner
 from ovms.sms_table import (  # noqa: F401 (ERR_NOT_SAVED, HELP_TEXT: re-exported)

@@ -8,7 +8,6 @@
 #   module alert: |dev| >= 3   (3 degC)
 #   watch:        |dev| > stddev, stddev = floor(sigma) + 1 (raw units)
 
-from ovms.compat import const
 from ovms.twizy import state
 from ovms.units import f2, f3, isqrt, signed
 

@@ -29,7 +29,6 @@
 
 import binascii
 
-from ovms.compat import const
 from ovms.datause import ECONOMY, profile
 from ovms.twizy import battery, power, records, state
 

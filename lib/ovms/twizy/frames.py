@@ -7,7 +7,6 @@
 # counted (D15); battery group frames out of order are dropped and counted.
 # Unknown IDs cost two comparisons.
 
-from ovms.compat import const
 from ovms.twizy.state import (
     ACCEL,
     CNT,

@@ -4,7 +4,6 @@
 # Energy unit: one 0x155 frame (10 ms) of `power` (16 W units) = 0.16 Ws, so
 # Wh = sum / 22500. The per-frame accumulation lives in frames.py (0x155).
 
-from ovms.compat import const
 from ovms.twizy import state
 from ovms.units import tdiv
 

@@ -3,7 +3,6 @@
 #
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
-from ovms.compat import const
 from ovms.twizy import state, texts
 from ovms.units import degrees
 

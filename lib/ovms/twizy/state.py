@@ -17,7 +17,6 @@ from ovms.car import (  # noqa: F401 (the car's generic codes, re-exported)
     DOORS1_CHARGING,
     DOORS1_PORT,
 )
-from ovms.compat import const
 
 N_CELLS = const(14)
 N_MODULES = const(7)

@@ -17,7 +17,6 @@
 # D68 "no data yet" texts and no S record before real data.
 
 from ovms import lazy
-from ovms.compat import const
 from ovms.config import (
     FEATURE_MAXRANGE,
     FEATURE_MINSOC,
