@@ -14,9 +14,9 @@ _GRADE_PCT = const(1)  # level threshold, %
 
 def reset(st):
     # at switch-on and at charge start (spec §6.1)
-    for i in range(state.N_SPEED * state.SLOTS):
+    for i in range(len(st.speedpwr)):
         st.speedpwr[i] = 0
-    for i in range(state.N_LEVEL * state.SLOTS):
+    for i in range(len(st.levelpwr)):
         st.levelpwr[i] = 0
     st.level_use = 0
     st.level_rec = 0
