@@ -142,7 +142,7 @@ def _odometer_5d7(st, data, dlc):
 # ---- 0x69F VIN serial, 1/s, DLC 4 ----------------------------------------------
 # 8 nibbles n0..n7 (n0 = 0xF); VIN = n7 n6 .. n1 as characters. Decoded once.
 def _vin_69f(st, data, dlc):
-    if st.vin_set:
+    if st.vin[0]:  # decoded: "0".."F" (D130)
         return
     if dlc < 4:
         st.dropped[state.DROP_SHORT] += 1
@@ -153,7 +153,6 @@ def _vin_69f(st, data, dlc):
         b = data[n >> 1]
         v = (b & 0x0F) if n & 1 else (b >> 4)
         vin[k] = 48 + v if v < 10 else 55 + v  # D13: A-F for nibbles >= 10
-    st.vin_set = True
 
 
 # ---- battery sensor group (spec §1.9) ------------------------------------------
@@ -239,9 +238,8 @@ def _pack_55f(st, data, dlc):
         return
     v1 = (data[5] << 4) | (data[6] >> 4)
     v2 = ((data[6] & 0x0F) << 8) | data[7]
-    st.pack_new = (v1 + v2) >> 1
-    # commit the complete set (D6)
-    st.pack_act = st.pack_new
+    # commit the complete set (D6); the pack value has no staging copy (D130)
+    st.pack_act = (v1 + v2) >> 1
     new = st.cell_new
     act = st.cell_act
     for c in range(state.N_CELLS):

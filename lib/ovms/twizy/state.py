@@ -86,6 +86,12 @@ DROP_COUNTERS = ("short_dlc", "group_invalid", "group_order")
 CHG_HOLD_S = const(3)
 
 
+# D130: a State's attributes are one hash table that grows in the same steps as a
+# module's globals: 74..97 attributes take 97 slots (784 bytes), 73 take 73 (592 bytes).
+# So nothing here is kept twice: the pack voltage is committed straight from 0x55F
+# (its frame completes the set, there is no pack staging value) and "a VIN arrived" is
+# vin[0] != 0 (a decoded VIN character is "0".."F", never NUL). 73 at most
+# (host_tests/test_globals_budget.py).
 class State:
     def __init__(self, exact=True):
         from array import array  # made once: no globals entry for it (D129)
@@ -109,8 +115,7 @@ class State:
         self.speed_state = CONST
         self.power = 0  # units of 16 W, + = drawn from the battery
         self.odo = 0  # 1/100 km
-        self.vin = bytearray(7)  # ASCII; all zero until the first 0x69F
-        self.vin_set = False
+        self.vin = bytearray(7)  # ASCII; all zero until the first 0x69F (D130)
 
         # --- generic car values (framework record fields) ---
         self.car_soc = 50  # whole %
@@ -161,8 +166,7 @@ class State:
         self.temp_min = bytearray(N_MODULES)
         self.temp_max = bytearray(N_MODULES)
         self.temp_maxdev = array("h", [0] * N_MODULES)  # signed degC
-        self.pack_new = 0  # 1/10 V
-        self.pack_act = 0
+        self.pack_act = 0  # 1/10 V (no pack_new: 0x55F commits the set, D130)
         self.pack_min = 0
         self.pack_max = 0
         self.volt_alerts = 0  # bit c-1 per cell
@@ -191,7 +195,7 @@ class State:
         self.frames = 0  # frames handed to the decoder
 
     def vin_text(self):
-        if not self.vin_set:
+        if not self.vin[0]:  # no 0x69F yet (D130)
             return None
         return self.vin.decode()
 
