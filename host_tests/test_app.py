@@ -10,7 +10,8 @@ import sys
 from support import rmtree, run_async, tmpdir, wait_until
 
 from firmware import app as app_mod
-from firmware.tasks.ticker import Link, Ticker
+from firmware.tasks.link import Link
+from firmware.tasks.ticker import Ticker
 from ovms.config import FEATURE_MAXRANGE, Config
 from ovms.store import Store
 from tools import sim

@@ -5,8 +5,8 @@ from support import MICROPYTHON, rmtree, run_async, tmpdir, trace
 from firmware.tasks.console import Console
 from ovms import smsout
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, SmsInterpreter
-from ovms.sms_table import PERMISSION_DENIED
+from ovms.sms import SmsInterpreter
+from ovms.sms_table import HELP_TEXT, PERMISSION_DENIED
 from ovms.store import Store
 from ovms.twizy.vehicle import HELP_SUFFIX, Twizy
 from tools import console as host_console

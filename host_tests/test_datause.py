@@ -6,7 +6,8 @@ from support import MICROPYTHON, run_async, tmpdir
 from firmware.tasks.dataplan import CountingStream, DataPlan
 from ovms import datause
 from ovms.config import Config, check_param
-from ovms.sms import HELP_TEXT, NetStatus, SmsInterpreter
+from ovms.sms import NetStatus, SmsInterpreter
+from ovms.sms_table import HELP_TEXT
 from ovms.twizy.state import DOORS1_CARON
 from ovms.twizy.vehicle import Twizy
 

@@ -15,8 +15,8 @@ from sms_fixtures import (
 )
 
 from ovms.config import Config
-from ovms.sms import HELP_TEXT, NetStatus, SmsInterpreter
-from ovms.sms_table import TABLE
+from ovms.sms import NetStatus, SmsInterpreter
+from ovms.sms_table import HELP_TEXT, TABLE
 from ovms.twizy.vehicle import HELP_SUFFIX
 
 # ---- every framework command, table order -------------------------------------

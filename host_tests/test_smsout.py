@@ -1,6 +1,6 @@
 # SMS output shaping: GSM-7 replacement and splitting (both runtimes).
 from ovms import smsout
-from ovms.sms import HELP_TEXT
+from ovms.sms_table import HELP_TEXT
 from ovms.twizy.vehicle import HELP_SUFFIX
 
 

@@ -74,8 +74,7 @@ def test_z_apps():
 def test_f_record_fields():
     h = _handler()
     v = h.vehicle
-    v.st.vin[:] = b"1234567"
-    v.st.vin_set = True
+    v.st.vin[:] = b"1234567"  # as decoded from 0x69F (vin[0] != 0: arrived, D130)
     v.st.net_sq = 17
     h.fw.net.operator = "T-Mobile"
     v.cfg.set_feature(15, "1", save=False)

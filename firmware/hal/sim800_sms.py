@@ -28,6 +28,7 @@ from ovms import at
 from ovms.aio import ticks_add, ticks_diff, ticks_ms
 from ovms.compat import const
 from ovms.smsout import shape
+from ovms.units import dec_int  # the AT numbers' rule
 
 _OUTBOX_MAX = const(32)  # SMS parts queued
 REPLY_PARTS_MAX = 8  # parts of one reply kept (D31); more are cut and counted
@@ -42,7 +43,7 @@ def parse_cpms_total(lines):
         if ln.startswith("+CPMS:"):
             f = at.fields(ln[6:])
             if len(f) >= 2:
-                return at._int(f[1])
+                return dec_int(f[1])
     return -1
 
 

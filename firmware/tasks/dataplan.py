@@ -21,7 +21,6 @@
 # budget level into the vehicle's cadence (D74). tick() allocates nothing.
 
 from ovms import datause
-from ovms.compat import const
 from ovms.config import PARAM_DATAPROFILE
 from ovms.twizy.state import DOORS1_CARON
 

@@ -22,8 +22,9 @@
 # but not yet out goes again (at-least-once).
 # flush(): write both outboxes now (before a planned reboot: the supervisor's hook).
 
-from ovms import smsout
-from ovms.config import PARAM_REGPHONE, PARAM_SERVERIP, PARAM_VEHICLEID, owner_phone
+# D129: the parameter numbers are read as config.PARAM_X: 5 names in this resident
+# module's globals, 6 slots (was 8: 64 -> 48 bytes).
+from ovms import config, smsout
 
 
 class Link:
@@ -49,7 +50,7 @@ class Link:
             u = self.uplink
             return u is not None and u.ready()
         p = self.cfg.params
-        return bool(p[PARAM_SERVERIP].strip() and p[PARAM_VEHICLEID])
+        return bool(p[config.PARAM_SERVERIP].strip() and p[config.PARAM_VEHICLEID])
 
     def send_server(self, lines):
         ok = True
@@ -76,7 +77,7 @@ class Link:
         return m is not None and m.state == "READY"
 
     def _owner(self):
-        return owner_phone(self.cfg.param(PARAM_REGPHONE))
+        return config.owner_phone(self.cfg.param(config.PARAM_REGPHONE))
 
     def send_sms(self, text):
         owner = self._owner()

@@ -13,10 +13,11 @@
 # restarts the ticker (a development build stops).
 #
 # Link (the vehicle's channels) lives in firmware/tasks/link.py.
+#
+# D129: the clock functions are read as aio.ticks_ms etc. and Link is no longer re-exported
+# from here: 4 names in this resident module's globals, 4 slots (was 8: 64 -> 32 bytes).
 
-from firmware.tasks.link import Link  # noqa: F401 (moved; imported from here)
-from ovms.aio import sleep_ms, ticks_add, ticks_diff, ticks_ms
-from ovms.compat import const
+from ovms import aio
 
 _MAX_CATCHUP = const(3)  # missed ticks run back to back after a stall
 
@@ -35,25 +36,25 @@ class Ticker:
 
     async def run(self):
         c = self.clock
-        now = ticks_ms if c is None else c.ticks_ms
-        sleep = sleep_ms if c is None else c.sleep_ms
+        now = aio.ticks_ms if c is None else c.ticks_ms
+        sleep = aio.sleep_ms if c is None else c.sleep_ms
         period = self.period_ms
-        due = ticks_add(now(), period)
+        due = aio.ticks_add(now(), period)
         while True:
-            wait = ticks_diff(due, now())
+            wait = aio.ticks_diff(due, now())
             if wait > 0:
                 await sleep(wait)
             elif wait <= -period:
                 self.late += 1
             self.step()
-            due = ticks_add(due, period)
-            behind = ticks_diff(now(), due)
+            due = aio.ticks_add(due, period)
+            behind = aio.ticks_diff(now(), due)
             if behind >= self.catchup * period:
                 missed = behind // period
                 self.skipped += missed
-                due = ticks_add(due, missed * period)
+                due = aio.ticks_add(due, missed * period)
             if wait <= 0:
-                await sleep_ms(0)  # a catch-up run still lets the others in
+                await aio.sleep_ms(0)  # a catch-up run still lets the others in
 
     def step(self):
         # one tick: vehicle.tick() then vehicle.dispatch(link)

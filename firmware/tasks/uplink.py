@@ -29,17 +29,16 @@
 
 # D125: the parameter numbers and the v2 handler's names are read as config.PARAM_X and
 # v2.Handler, the RAM outbox is imported where it is made: 12 names in this resident
-# module's globals table, not 17 (the next step down).
+# module's globals table, not 17 (the next step down). D129: so is the Sender, and const
+# is not imported: 10 names, 10 slots (96 -> 80 bytes).
 
 import asyncio
 
 from firmware.tasks.session import LinkSession
 from ovms import config
 from ovms.aio import ticks_diff
-from ovms.compat import const
 from ovms.v2 import codec
 from ovms.v2 import handler as v2  # Handler, Deferred, login_code
-from ovms.v2.sender import Sender
 
 _QUEUE_MAX = const(64)  # live lines (S, D ...) waiting for the next tick
 _SEGMENT = const(1460)  # bytes: one TCP segment (the SIM800's CIPSEND maximum, MSS)
@@ -80,6 +79,8 @@ class Uplink(LinkSession):
 
             outbox = Outbox(None, self.now_s)
         self.outbox = outbox
+        from ovms.v2.sender import Sender  # made once (D129: not a globals entry)
+
         self.sender = Sender(self.outbox, sms_outbox)
         self.handler.on_ack = self._on_ack
         self._session = None  # the RC4 pair of this connection

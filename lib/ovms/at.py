@@ -20,10 +20,13 @@
 # (+CREG, +CPIN, +CFUN, +CUSD, +CGNSINF, +CIPRXGET: 2): the driver passes the
 # running command's reply prefix as `expect`, and a line starting with it is DATA.
 
-from ovms.compat import const
-from ovms.units import ASCII_BLANKS as _BLANKS
-from ovms.units import dec_int as _int  # the AT numbers' rule
-from ovms.units import hex_digit
+# D129: this module stays resident (the SIM800 driver classifies every line with it): 47
+# names at most (47 slots, 384 bytes; 48 took 59 slots, 480 bytes; host_tests/
+# test_globals_budget.py). The tables only classify() reads are folded constants (on
+# MicroPython a const tuple is part of the frozen code, no globals entry), the URC tags
+# are const strings so that the tables can name them, and the number helpers are read as
+# units.dec_int (the AT numbers' rule), units.hex_digit, units.ASCII_BLANKS.
+from ovms import units
 
 FINAL = 1
 URC = 2
@@ -32,61 +35,69 @@ DATA = 4
 EMPTY = 5
 
 # URC tags (also the matched line prefix)
-U_CMTI = "+CMTI"  # new SMS stored: arg '"SM",3'
-U_CMT = "+CMT"  # SMS delivered directly (CNMI=2,2): header; the text is the next line
-U_RING = "RING"
-U_CUSD = "+CUSD"
-U_CLOSED = "CLOSED"  # TCP peer closed / link dropped (also "0, CLOSED" in CIPMUX=1)
-U_PDP_DEACT = "+PDP: DEACT"
-U_CIPRXGET = "+CIPRXGET"  # "1" = data waiting (manual receive mode)
-U_UNDERVOLT = "UNDER-VOLTAGE WARNNING"  # sic, the modem's spelling
-U_OVERVOLT = "OVER-VOLTAGE WARNNING"
-U_POWER_DOWN = "POWER DOWN"  # NORMAL / UNDER-VOLTAGE / OVER-VOLTAGE POWER DOWN
-U_RDY = "RDY"
-U_CFUN = "+CFUN"
-U_CPIN = "+CPIN"
-U_CALL_READY = "Call Ready"
-U_SMS_READY = "SMS Ready"
-U_CREG = "+CREG"
-U_CGNSINF = "+CGNSINF"
-U_UGNSINF = "+UGNSINF"
-U_IPD = "+IPD"  # "+IPD,n:" payload header (the driver cuts it at byte level)
+U_CMTI = const("+CMTI")  # new SMS stored: arg '"SM",3'
+U_CMT = const("+CMT")  # SMS delivered directly (CNMI=2,2): header; the text is the next line
+U_RING = const("RING")
+U_CUSD = const("+CUSD")
+U_CLOSED = const("CLOSED")  # TCP peer closed / link dropped (also "0, CLOSED" in CIPMUX=1)
+U_PDP_DEACT = const("+PDP: DEACT")
+U_CIPRXGET = const("+CIPRXGET")  # "1" = data waiting (manual receive mode)
+U_UNDERVOLT = const("UNDER-VOLTAGE WARNNING")  # sic, the modem's spelling
+U_OVERVOLT = const("OVER-VOLTAGE WARNNING")
+U_POWER_DOWN = const("POWER DOWN")  # NORMAL / UNDER-VOLTAGE / OVER-VOLTAGE POWER DOWN
+U_RDY = const("RDY")
+U_CFUN = const("+CFUN")
+U_CPIN = const("+CPIN")
+U_CALL_READY = const("Call Ready")
+U_SMS_READY = const("SMS Ready")
+U_CREG = const("+CREG")
+U_CGNSINF = const("+CGNSINF")
+U_UGNSINF = const("+UGNSINF")
+U_IPD = const("+IPD")  # "+IPD,n:" payload header (the driver cuts it at byte level)
 
 # result lines that end a command. Longest first where one is a prefix of another.
-_FINALS_EXACT = (
-    "OK",
-    "ERROR",
-    "SHUT OK",
-    "CLOSE OK",
-    "SEND OK",
-    "SEND FAIL",
-    "CONNECT OK",
-    "CONNECT FAIL",
-    "ALREADY CONNECT",
+_FINALS_EXACT = const(
+    (
+        "OK",
+        "ERROR",
+        "SHUT OK",
+        "CLOSE OK",
+        "SEND OK",
+        "SEND FAIL",
+        "CONNECT OK",
+        "CONNECT FAIL",
+        "ALREADY CONNECT",
+    )
 )
 # CIPMUX=1 forms carry a "n, " link prefix: "0, CONNECT OK", "0, SEND OK", ...
-_MUX_FINALS = ("CONNECT OK", "CONNECT FAIL", "ALREADY CONNECT", "SEND OK", "SEND FAIL", "CLOSE OK")
+_MUX_FINALS = const(
+    ("CONNECT OK", "CONNECT FAIL", "ALREADY CONNECT", "SEND OK", "SEND FAIL", "CLOSE OK")
+)
 
 # prefix -> tag for "prefix: ..." style URCs (checked in this order)
-_URC_PREFIX = (
-    ("+CMTI:", U_CMTI),
-    ("+CMT:", U_CMT),
-    ("+CUSD:", U_CUSD),
-    ("+PDP: DEACT", U_PDP_DEACT),
-    ("+PDP:DEACT", U_PDP_DEACT),
-    ("+CIPRXGET:", U_CIPRXGET),
-    ("+CFUN:", U_CFUN),
-    ("+CPIN:", U_CPIN),
-    ("+CREG:", U_CREG),
-    ("+CGNSINF:", U_CGNSINF),
-    ("+UGNSINF:", U_UGNSINF),
+_URC_PREFIX = const(
+    (
+        ("+CMTI:", U_CMTI),
+        ("+CMT:", U_CMT),
+        ("+CUSD:", U_CUSD),
+        ("+PDP: DEACT", U_PDP_DEACT),
+        ("+PDP:DEACT", U_PDP_DEACT),
+        ("+CIPRXGET:", U_CIPRXGET),
+        ("+CFUN:", U_CFUN),
+        ("+CPIN:", U_CPIN),
+        ("+CREG:", U_CREG),
+        ("+CGNSINF:", U_CGNSINF),
+        ("+UGNSINF:", U_UGNSINF),
+    )
 )
-_URC_EXACT = (
-    ("RING", U_RING),
-    ("CLOSED", U_CLOSED),
-    ("RDY", U_RDY),
-    ("Call Ready", U_CALL_READY),
-    ("SMS Ready", U_SMS_READY),
+_URC_EXACT = const(
+    (
+        ("RING", U_RING),
+        ("CLOSED", U_CLOSED),
+        ("RDY", U_RDY),
+        ("Call Ready", U_CALL_READY),
+        ("SMS Ready", U_SMS_READY),
+    )
 )
 
 
@@ -119,13 +130,13 @@ def encode(text):
 
 def _uint(s):
     # a count or an index from the wire: a negative number is as unparsable as text
-    v = _int(s)
+    v = units.dec_int(s)
     return v if v >= 0 else -1
 
 
 def _after_colon(line):
     i = line.find(":")
-    return line[i + 1 :].strip(_BLANKS) if i >= 0 else ""
+    return line[i + 1 :].strip(units.ASCII_BLANKS) if i >= 0 else ""
 
 
 def classify(line, expect=None):
@@ -143,7 +154,7 @@ def classify(line, expect=None):
     if line.startswith("+CMS ERROR:"):
         return (FINAL, "+CMS ERROR", _error_code(line))
     if line.startswith("DATA ACCEPT:"):
-        return (FINAL, "DATA ACCEPT", _int(_after_colon(line).split(",")[-1]))
+        return (FINAL, "DATA ACCEPT", units.dec_int(_after_colon(line).split(",")[-1]))
     if line.startswith("> ") or line == ">":
         return (PROMPT, None, None)
     for p, tag in _URC_PREFIX:
@@ -176,7 +187,7 @@ def _error_code(line):
     # "+CME ERROR: 10" -> 10; with CMEE=2 the text form ("SIM not inserted")
     # is returned as the string itself
     rest = _after_colon(line)
-    n = _int(rest)
+    n = units.dec_int(rest)
     return n if n >= 0 else rest
 
 
@@ -194,11 +205,11 @@ def fields(text):
         if ch == '"':
             quoted = not quoted
         elif ch == "," and not quoted:
-            out.append("".join(cur).strip(_BLANKS))
+            out.append("".join(cur).strip(units.ASCII_BLANKS))
             cur = []
         else:
             cur.append(ch)
-    out.append("".join(cur).strip(_BLANKS))
+    out.append("".join(cur).strip(units.ASCII_BLANKS))
     return out
 
 
@@ -206,7 +217,7 @@ def fields(text):
 def parse_csq(line):
     # "+CSQ: 21,0" -> rssi 0..31, or 99 for unknown / unparsable
     f = fields(_after_colon(line))
-    n = _int(f[0], 99)
+    n = units.dec_int(f[0], 99)
     if n < 0 or n > 31:
         return 99
     return n
@@ -277,7 +288,7 @@ def parse_cmgl(line):
     f = fields(_after_colon(line))
     if len(f) < 3:
         return None
-    idx = _int(f[0])
+    idx = units.dec_int(f[0])
     if idx < 0:
         return None
     ts = f[4] if len(f) >= 5 else ""
@@ -297,14 +308,14 @@ def parse_cusd(arg):
     # unparsable. dcs 72 = UCS2 as hex (decoded here); others pass unchanged.
     # The text may itself contain commas, so it is taken between the first
     # and the last double quote.
-    m = _int(arg.split(",", 1)[0])
+    m = units.dec_int(arg.split(",", 1)[0])
     a = arg.find('"')
     b = arg.rfind('"')
     if a < 0 or b <= a:
         return (m, "", -1)
     text = arg[a + 1 : b]
-    tail = arg[b + 1 :].strip(_BLANKS)
-    dcs = _int(tail[1:]) if tail[:1] == "," else -1
+    tail = arg[b + 1 :].strip(units.ASCII_BLANKS)
+    dcs = units.dec_int(tail[1:]) if tail[:1] == "," else -1
     if dcs == 72:
         text = ucs2_hex(text)
     return (m, text, dcs)
@@ -312,14 +323,14 @@ def parse_cusd(arg):
 
 def ucs2_hex(h):
     # "004800690021" -> "Hi!"; malformed hex -> the input unchanged
-    h = h.strip(_BLANKS)
+    h = h.strip(units.ASCII_BLANKS)
     if len(h) % 4:
         return h
     out = []
     for i in range(0, len(h), 4):
         n = 0
         for ch in h[i : i + 4]:
-            d = hex_digit(ch)
+            d = units.hex_digit(ch)
             if d < 0:
                 return h
             n = n * 16 + d
@@ -334,7 +345,7 @@ def parse_rxget2(line):
     f = fields(_after_colon(line))
     if len(f) < 3 or f[0] != "2":
         return (-1, -1)
-    return (_int(f[1]), _int(f[2]))
+    return (units.dec_int(f[1]), units.dec_int(f[2]))
 
 
 def looks_like_ip(line):
@@ -343,7 +354,7 @@ def looks_like_ip(line):
     if len(parts) != 4:
         return False
     for p in parts:
-        n = _int(p)
+        n = units.dec_int(p)
         if n < 0 or n > 255:
             return False
     return True
@@ -362,7 +373,7 @@ def normalise_number(num, country=""):
     #   * anything else with digits only (e.g. "4915...", a short code "1234",
     #     or "49151..." from a modem that drops the +) is left as it is;
     #   * alphanumeric senders ("Vodafone") are returned unchanged but trimmed.
-    s = num.strip(_BLANKS)
+    s = num.strip(units.ASCII_BLANKS)
     out = []
     for ch in s:
         if ch in " -./()":
@@ -374,7 +385,7 @@ def normalise_number(num, country=""):
     digits = s[1:] if s[0] == "+" else s
     for ch in digits:
         if ch < "0" or ch > "9":
-            return num.strip(_BLANKS)
+            return num.strip(units.ASCII_BLANKS)
     if s[0] == "+":
         return s
     if s[:2] == "00" and len(s) > 2:

@@ -14,7 +14,6 @@
 # sees it (CPython's int() refuses more than 4,300 digits with its own error).
 # Comment lines ("#...") may hold anything.
 
-from ovms.compat import const
 from ovms.units import digits, hex_digit
 
 _MAX_WHOLE_DIGITS = const(12)

@@ -5,8 +5,6 @@
 # Framework level: the SMS interpreter, the v2 protocol and the tasks read them without
 # knowing the vehicle; a vehicle (ovms/twizy/state.py) sets the fields with these names.
 
-from ovms.compat import const
-
 # car_doors1 bits
 DOORS1_PORT = const(0x04)  # charge port open (cable in)
 DOORS1_CHARGING = const(0x10)

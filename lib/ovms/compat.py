@@ -1,9 +1,16 @@
 # What differs between CPython and MicroPython, in one place (issue 11): the `const`
 # shim and the one "bytes -> str, never raise". Licence: MIT (this project).
 #
-# const: on MicroPython the compiler folds `_X = const(n)` by the name `const` alone
-# (wherever it was imported from), so `from ovms.compat import const` inlines as
-# `from micropython import const` does; CPython gets the identity.
+# const: on MicroPython the compiler folds `X = const(v)` by the name `const` alone
+# (wherever it was imported from, or if it was not imported at all) and never looks the
+# name up at run time; CPython gets the identity.
+#
+# D129: so the firmware's modules use `const` without importing it: an import binds one
+# more name in the module's globals table (8 bytes a slot, and tables grow in steps,
+# README "Memory"), for a name nothing reads on the device. Under CPython this module
+# makes it a builtin; the `ovms` package imports this module first (lib/ovms/__init__.py),
+# so every module that imports anything from `ovms` has it. `from ovms.compat import
+# const` still works (a module that imports nothing else from `ovms`).
 #
 # D91: text(raw) is UTF-8 when the bytes are valid UTF-8, else Latin-1 (one character
 # per byte, U+0000..U+00FF): nothing is dropped or replaced, the result is the same in
@@ -16,9 +23,12 @@
 try:
     from micropython import const
 except ImportError:  # CPython
+    import builtins
 
     def const(x):
         return x
+
+    builtins.const = const  # D129
 
 
 def text(raw):

@@ -42,7 +42,6 @@
 # helpers are read as units.atoi / units.digits, and Store.load/save import lazy when
 # they run.
 from ovms import units
-from ovms.compat import const
 
 N_PARAMS = 32
 N_FEATURES = 16

@@ -17,7 +17,7 @@
 # settings file is rewritten whole, twice, on every save). Two alternating slots
 # <path>.0/<path>.1, each "seq month up down oh_up oh_down crc32": a torn write loses
 # only the newest slot. Written when >= _SAVE_BYTES are unsaved and _SAVE_MIN_S passed
-# since the last write, or anything is unsaved after SAVE_MAX_S, at a month change and
+# since the last write, or anything is unsaved after _SAVE_MAX_S, at a month change and
 # before a planned reset (flush): economy (<= 20 KB a day) writes at most 4 times a day,
 # rt25 (~330 KB a day) about 12, never more than 48 a day. A crash loses at most the
 # unsaved part (counted low, never high).
@@ -35,7 +35,7 @@
 # less than 270 s (wirelessmoves.com, 2020), Twilio's Super SIM core keeps it 6 h;
 # RFC 5382 asks for 2 h 4 min). Assumed 900 s; a board whose carrier drops sooner sets
 # NAT_TIMEOUT_S. The car's ping: ping_s() = min(NAT, 900) - 60 s = 840 s.
-# Parked (car off, not charging) the kept link costs 86400 / ping_s x PING_CYCLE bytes a
+# Parked (car off, not charging) the kept link costs 86400 / ping_s x _PING_CYCLE bytes a
 # day (at 840 s: 18.5 KB/day = 0.56 MB/month, more than the whole economy promise), so
 # economy keeps it only if that fits half of a set budget; otherwise the link is up
 # while the car is on, an app is connected, an alert waits in the outbox, or records
@@ -47,43 +47,42 @@
 # dead bands x2 (rt25 too); level 2 ("minimal") from 90 % of the budget: only alerts,
 # alert-state changes and the switch-off / charge-end records. Alerts are never held.
 
-import binascii
-
-from ovms.compat import const
+# D129: resident (the data plan asks it every second): what only this module reads is a
+# folded constant, binascii is imported by the two functions that read or write the
+# counter file: 19 names, 23 slots (was 32 names, 37 slots: 304 -> 192 bytes).
 from ovms.config import PARAM_DATABUDGET, PARAM_DATAPROFILE
 
-RT25 = "rt25"
-ECONOMY = "economy"
-PROFILES = (RT25, ECONOMY)
+_RT25 = const("rt25")
+ECONOMY = "economy"  # the other profile: rt25
 
-HEADER = 40  # IPv4 20 + TCP 20 bytes per segment (D73)
-ACK = 40  # the peer's pure ACK of a data segment
-MSS = 1460  # SIM800 AT+CIPSEND maximum / Ethernet MSS
-CONNECT = 44 + 44 + 40  # SYN, SYN-ACK (MSS option), ACK
-CLOSE = 4 * 40  # FIN, ACK, FIN, ACK
+_HEADER = const(40)  # IPv4 20 + TCP 20 bytes per segment (D73)
+_ACK = const(40)  # the peer's pure ACK of a data segment
+_MSS = const(1460)  # SIM800 AT+CIPSEND maximum / Ethernet MSS
+_CONNECT = const(44 + 44 + 40)  # SYN, SYN-ACK (MSS option), ACK
+_CLOSE = const(4 * 40)  # FIN, ACK, FIN, ACK
 
 _SERVER_TIMEOUT_S = const(960)  # ovms-v2-protocol.md §5
 SERVER_PING_S = 900
 NAT_TIMEOUT_S = 900  # assumed carrier NAT idle timeout (D72)
 _PING_MARGIN_S = const(60)
-PING_CYCLE = 2 * (HEADER + 10) + ACK + ACK  # "MP-0 A" up, "MP-0 a" down, both ACKed
+_PING_CYCLE = const(2 * (_HEADER + 10) + _ACK + _ACK)  # "MP-0 A" up, "MP-0 a" down, ACKed
 PARK_LINGER_S = 660  # economy: link down this long after the last reason to be up
 RECORD_WAIT_S = 6 * 3600  # economy: records alone wait at most this long for a link
 
 _SAVE_BYTES = const(16384)
 _SAVE_MIN_S = const(1800)
-SAVE_MAX_S = 6 * 3600
+_SAVE_MAX_S = const(6 * 3600)
 
-_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_LEVEL_TEXT = ("normal", "slowed (over pace)", "minimal (90% of budget)")
+_DAYS = const((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31))
+_LEVEL_TEXT = const(("normal", "slowed (over pace)", "minimal (90% of budget)"))
 
 
 def profile(cfg):
     # the data profile of parameter 16; anything but "economy" (checked on input) = rt25
     p = cfg.params[PARAM_DATAPROFILE]
-    if p == ECONOMY or not p or p == RT25:  # no allocation: called every second
-        return ECONOMY if p == ECONOMY else RT25
-    return ECONOMY if p.lower() == ECONOMY else RT25
+    if p == ECONOMY or not p or p == _RT25:  # no allocation: called every second
+        return ECONOMY if p == ECONOMY else _RT25
+    return ECONOMY if p.lower() == ECONOMY else _RT25
 
 
 def budget_bytes(cfg):
@@ -101,7 +100,7 @@ def ping_s(nat_timeout_s=NAT_TIMEOUT_S):
 def keep_parked(cfg, nat_timeout_s=NAT_TIMEOUT_S):
     # economy: keep the link while parked only if a month of pings fits half the budget
     b = budget_bytes(cfg)
-    return b > 0 and 30 * 86400 // ping_s(nat_timeout_s) * PING_CYCLE <= b // 2
+    return b > 0 and 30 * 86400 // ping_s(nat_timeout_s) * _PING_CYCLE <= b // 2
 
 
 def epoch_year():
@@ -171,32 +170,32 @@ class DataUse:
     # ---- counting (the counting stream, firmware/datastream.py) -------------------------
     def opened(self):
         self.connects += 1
-        self._handshake(CONNECT)
+        self._handshake(_CONNECT)
 
     def closed(self):
         self._settle()
-        self._handshake(CLOSE)
+        self._handshake(_CLOSE)
 
     def sent(self, n):
-        seg = (n + MSS - 1) // MSS
+        seg = (n + _MSS - 1) // _MSS
         self.up += n
-        self.oh_up += seg * HEADER
+        self.oh_up += seg * _HEADER
         self._acks += (seg + 1) // 2  # the server's delayed ACKs, counted once known
-        self._unsaved += n + seg * HEADER
+        self._unsaved += n + seg * _HEADER
 
     def received(self, n):
-        seg = (n + MSS - 1) // MSS if n > MSS else 1
+        seg = (n + _MSS - 1) // _MSS if n > _MSS else 1
         self.down += n
-        self.oh_down += seg * HEADER
-        self.oh_up += seg * ACK  # ours: one per segment (the SIM800's stack: assumed)
+        self.oh_down += seg * _HEADER
+        self.oh_up += seg * _ACK  # ours: one per segment (the SIM800's stack: assumed)
         if self._acks:
             self._acks -= 1  # the server's reply carries its last ACK
             self._settle()
-        self._unsaved += n + seg * (HEADER + ACK)
+        self._unsaved += n + seg * (_HEADER + _ACK)
 
     def _settle(self):
-        self.oh_down += self._acks * ACK
-        self._unsaved += self._acks * ACK
+        self.oh_down += self._acks * _ACK
+        self._unsaved += self._acks * _ACK
         self._acks = 0
 
     def _handshake(self, n):
@@ -206,7 +205,7 @@ class DataUse:
         self._unsaved += n
 
     def total(self):
-        return self.up + self.down + self.oh_up + self.oh_down + self._acks * ACK
+        return self.up + self.down + self.oh_up + self.oh_down + self._acks * _ACK
 
     # ---- budget (D74) ---------------------------------------------------------------------
     def level(self, now_s=None):
@@ -255,7 +254,7 @@ class DataUse:
             return self.save()
         age = now_s - self._saved_at
         if self._unsaved and (
-            (self._unsaved >= self.save_bytes and age >= _SAVE_MIN_S) or age >= SAVE_MAX_S
+            (self._unsaved >= self.save_bytes and age >= _SAVE_MIN_S) or age >= _SAVE_MAX_S
         ):
             self._saved_at = now_s
             return self.save()
@@ -271,6 +270,8 @@ class DataUse:
             self.oh_down,
             self.connects,
         )
+        import binascii  # up to 48 writes a day: not resident (D129)
+
         return "%s %08x\n" % (body, binascii.crc32(body.encode()) & 0xFFFFFFFF)
 
     def save(self):
@@ -313,6 +314,8 @@ class DataUse:
 
 def _read_slot(name):
     # -> None (no file), "bad" (torn or foreign), or [seq, month, up, down, oh_up, oh_down]
+    import binascii  # at boot only (D129)
+
     try:
         with open(name) as f:
             line = f.read(200)

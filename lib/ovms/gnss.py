@@ -9,7 +9,6 @@
 # standalone receiver on its own UART) is loaded by the first NMEA line (ovms/gps.py):
 # ≈ 450 bytes of a board's heap (its functions, tables and receiver state) otherwise.
 
-from ovms.compat import const
 from ovms.units import digits
 
 

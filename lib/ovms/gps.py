@@ -6,16 +6,19 @@
 # counts stale_gps down; gps_lost() clears gpslock. This helper turns NMEA
 # sentences (standalone GPS UART) or SIM808 +CGNSINF lines into those calls, and
 # CSQ readings into st.net_sq. Synchronous; called from the modem/GPS tasks.
+#
+# D129: the parser is read as gnss.parse_cgnsinf etc.: 5 names in this resident module's
+# globals, 6 slots (was 7 names, 8 slots: 64 -> 48 bytes).
 
+from ovms import gnss
 from ovms.at import csq_to_sq
-from ovms.gnss import GpsFix, parse_cgnsinf
 
 
 class Feed:
     def __init__(self, vehicle):
         self.vehicle = vehicle
         self.nmea = None  # standalone receiver state (GGA + RMC merged): the first line
-        self.gnss = GpsFix()  # SIM808 state
+        self.gnss = gnss.GpsFix()  # SIM808 state
         self.fixes = 0  # valid fixes handed to the vehicle
         self.lost = 0  # no-fix reports handed on
         self.bad_cgnsinf = 0  # malformed +CGNSINF lines
@@ -42,7 +45,7 @@ class Feed:
 
     def cgnsinf(self, line):
         # one "+CGNSINF: ..." / "+UGNSINF: ..." line
-        if not parse_cgnsinf(line, self.gnss):
+        if not gnss.parse_cgnsinf(line, self.gnss):
             self.bad_cgnsinf += 1
             return False
         self._apply(self.gnss)

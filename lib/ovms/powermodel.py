@@ -23,7 +23,6 @@
 # datasheet. What the model leaves out (PCB leakage, LEDs, the SIM card, temperature) is
 # the board designer's to add to POWER_UA["other"].
 
-from ovms.compat import const
 from ovms.powerledger import COL_WAKE_MS, EV_SMS, EV_TCP_BYTES
 from ovms.powerstate import DRIVING, N_STATES, NAMES, PARKED_ASLEEP
 

@@ -1,5 +1,3 @@
-from ovms.compat import const
-
 # The module's power states and the rules between them (issue 13): a pure state machine.
 # Licence: MIT (this project). Core: no hardware, no clock; time comes in as ms.
 #

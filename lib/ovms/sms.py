@@ -69,16 +69,14 @@
 #   "OVMS Firmware version: 3.0.0/RT2.5/VESP32".
 # - NET State / GPRS state are printed as 4 upper-case hex digits.
 # - Unmatched texts are forwarded as received (CR/LF as spaces, stripped).
+#
+# D129: resident (the modem hands every SMS here); HELP_TEXT is ovms.sms_table's (no
+# re-export here): 12 names, 12 slots (was 14 names, 17 slots: 144 -> 96 bytes).
 
 from ovms import lazy, log
-from ovms.compat import const
 from ovms.net import NetStatus  # noqa: F401 (also re-exported: ovms.sms.NetStatus)
 from ovms.sms_auth import is_owner
-from ovms.sms_table import (  # noqa: F401 (ERR_NOT_SAVED, HELP_TEXT: re-exported)
-    ERR_NOT_LOADED,
-    ERR_NOT_SAVED,
-    HELP_TEXT,
-)
+from ovms.sms_table import ERR_NOT_LOADED, ERR_NOT_SAVED  # noqa: F401 (ERR_NOT_SAVED: re-exported)
 
 _FRAMEWORK_VERSION = const("3.0.0")
 _HARDWARE = const("HOST")

@@ -21,8 +21,6 @@
 # random source started alike. Without a random source the result is "" (no password): then
 # REGISTER stays closed until a password is set on the DIAG console.
 
-from ovms.compat import const
-
 _MIN_DIGITS = const(3)
 _MAX_DIGITS = const(20)
 _SEPARATORS = const(" -./()")

@@ -20,7 +20,6 @@
 # The owner's phone is never counted, blocked or stopped by the global limit.
 # Limits live in RAM: a reboot refills them (a stranger cannot cause one).
 
-from ovms.compat import const
 from ovms.sms_auth import normal_number
 
 _FAIL_LIMIT = const(3)  # failed authorisations from one sender ...

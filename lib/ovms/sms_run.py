@@ -20,7 +20,6 @@
 #   dropped.
 
 from ovms import lazy, log
-from ovms.compat import const
 from ovms.config import (
     CARBITS_NO_DENIED_SMS,
     CARBITS_NO_SMS,

@@ -1,5 +1,3 @@
-from ovms.compat import const
-
 # SMS output shaping: GSM-7 character replacement and splitting into single SMS.
 # Licence: MIT (this project).
 #

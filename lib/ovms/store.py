@@ -33,7 +33,6 @@ import os
 import sys
 
 from ovms import log
-from ovms.compat import const
 from ovms.config import N_PARAMS, PARAM_REGPHONE, Config, Store  # noqa: F401 (Store: API)
 from ovms.sms_auth import normal_number
 

@@ -5,7 +5,7 @@
 # line the command as sent. It returns the reply lines (a bytes item is sent
 # raw), or None when the reply is sent elsewhere (prompts, CFUN reset).
 
-from ovms import at
+from ovms.units import dec_int
 
 
 def _ok(emu, c, line):
@@ -20,24 +20,24 @@ def _echo(emu, c, line):
 def _cmee(emu, c, line):
     if c.endswith("?"):
         return ["+CMEE: %d" % emu.cmee, "OK"]
-    emu.cmee = at._int(c[6:], 0)
+    emu.cmee = dec_int(c[6:], 0)
     return ["OK"]
 
 
 def _creg(emu, c, line):
     if c.endswith("?"):
         return ["+CREG: %d,%d" % (emu.creg_n, emu.creg_stat), "OK"]
-    emu.creg_n = at._int(c[6:], 0)
+    emu.creg_n = dec_int(c[6:], 0)
     return ["OK"]
 
 
 def _cmgf(emu, c, line):
-    emu.cmgf = at._int(c[6:], 0)
+    emu.cmgf = dec_int(c[6:], 0)
     return ["OK"]
 
 
 def _ciphead(emu, c, line):
-    emu.iphead = at._int(c[9:], 0)
+    emu.iphead = dec_int(c[9:], 0)
     return ["OK"]
 
 
@@ -71,7 +71,7 @@ def _s7(emu, c, line):
     # S7 (seconds to wait for a data call's carrier): the driver's resync nonce
     if c == "S7?":
         return ["%03d" % emu.s7, "OK"]
-    v = at._int(c[3:])
+    v = dec_int(c[3:])
     if v < 1 or v > 255:
         return ["ERROR"]
     emu.s7 = v

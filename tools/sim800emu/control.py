@@ -13,7 +13,7 @@
 import asyncio
 import sys
 
-from ovms import at
+from ovms.units import dec_int
 from tools.sim800emu.base import XorShift, load_track, text_of
 from tools.sim800emu.faults import FAULTS
 
@@ -56,8 +56,8 @@ class EmuControl:
             return "ok"
         if cmd == "soak" and len(parts) >= 2:
             if len(parts) == 3:
-                self.rng = XorShift(at._int(parts[2], 1))
-            self.start_soak(at._int(parts[1], 100))
+                self.rng = XorShift(dec_int(parts[2], 1))
+            self.start_soak(dec_int(parts[1], 100))
             return "ok"
         if cmd == "status":
             return "off=%d echo=%d ip=%s tcp=%d inbox=%d sent=%d faults=%d cmds=%d" % (

@@ -7,6 +7,7 @@
 
 from ovms import at
 from ovms.aio import sleep_ms, ticks_diff, ticks_ms
+from ovms.units import dec_int
 from tools.sim800emu.base import text_of
 
 
@@ -50,7 +51,7 @@ class EmuSms:
     def _cmgr(self, c, line):
         if self.cmgf != 1:
             return ["+CMS ERROR: 302"]
-        i = at._int(c[6:])
+        i = dec_int(c[6:])
         if i < 1 or i > self.sm_slots:
             return ["+CMS ERROR: 321"]
         m = self.inbox.get(i)
@@ -76,7 +77,7 @@ class EmuSms:
 
     def _cmgd(self, c, line):
         f = c[6:].split(",")
-        idx = at._int(f[0])
+        idx = dec_int(f[0])
         if len(f) > 1 and f[1].strip() == "4":
             self.inbox = {}
         elif idx in self.inbox:

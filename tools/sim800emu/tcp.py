@@ -9,6 +9,7 @@ import asyncio
 
 from ovms import at
 from ovms.aio import sleep_ms
+from ovms.units import dec_int
 from tools.sim800emu.base import close_writer, loopback, nodelay
 
 RX_MAX = 65536
@@ -93,7 +94,7 @@ class EmuTcp:
         return ["10.64.12.34"]
 
     def _cipsend(self, c, line):
-        n = at._int(c[9:])
+        n = dec_int(c[9:])
         if self._tcp is None or n <= 0 or n > 1460:
             return ["ERROR"]
         self.mode = ("tcp", n)
@@ -129,7 +130,7 @@ class EmuTcp:
         if self.ip_state not in ("IP STATUS", "TCP CLOSED", "IP INITIAL"):
             return ["ERROR"]
         host = f[1]
-        port = at._int(f[2])
+        port = dec_int(f[2])
         self.ip_state = "TCP CONNECTING"
         self._spawn(self._connect(host, port, self._gen))
         return ["OK"]
@@ -193,14 +194,14 @@ class EmuTcp:
 
     def _ciprxget(self, c, line):
         f = c[10:].split(",")
-        mode = at._int(f[0])
+        mode = dec_int(f[0])
         if mode == 0 or mode == 1:
             self.rxmode = mode
             return ["OK"]
         if mode == 2:
             if self._tcp is None:
                 return ["ERROR"]
-            n = at._int(f[1]) if len(f) > 1 else 1460
+            n = dec_int(f[1]) if len(f) > 1 else 1460
             if n <= 0:
                 return ["ERROR"]
             n = min(n, 1460)

@@ -1,5 +1,3 @@
-from ovms.compat import const
-
 # MQTT 3.1.1 packets: the few a car-side client needs, encoded and decoded. Pure.
 # Licence: MIT (this project).
 #

@@ -27,18 +27,20 @@
 # Runs once a minute (and on a battery alert), never on the per-frame path: it may
 # allocate (the upload path).
 
+# D129: resident; the dead-band tables are folded and "charging" is state.charging_phase
+# (no tuple of the two states): 10 names, 10 slots (was 14 names, 17 slots: 144 -> 80
+# bytes).
+
 import binascii
 
-from ovms.compat import const
 from ovms.datause import ECONOMY, profile
 from ovms.twizy import battery, power, records, state
 
 _GPS_S = const(900)  # economy RT-GPS-Log interval while the car is on
 _SETTLE_MIN = const(10)  # minute evaluations without drive/charge (or new values): the end
 # (field index in text.split(","), dead band; 0 = any change); units as in the record
-_PACK_BANDS = ((5, 0), (6, 0), (7, 5000), (16, 10))  # status V/T, SOC 1/100 %, temp C
-_CELL_BANDS = ((4, 0), (5, 0), (9, 30), (10, 10), (13, 5))  # status, maxdev mV, C, dev C
-_BUSY = (state.CHG_CHARGING, state.CHG_TOPOFF)
+_PACK_BANDS = const(((5, 0), (6, 0), (7, 5000), (16, 10)))  # status V/T, SOC 1/100 %, temp C
+_CELL_BANDS = const(((4, 0), (5, 0), (9, 30), (10, 10), (13, 5)))  # status, maxdev mV, C, dev C
 _GPS_POSITION = const(9)  # RT-GPS-Log fields up to the fix flag (before staleness, signal)
 
 
@@ -61,14 +63,14 @@ class Cadence:
 
     def watch(self, st):
         # every second (notify's server pass): a drive or charge is going on
-        if st.car_doors1 & state.DOORS1_CARON or st.car_chargestate in _BUSY:
+        if st.car_doors1 & state.DOORS1_CARON or state.charging_phase(st):
             self._busy_seen = True
 
     def _events(self, st):
         # at the minute: -> True when the flush is due (the end of a drive or charge:
         # the bus asleep _SETTLE_MIN minutes, or awake but neither on nor charging as long)
         on = bool(st.car_doors1 & state.DOORS1_CARON)
-        busy = self._busy_seen or on or st.car_chargestate in _BUSY
+        busy = self._busy_seen or on or state.charging_phase(st)
         self._busy_seen = False
         fresh = st.sensor_sets != self._sets
         self._sets = st.sensor_sets

@@ -1,7 +1,6 @@
 # Ranges, charge state machine and charge time estimation (spec §2.2, §3.3, §4).
 # Licence: MIT (this project).
 
-from ovms.compat import const
 from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
 from ovms.twizy import power, state
 from ovms.units import km2mi

@@ -4,7 +4,6 @@
 # Energy unit: one 0x155 frame (10 ms) of `power` (16 W units) = 0.16 Ws, so
 # Wh = sum / 22500. The per-frame accumulation lives in frames.py (0x155).
 
-from ovms.compat import const
 from ovms.twizy import state
 from ovms.units import tdiv
 
@@ -15,9 +14,9 @@ _GRADE_PCT = const(1)  # level threshold, %
 
 def reset(st):
     # at switch-on and at charge start (spec §6.1)
-    for i in range(state.N_SPEED * state.SLOTS):
+    for i in range(len(st.speedpwr)):
         st.speedpwr[i] = 0
-    for i in range(state.N_LEVEL * state.SLOTS):
+    for i in range(len(st.levelpwr)):
         st.levelpwr[i] = 0
     st.level_use = 0
     st.level_rec = 0

@@ -3,11 +3,12 @@
 #
 # All return the clear "MP-0 ..." text; encryption is the transport's job.
 
-from ovms.compat import const
+#
+# D129: resident; the S record's state text is chosen in status_s (no dict: the dict and
+# its table are 48 bytes, the name a slot): 11 names, 12 slots.
+
 from ovms.twizy import state, texts
 from ovms.units import degrees
-
-_STATE_TEXT = {state.CHG_CHARGING: "charging", state.CHG_TOPOFF: "topoff", state.CHG_DONE: "done"}
 
 _CAPABILITIES = const("MP-0 VC6,C200-208,C1-6,C40-41,C49")
 
@@ -51,13 +52,22 @@ def status_ready(st):
 def status_s(st, units):
     # S: soc, units, line voltage 230, current 10, state text, mode, ideal, est,
     # limit, duration, B4, kWh, substate, state, mode, timer mode, start, stale
+    cs = st.car_chargestate
+    if cs == state.CHG_CHARGING:
+        text = "charging"
+    elif cs == state.CHG_TOPOFF:
+        text = "topoff"
+    elif cs == state.CHG_DONE:
+        text = "done"
+    else:
+        text = "stopped"
     return "MP-0 S%d,%s,230,10,%s,standard,%d,%d,0,0,0,0,0,%d,0,0,0,-1" % (
         st.car_soc,
         units,
-        _STATE_TEXT.get(st.car_chargestate, "stopped"),
+        text,
         texts.user_range(st.car_idealrange, units),
         texts.user_range(st.car_estrange, units),
-        st.car_chargestate,
+        cs,
     )
 
 

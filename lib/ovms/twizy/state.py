@@ -5,8 +5,11 @@
 # the CAN frame path (frames.py) and the per-second tick allocate nothing.
 # Wire units are kept (cells 1/200 V, temperatures degC+40, pack 1/10 V) and
 # converted only when text is formatted.
-
-from array import array
+#
+# D129: this module's globals are the Twizy core's constants (read as state.NAME): 47
+# names at most (47 slots, 384 bytes; 48 take 59 slots, 480 bytes; host_tests/
+# test_globals_budget.py). What only this module reads is folded (_NAME = const(...)),
+# `array` is imported where the tables are made.
 
 from ovms.car import (  # noqa: F401 (the car's generic codes, re-exported)
     CHG_CHARGING,
@@ -17,7 +20,6 @@ from ovms.car import (  # noqa: F401 (the car's generic codes, re-exported)
     DOORS1_CHARGING,
     DOORS1_PORT,
 )
-from ovms.compat import const
 
 N_CELLS = const(14)
 N_MODULES = const(7)
@@ -26,9 +28,9 @@ N_MODULES = const(7)
 CONST = const(0)
 ACCEL = const(1)
 DECEL = const(2)
-N_SPEED = const(3)  # speed sections CONST, ACCEL, DECEL
-# offsets inside one section of State.speedpwr ([cnt, use, rec] x N_SPEED) and of
-# State.levelpwr ([hsum, use, rec] x N_LEVEL): section k, slot j = k * SLOTS + j
+_N_SPEED = const(3)  # speed sections CONST, ACCEL, DECEL
+# offsets inside one section of State.speedpwr ([cnt, use, rec] x _N_SPEED) and of
+# State.levelpwr ([hsum, use, rec] x _N_LEVEL): section k, slot j = k * SLOTS + j
 CNT = const(0)  # speedpwr: valid 0x155 frames counted in the section
 HSUM = const(0)  # levelpwr: metres climbed (UP) or descended (DOWN)
 USE = const(1)  # energy drawn from the battery, 0.16 Ws units (power.WH per Wh)
@@ -37,7 +39,7 @@ SLOTS = const(3)  # slots per section
 # level sections in State.levelpwr
 UP = const(0)
 DOWN = const(1)
-N_LEVEL = const(2)
+_N_LEVEL = const(2)
 
 # 0x597 b1 status flags (spec §1.4; stored whole in State.status)
 STATUS_KEYON = const(0x10)  # key on (switched on)
@@ -84,8 +86,16 @@ DROP_COUNTERS = ("short_dlc", "group_invalid", "group_order")
 CHG_HOLD_S = const(3)
 
 
+# D130: a State's attributes are one hash table that grows in the same steps as a
+# module's globals: 74..97 attributes take 97 slots (784 bytes), 73 take 73 (592 bytes).
+# So nothing here is kept twice: the pack voltage is committed straight from 0x55F
+# (its frame completes the set, there is no pack staging value) and "a VIN arrived" is
+# vin[0] != 0 (a decoded VIN character is "0".."F", never NUL). 73 at most
+# (host_tests/test_globals_budget.py).
 class State:
     def __init__(self, exact=True):
+        from array import array  # made once: no globals entry for it (D129)
+
         # D69: exact=True is the 2013 module to the byte, power-on placeholders and
         # charge flapping included (the spec's vectors); exact=False applies the
         # owner decisions D65-D68 (ovms.twizy.vehicle explains them).
@@ -105,8 +115,7 @@ class State:
         self.speed_state = CONST
         self.power = 0  # units of 16 W, + = drawn from the battery
         self.odo = 0  # 1/100 km
-        self.vin = bytearray(7)  # ASCII; all zero until the first 0x69F
-        self.vin_set = False
+        self.vin = bytearray(7)  # ASCII; all zero until the first 0x69F (D130)
 
         # --- generic car values (framework record fields) ---
         self.car_soc = 50  # whole %
@@ -157,8 +166,7 @@ class State:
         self.temp_min = bytearray(N_MODULES)
         self.temp_max = bytearray(N_MODULES)
         self.temp_maxdev = array("h", [0] * N_MODULES)  # signed degC
-        self.pack_new = 0  # 1/10 V
-        self.pack_act = 0
+        self.pack_act = 0  # 1/10 V (no pack_new: 0x55F commits the set, D130)
         self.pack_min = 0
         self.pack_max = 0
         self.volt_alerts = 0  # bit c-1 per cell
@@ -174,8 +182,8 @@ class State:
         # Not "q": MicroPython boxes every 64-bit element it reads (allocates).
         # On a 32-bit board values above 2^30 are read as boxed ints (D21).
         # [cnt, use, rec] x CONST/ACCEL/DECEL (D21)
-        self.speedpwr = array("l", [0] * (N_SPEED * SLOTS))
-        self.levelpwr = array("l", [0] * (N_LEVEL * SLOTS))  # [hsum, use, rec] x UP/DOWN
+        self.speedpwr = array("l", [0] * (_N_SPEED * SLOTS))
+        self.levelpwr = array("l", [0] * (_N_LEVEL * SLOTS))  # [hsum, use, rec] x UP/DOWN
         self.level_use = 0
         self.level_rec = 0
         self.level_ref = False  # a section reference is set
@@ -187,7 +195,7 @@ class State:
         self.frames = 0  # frames handed to the decoder
 
     def vin_text(self):
-        if not self.vin_set:
+        if not self.vin[0]:  # no 0x69F yet (D130)
             return None
         return self.vin.decode()
 

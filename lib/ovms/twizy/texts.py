@@ -4,7 +4,11 @@
 # Texts are built with "\n" line breaks (the SMS form); the server forms use
 # "\r" (to_server()).
 
-from ovms.config import FEATURE_MAXRANGE, FEATURE_SUFFRANGE, FEATURE_SUFFSOC
+# D129: resident; the feature numbers are read as config.FEATURE_X and the charge state's
+# line is chosen in stat_text (no dict): 17 names, 17 slots (was 20 names, 23 slots:
+# 192 -> 144 bytes, and the dict with its table).
+
+from ovms import config
 from ovms.twizy import charge, power, state
 from ovms.units import f2, mi2km
 
@@ -13,12 +17,6 @@ from ovms.units import f2, mi2km
 # showed its power-on placeholders instead: SOC 50.00 %, range 50 km, "P:0.00V".
 NO_DATA = "No data from the car yet (switch it on or plug it in)"
 NO_BATTERY_DATA = "No battery data yet (switch the car on or plug it in)"
-
-_CHARGE_LINES = {
-    state.CHG_CHARGING: "Charging",
-    state.CHG_TOPOFF: "Charging, Topping off",
-    state.CHG_DONE: "Charging Done",
-}
 
 
 def to_server(text):
@@ -45,7 +43,15 @@ def stat_text(st, units):
         return NO_DATA
     full = charge.chargetime(st.soc, charge.SOC_FULL)
     if st.car_doors1 & state.DOORS1_PORT:
-        out = _CHARGE_LINES.get(st.car_chargestate, "Charging Stopped")
+        cs = st.car_chargestate
+        if cs == state.CHG_CHARGING:
+            out = "Charging"
+        elif cs == state.CHG_TOPOFF:
+            out = "Charging, Topping off"
+        elif cs == state.CHG_DONE:
+            out = "Charging Done"
+        else:
+            out = "Charging Stopped"
         # the charge's energy: recovered in the CONST section (speed 0)
         out += "\n CHG: %d Wh" % power.wh(st.speedpwr[state.CONST * state.SLOTS + state.REC])
         if st.car_chargestate != state.CHG_DONE:
@@ -70,15 +76,15 @@ def stat_text(st, units):
 
 def range_text(features, units):
     # RANGE / RANGE? reply (spec §7.2)
-    if features[FEATURE_MAXRANGE] == 0:
+    if features[config.FEATURE_MAXRANGE] == 0:
         return "Max ideal range: UNSET"
-    return "Max ideal range: %d %s" % (features[FEATURE_MAXRANGE], unit_name(units))
+    return "Max ideal range: %d %s" % (features[config.FEATURE_MAXRANGE], unit_name(units))
 
 
 def ca_text(st, features, units):
     # CA / CA? reply (spec §7.3, D4)
-    f10 = features[FEATURE_SUFFSOC]  # %
-    f11 = features[FEATURE_SUFFRANGE]  # user units
+    f10 = features[config.FEATURE_SUFFSOC]  # %
+    f11 = features[config.FEATURE_SUFFRANGE]  # user units
     out = "Charge Alert: "
     if f10 == 0 and f11 == 0:
         out += "OFF"

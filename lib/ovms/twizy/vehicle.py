@@ -15,40 +15,38 @@
 # real traces showed (tests: test_truth_*.py): D65 charge range scaled from real
 # ranges only, D66 battery min/max afresh at switch-on, D67 charge alerts debounced,
 # D68 "no data yet" texts and no S record before real data.
+#
+# D129: resident: the feature numbers are read as config.FEATURE_X, the tables only this
+# module reads are folded, what Twizy() makes once is imported where it makes it and
+# hex4 where DEBUG formats: 17 names, 17 slots (was 28 names, 29 slots: 240 -> 144
+# bytes).
 
-from ovms import lazy
-from ovms.compat import const
-from ovms.config import (
-    FEATURE_MAXRANGE,
-    FEATURE_MINSOC,
-    FEATURE_STREAM,
-    FEATURE_SUFFRANGE,
-    FEATURE_SUFFSOC,
-)
-from ovms.net import NetStatus
-from ovms.sent import SentMemory
-from ovms.twizy import battery, cadence, charge, notify, power, records, state, texts
+from ovms import config, lazy
+from ovms.twizy import battery, charge, notify, power, records, state, texts
 from ovms.twizy.frames import decode
-from ovms.units import atoi, hex4, km2mi
+from ovms.units import atoi, km2mi
 
 _VEHICLE_TYPE = const("RT")
 _DEBUG_CHUNKS = const("ovms.twizy.debug_chunks")  # loaded per DEBUG n (D99)
 _SERVER_CMDS = const("ovms.twizy.server_cmds")  # loaded per server command (D99)
 _VEHICLE_VERSION = const("2.5")
-HELP_SUFFIX = " \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER"
-COMMANDS = ("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER")
-_SETTERS = ("RANGE", "CA")
+HELP_SUFFIX = const(" \r\nTwizy Commands: DEBUG STAT RANGE CA HELP BATT POWER")
+COMMANDS = const(("DEBUG", "STAT", "RANGE", "CA", "HELP", "BATT", "POWER"))
+_SETTERS = const(("RANGE", "CA"))
 
 _CRITICAL_SOC_PCT = const(5)
 _CRITICAL_SOC_REPEAT_S = const(12 * 3600)
 _GPS_FRESH_S = const(120)
-_WH = power.WH
 _REQ_SHIFT = const(8)  # pending_flags(): REQ_* bits above the NTF_* byte
 
 
 class Twizy:
     def __init__(self, config, exact=True):
         # exact: D69 (see the head of this file)
+        from ovms.net import NetStatus
+        from ovms.sent import SentMemory
+        from ovms.twizy import cadence
+
         self.cfg = config
         self.st = state.State(exact)
         # the framework's network status (ovms/net.py, D93): read here (DEBUG), written
@@ -96,9 +94,9 @@ class Twizy:
             st.car_stale_temps -= 1
         # 1. features; all comparisons below in miles
         units = self.cfg.units()
-        suff_soc = f[FEATURE_SUFFSOC]
-        suff_range = f[FEATURE_SUFFRANGE]
-        max_range = f[FEATURE_MAXRANGE]
+        suff_soc = f[config.FEATURE_SUFFSOC]
+        suff_range = f[config.FEATURE_SUFFRANGE]
+        max_range = f[config.FEATURE_MAXRANGE]
         if units == "K":
             suff_range = km2mi(suff_range)
             max_range = km2mi(max_range)
@@ -119,7 +117,7 @@ class Twizy:
                 power.reset(st)
         elif st.car_doors1 & state.DOORS1_CARON:
             st.car_doors1 &= ~state.DOORS1_CARON
-            if power.use_total(st) >= _WH:  # D3: at least 1 Wh over all sections
+            if power.use_total(st) >= power.WH:  # D3: at least 1 Wh over all sections
                 st.notify |= state.NTF_POWER
         # 4. battery monitor
         if st.sensor_state == state.SENSORS_READY:
@@ -129,11 +127,11 @@ class Twizy:
         # 6. ranges and charge state machine
         charge.tick(st, suff_soc, suff_range, max_range)
         # 7. streaming
-        if st.speed > 0 and f[FEATURE_STREAM] > 0 and st.tick % 5 == 0:
+        if st.speed > 0 and f[config.FEATURE_STREAM] > 0 and st.tick % 5 == 0:
             st.notify |= state.NTF_STREAM_UPDATE
         records.announce(st)  # D68: the first real status
         if st.tick % 60 == 0:
-            self._minute(f[FEATURE_MINSOC])
+            self._minute(f[config.FEATURE_MINSOC])
 
     def _minute(self, min_soc):
         st = self.st
@@ -172,6 +170,8 @@ class Twizy:
         return _VEHICLE_TYPE + _VEHICLE_VERSION
 
     def debug_text(self):
+        from ovms.units import hex4  # DEBUG only
+
         st = self.st
         n = self.net
         return (
@@ -241,7 +241,7 @@ class Twizy:
         if cmd == "RANGE":
             query = word[5:6] == "?" or (len(args) == 1 and args[0] == "?")  # D17
             if not query:
-                self.set_feature(FEATURE_MAXRANGE, atoi(args[0]) if args else 0)
+                self.set_feature(config.FEATURE_MAXRANGE, atoi(args[0]) if args else 0)
             return [texts.range_text(cfg.features, units)]
         if cmd == "CA":
             query = word[2:3] == "?" or (len(args) == 1 and args[0] == "?")
@@ -253,8 +253,8 @@ class Twizy:
                         soc_pct = atoi(a)
                     else:
                         rng = atoi(a)
-                self.set_feature(FEATURE_SUFFSOC, soc_pct, save=False)
-                self.set_feature(FEATURE_SUFFRANGE, rng)
+                self.set_feature(config.FEATURE_SUFFSOC, soc_pct, save=False)
+                self.set_feature(config.FEATURE_SUFFRANGE, rng)
             return [texts.ca_text(st, cfg.features, units)]
         if cmd == "BATT":
             a = args[0].lower() if args else ""
