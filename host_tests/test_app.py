@@ -71,7 +71,15 @@ def test_app_host_sim_end_to_end():
         assert a.uplink.logins == 1 and a.uplink.auth_failures == 0
         got = a.server.received
         assert got[0].startswith("MP-0 H*-OVM-DebugCrash,0,2592000,3.0.0/RT2.5/VHOST,0,")
-        assert [x[:6] for x in got[1:6]] == ["MP-0 S", "MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"]
+        # the app set, S first; S is never a placeholder: when the login beat the first SOC
+        # frame (the emulated modem and the server run on wall time, the car on the virtual
+        # clock: a loaded machine logs in earlier in simulated time) the set has no S yet and
+        # S follows as soon as it is known (seen once in a loaded full run: L, W, F, D, S)
+        app_set = [x[:6] for x in got[1:6]]
+        assert app_set in (
+            ["MP-0 S", "MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D"],
+            ["MP-0 L", "MP-0 W", "MP-0 F", "MP-0 D", "MP-0 S"],
+        ), app_set
         # D100: v2 only: the MQTT wiring was dropped after the start (heap on a board)
         assert a.mqtt is None and "firmware.tasks.mqtt_wiring" not in sys.modules
         assert "ovms.mqtt.topics" not in sys.modules
