@@ -35,7 +35,11 @@ import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUN = os.path.join(ROOT, "build", "heap")
+# one folder per run (its process id): two runs at once (a day in the background and a
+# short one beside it) each had the other's settings and outbox folder deleted under it
+# by _prepare(): ENOENT on every outbox write, then MemoryErrors that were not the
+# firmware's (seen once; the run folder is removed at the end of its run)
+RUN = os.path.join(ROOT, "build", "heap", "run-%d" % os.getpid())
 TRACES = [
     os.path.join(ROOT, "host_tests/fixtures/traces/Twizy-Virtual-BMS__Protocol.%s.candump.log" % n)
     for n in ("Init-Drv", "End-Drv", "Init-Chg", "End-Chg")
@@ -56,7 +60,7 @@ def _size(text):
 
 
 def _prepare():
-    # a fresh run folder (the device's settings and outbox go to build/heap/state); the
+    # a fresh run folder (the device's settings and outbox go to build/heap/run-<pid>/state); the
     # harness itself (tools/heap_device.py) is frozen into the unix32 image
     # (tools/heap_manifest.py), so it costs the measured heap no bytecode
     shutil.rmtree(RUN, ignore_errors=True)
@@ -177,7 +181,12 @@ def _print_stages(stages):
 
 def report(opts):
     opts["frames"] = _prepare()
-    rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(_run(opts))
+    try:
+        rc, samples, maxfree, done, mem_lines, tail, sms_sent, server_lines = asyncio.run(
+            _run(opts)
+        )
+    finally:
+        shutil.rmtree(RUN, ignore_errors=True)
     if not samples or done is None:
         sys.stdout.write("the device run did not finish (exit %d); its last lines:\n" % rc)
         sys.stdout.write("\n".join(tail) + "\n")
