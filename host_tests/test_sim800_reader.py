@@ -125,14 +125,19 @@ def test_final_at_the_deadline_is_not_a_timeout():
     # was sent again. The engine trusts the final, not the wait.
     from support import run_async
 
-    from ovms import aio
-
     m, urcs = _modem()
     replies = [b"\r\n> ", b"\r\n+CMGS: 7\r\n\r\nOK\r\n"]
 
-    async def racy_wait(ev, ms):
-        m._split(replies.pop(0))  # the reader got the reply just in time ...
-        return False  # ... and the wait still says "timeout"
+    class RacyFlag:  # the engine's reply flag (D127: its own timed wait, aio.Flag)
+        def clear(self):
+            pass
+
+        def set(self):
+            pass
+
+        async def wait_ms(self, ms):
+            m._split(replies.pop(0))  # the reader got the reply just in time ...
+            return False  # ... and the wait still says "timeout"
 
     class W:
         def __init__(self):
@@ -145,12 +150,8 @@ def test_final_at_the_deadline_is_not_a_timeout():
             pass
 
     m._w = W()
-    saved = aio.wait_event  # the engine's wait (sim800_at reads aio.wait_event, D125)
-    aio.wait_event = racy_wait
-    try:
-        lines = run_async(m._cmd('AT+CMGS="+49"', 100, ("OK",), "+CMGS:", b"hi\x1a", False))
-    finally:
-        aio.wait_event = saved
+    m._done = RacyFlag()
+    lines = run_async(m._cmd('AT+CMGS="+49"', 100, ("OK",), "+CMGS:", b"hi\x1a", False))
     assert lines == ["+CMGS: 7"] and m.payload_sent
     assert m._w.data == b'AT+CMGS="+49"\rhi\x1a'  # no ESC: the prompt was seen
     assert m.counters["timeouts"] == 0

@@ -120,8 +120,8 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
             self.counters[k] = 0
         self.last_error = None
         self.fatal = None  # the exception that ended run(), if any
-        self._wake = asyncio.Event()
-        self._ready_ev = asyncio.Event()
+        self._wake = aio.Flag()  # D127: Flags, whose timed waits make no task
+        self._ready_ev = aio.Flag()
         self._need_init = True
         self._t_banner = aio.ticks_ms()
         self._banner_open = False  # a reset was seen less than t["banner"] ms ago
@@ -170,7 +170,7 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         self._running = True
         self.fatal = None
         self._need_init = True  # a restart (outer supervisor) starts from init
-        ended = asyncio.Event()
+        ended = aio.Flag()  # its wait() makes no coroutine (D127)
         tasks = [
             asyncio.create_task(self._guard(self._reader(), "reader", ended)),
             asyncio.create_task(self._guard(self._supervise(), "supervisor", ended)),
@@ -242,7 +242,7 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         while self.state != sim800_at.READY:
             if ms is None:
                 await self._ready_ev.wait()
-            elif not await aio.wait_event(self._ready_ev, ms):
+            elif not await self._ready_ev.wait_ms(ms):
                 return self.state == sim800_at.READY
         return True
 
@@ -252,14 +252,14 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         # then, if ever) and kept: a driver that never asks costs neither (about 0.1 KB)
         u = self._ussd
         if u is None:
-            u = self._ussd = [asyncio.Lock(), asyncio.Event(), None]
+            u = self._ussd = [asyncio.Lock(), aio.Flag(), None]
         async with u[0]:
             if not await self.wait_ready(self.t_ms["ussd"]):
                 raise sim800_at.ModemError("CUSD", "not ready")
             u[2] = None
             u[1].clear()
             await self.cmd('AT+CUSD=1,"%s"' % code)
-            if not await aio.wait_event(u[1], ms or self.t_ms["ussd"]):
+            if not await u[1].wait_ms(ms or self.t_ms["ussd"]):
                 raise sim800_at.ModemTimeout("CUSD", "no answer")
             m, text, dcs = u[2]
             if m == 1:  # the network expects an answer: end the session

@@ -123,7 +123,7 @@ class ATEngine:
                 (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         # command in flight (owned by _cmd under the lock; read by the reader)
         self._lock = asyncio.Lock()
-        self._done = asyncio.Event()
+        self._done = aio.Flag()  # the reply ended (D127: its timed wait makes no task)
         self._active = False
         self._lines = []
         self._final = None
@@ -292,10 +292,10 @@ class ATEngine:
     async def _wait_final(self, ms):
         # True when the reply's end (or the prompt) came within ms. The result
         # is _final, not the wait: when the deadline and the final meet in one
-        # loop turn, wait_for may report a timeout for an event that is set, and
+        # loop turn, the wait may report a timeout although the reply came, and
         # a confirmed SMS would then be taken as lost and sent again (the soak's
         # duplicates, both runtimes)
-        await aio.wait_event(self._done, ms)
+        await self._done.wait_ms(ms)
         return self._final is not None
 
     def _timed_out(self):

@@ -37,7 +37,7 @@ class Supervisor:
                 self.last_error = repr(e)
                 await self._recover(e)
             if not self._wake.is_set() and not self._need_init:
-                await aio.wait_event(self._wake, self.t_ms["idle"])
+                await self._wake.wait_ms(self.t_ms["idle"])
         self.state = OFF
 
     async def _init(self):
