@@ -129,8 +129,7 @@ class ATEngine:
         self._final = None
         self._code = None
         self._expect = None
-        self._until = ("OK",)
-        self._until_ip = False
+        self._until = ("OK",)  # its finals; "IP" among them: an IP address line ends it
         self._echo = None
         self._mark = None  # resync: every line before this exact one is a stray
         self._want_prompt = False
@@ -236,8 +235,7 @@ class ATEngine:
         self._final = None
         self._code = None
         self._expect = expect
-        self._until = until
-        self._until_ip = ip
+        self._until = until + ("IP",) if ip else until  # (AT+CIFSR, at GPRS bring-up)
         self._echo = text
         self._mark = mark if mark else None
         self._want_prompt = payload is not None

@@ -67,9 +67,7 @@ class GprsRoom:
             await self.cmd("AT+CIPMUX=0", tries=3)
             await self.cmd("AT+CIPRXGET=1", tries=3)
             await self.cmd("AT+CGATT=1", tries=3)
-            await self.cmd(
-                'AT+CSTT="%s","%s","%s"' % (self.apn, self.user, self.password), tries=3
-            )
+            await self.cmd('AT+CSTT="%s","%s","%s"' % self._cstt, tries=3)
             await self.cmd("AT+CIICR", tries=3)
             try:
                 lines = await self.cmd("AT+CIFSR", ip=True, tries=3)
