@@ -116,7 +116,11 @@ def _key(cmd):
 class ATEngine:
     def _at_init(self, timing=None):
         # the driver's times and counts (D95, D110, D126): timing= overrides entries by key
-        self.t_ms = dict(_TIMING_MS)  # milliseconds only
+        # milliseconds only; made at its size (D127: dict() added the 25 pairs one by one,
+        # a 29-slot table)
+        t = self.t_ms = dict.fromkeys([p[0] for p in _TIMING_MS])
+        for k, v in _TIMING_MS:
+            t[k] = v
         self.limits = dict(_LIMITS)  # counts only
         if timing:
             for k in timing:
