@@ -78,10 +78,27 @@ _COUNTERS = const((
     "sms_unconfirmed",  # sent again after a reset took away its +CMGS (may duplicate)
     "handled_overflow",
     "bugs",  # exceptions in callbacks (logged with traceback; should stay 0)
+    "dozes",  # sleep mode 1 (sim800_sleep.py): AT+CSCLK=1 and DTR high
+    "dtr_wakes",  # DTR pulled low for our own traffic
+    "ri",  # RI falls served
 ))  # fmt: skip
 
 
 class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, SleepRoom):
+    # D127: what a board's driver never sets is a class default, not an attribute of its
+    # own: the debugging observers, the logger (the app passes none), the USSD slot
+    # (D109: made by the first ussd()), the task start() makes (the app runs run() as a
+    # supervised job). With the folds in the rooms (the GPRS login one tuple, the banner
+    # window's flag its time, POWER DOWN the mute count, the IP reply among the finals,
+    # the read buffer's view local to the reader, the line buffer only a view, an
+    # over-long line a negative length) the driver keeps 72 attributes, not 85: its
+    # attribute table is 73 slots, not 97 (584 bytes, not 776)
+    on_urc = None  # optional (tag, arg) observer
+    trace = None  # optional (command, final, ms) observer, for debugging
+    log = None
+    _ussd = None  # [lock, answer flag, answer]: made by the first ussd() (D109)
+    _task = None  # start()'s task
+
     def __init__(
         self,
         reader,
@@ -104,34 +121,26 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         self.on_sms = on_sms  # (sender, text) -> list of reply texts (or None)
         self.on_csq = on_csq  # (rssi 0..31/99)
         self.on_gnss = on_gnss  # ("+CGNSINF: ..." line)
-        self.on_urc = None  # optional (tag, arg) observer
-        self.trace = None  # optional (command, final, ms) observer, for debugging
-        self.apn = apn
-        self.user = user
-        self.password = password
+        self._cstt = (apn, user, password)  # the GPRS login: AT+CSTT's arguments
         self.gnss = gnss
-        self.log = log
+        if log is not None:
+            self.log = log
         self.state = sim800_at.OFF
         self.creg = -1  # registration stat (at.CREG_*)
         self.rssi = 99
         self.fail_streak = 0
-        self.counters = {}
-        for k in _COUNTERS:
-            self.counters[k] = 0
+        # D127: made at its size (30 slots; 37 when the keys were added one by one)
+        self.counters = dict.fromkeys(_COUNTERS, 0)
         self.last_error = None
         self.fatal = None  # the exception that ended run(), if any
-        self._wake = asyncio.Event()
-        self._ready_ev = asyncio.Event()
+        self._wake = aio.Flag()  # D127: Flags, whose timed waits make no task
+        self._ready_ev = aio.Flag()
         self._need_init = True
-        self._t_banner = aio.ticks_ms()
-        self._banner_open = False  # a reset was seen less than t["banner"] ms ago
+        self._t_banner = None  # when a reset was seen (its boot banner may follow)
         self._t_csq = aio.ticks_ms()
         self._t_gnss = aio.ticks_ms()
-        self._powered_down = False  # POWER DOWN seen: jump to the pin rung
-        self._mute = 0  # init passes in a row without any answer to AT
+        self._mute = 0  # init passes in a row without any answer to AT (POWER DOWN: 2)
         self._top_fails = 0  # top ladder rungs since the last READY
-        self._ussd = None  # [lock, answer event, answer]: made by the first ussd() (D109)
-        self._task = None
         self._running = False
         self._at_init(timing)  # self.t_ms, self.limits (D95)
         self._reader_init()
@@ -152,8 +161,8 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
     async def stop(self):
         self._running = False
         t = self._task
-        self._task = None
         if t is not None:
+            self._task = None
             t.cancel()
             try:
                 await t
@@ -170,7 +179,7 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         self._running = True
         self.fatal = None
         self._need_init = True  # a restart (outer supervisor) starts from init
-        ended = asyncio.Event()
+        ended = aio.Flag()  # its wait() makes no coroutine (D127)
         tasks = [
             asyncio.create_task(self._guard(self._reader(), "reader", ended)),
             asyncio.create_task(self._guard(self._supervise(), "supervisor", ended)),
@@ -242,7 +251,7 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         while self.state != sim800_at.READY:
             if ms is None:
                 await self._ready_ev.wait()
-            elif not await aio.wait_event(self._ready_ev, ms):
+            elif not await self._ready_ev.wait_ms(ms):
                 return self.state == sim800_at.READY
         return True
 
@@ -252,14 +261,14 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
         # then, if ever) and kept: a driver that never asks costs neither (about 0.1 KB)
         u = self._ussd
         if u is None:
-            u = self._ussd = [asyncio.Lock(), asyncio.Event(), None]
+            u = self._ussd = [asyncio.Lock(), aio.Flag(), None]
         async with u[0]:
             if not await self.wait_ready(self.t_ms["ussd"]):
                 raise sim800_at.ModemError("CUSD", "not ready")
             u[2] = None
             u[1].clear()
             await self.cmd('AT+CUSD=1,"%s"' % code)
-            if not await aio.wait_event(u[1], ms or self.t_ms["ussd"]):
+            if not await u[1].wait_ms(ms or self.t_ms["ussd"]):
                 raise sim800_at.ModemTimeout("CUSD", "no answer")
             m, text, dcs = u[2]
             if m == 1:  # the network expects an answer: end the session
@@ -305,10 +314,10 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
             self.counters["undervoltage"] += 1
         elif tag == at.U_POWER_DOWN:
             self.counters["power_down"] += 1
-            self._powered_down = True  # only the reset pin brings it back
+            if self._mute < 2:  # off: only the reset pin brings it back (the ladder's
+                self._mute = 2  # pin rung, as for a modem mute twice), until an init
             self._rebooted()
         elif tag == at.U_RDY:
-            self._banner_open = True
             self._t_banner = aio.ticks_ms()
             self._rebooted()
         elif (
@@ -323,10 +332,10 @@ class Sim800(sim800_at.ATEngine, LineReader, SmsRoom, GprsRoom, Supervisor, Slee
     def _banner(self, tag):
         # B: a boot banner line after RDY belongs to that reset (D32)
         now = aio.ticks_ms()
-        if self._banner_open and aio.ticks_diff(now, self._t_banner) < self.t_ms["banner"]:
+        t = self._t_banner
+        if t is not None and aio.ticks_diff(now, t) < self.t_ms["banner"]:
             self.counters["banner"] += 1
             return
-        self._banner_open = True
         self._t_banner = now
         if tag == at.U_CFUN or self.state == sim800_at.READY:
             self._rebooted()

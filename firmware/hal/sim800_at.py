@@ -116,21 +116,24 @@ def _key(cmd):
 class ATEngine:
     def _at_init(self, timing=None):
         # the driver's times and counts (D95, D110, D126): timing= overrides entries by key
-        self.t_ms = dict(_TIMING_MS)  # milliseconds only
+        # milliseconds only; made at its size (D127: dict() added the 25 pairs one by one,
+        # a 29-slot table)
+        t = self.t_ms = dict.fromkeys([p[0] for p in _TIMING_MS])
+        for k, v in _TIMING_MS:
+            t[k] = v
         self.limits = dict(_LIMITS)  # counts only
         if timing:
             for k in timing:
                 (self.limits if k in self.limits else self.t_ms)[k] = timing[k]
         # command in flight (owned by _cmd under the lock; read by the reader)
         self._lock = asyncio.Lock()
-        self._done = asyncio.Event()
+        self._done = aio.Flag()  # the reply ended (D127: its timed wait makes no task)
         self._active = False
         self._lines = []
         self._final = None
         self._code = None
         self._expect = None
-        self._until = ("OK",)
-        self._until_ip = False
+        self._until = ("OK",)  # its finals; "IP" among them: an IP address line ends it
         self._echo = None
         self._mark = None  # resync: every line before this exact one is a stray
         self._want_prompt = False
@@ -236,8 +239,7 @@ class ATEngine:
         self._final = None
         self._code = None
         self._expect = expect
-        self._until = until
-        self._until_ip = ip
+        self._until = until + ("IP",) if ip else until  # (AT+CIFSR, at GPRS bring-up)
         self._echo = text
         self._mark = mark if mark else None
         self._want_prompt = payload is not None
@@ -292,10 +294,10 @@ class ATEngine:
     async def _wait_final(self, ms):
         # True when the reply's end (or the prompt) came within ms. The result
         # is _final, not the wait: when the deadline and the final meet in one
-        # loop turn, wait_for may report a timeout for an event that is set, and
+        # loop turn, the wait may report a timeout although the reply came, and
         # a confirmed SMS would then be taken as lost and sent again (the soak's
         # duplicates, both runtimes)
-        await aio.wait_event(self._done, ms)
+        await self._done.wait_ms(ms)
         return self._final is not None
 
     def _timed_out(self):

@@ -13,7 +13,7 @@ import asyncio
 
 from firmware.hal.sim800_at import ModemError, ModemReset, ModemTimeout
 from firmware.hal.stream import StreamBase
-from ovms.aio import wait_event
+from ovms.aio import Flag
 from ovms.compat import const
 
 _TCP_CHUNK = const(1460)  # bytes per CIPSEND / CIPRXGET
@@ -67,9 +67,7 @@ class GprsRoom:
             await self.cmd("AT+CIPMUX=0", tries=3)
             await self.cmd("AT+CIPRXGET=1", tries=3)
             await self.cmd("AT+CGATT=1", tries=3)
-            await self.cmd(
-                'AT+CSTT="%s","%s","%s"' % (self.apn, self.user, self.password), tries=3
-            )
+            await self.cmd('AT+CSTT="%s","%s","%s"' % self._cstt, tries=3)
             await self.cmd("AT+CIICR", tries=3)
             try:
                 lines = await self.cmd("AT+CIFSR", ip=True, tries=3)
@@ -103,7 +101,7 @@ class Sim800Stream(StreamBase):
         self._tx = []  # written, not yet sent: the writers' bytes, never joined
         self._tx_off = 0  # bytes of _tx[0] already sent
         self._tx_n = 0  # bytes of the CIPSEND payload being sent (drain -> _put)
-        self._ev = asyncio.Event()
+        self._ev = Flag()  # data, +CIPRXGET: 1, CLOSED or a drop (D127: a timed wait, no task)
         self._ready = True  # ask once at start: data may already be waiting
         self.closed = False
         self.eof = False  # the peer closed (CLOSED)
@@ -152,7 +150,7 @@ class Sim800Stream(StreamBase):
                     self._ready = True
                 continue
             self._ev.clear()
-            if not await wait_event(self._ev, m.t_ms["rx_poll"]):
+            if not await self._ev.wait_ms(m.t_ms["rx_poll"]):
                 self._ready = True  # a lost +CIPRXGET: 1 must not stall us
 
     def write(self, data):

@@ -37,7 +37,7 @@ class Supervisor:
                 self.last_error = repr(e)
                 await self._recover(e)
             if not self._wake.is_set() and not self._need_init:
-                await aio.wait_event(self._wake, self.t_ms["idle"])
+                await self._wake.wait_ms(self.t_ms["idle"])
         self.state = OFF
 
     async def _init(self):
@@ -72,8 +72,7 @@ class Supervisor:
             else:
                 self._mute += 1
                 raise ModemTimeout("AT", "no answer")
-            self._mute = 0
-            self._powered_down = False
+            self._mute = 0  # (also the POWER DOWN mark: it answers again)
             self._need_init = False
             c = self._cmd_locked_retry
             await c("ATE0")  # a timed-out "AT" above: this resyncs first
@@ -146,7 +145,7 @@ class Supervisor:
             self._cifsr_stuck = False
             n = 4
             self.fail_streak = 4
-        if (self._powered_down or self._mute >= 2) and n < 5:
+        if self._mute >= 2 and n < 5:  # mute twice, or POWER DOWN (sim800._urc)
             # a modem that is off or deaf answers neither CIPSHUT nor CFUN
             n = 5
             self.fail_streak = 5

@@ -37,12 +37,10 @@ def _ipd_len(buf, n):
 class LineReader:
     def _reader_init(self):
         # preallocated buffers (issue 7: no big transient buffers)
-        self._rxbuf = bytearray(_RX_CHUNK)
-        self._rxmv = memoryview(self._rxbuf)
-        self._lbuf = bytearray(MAX_LINE)
-        self._lmv = memoryview(self._lbuf)
-        self._llen = 0  # bytes of the current line in _lbuf
-        self._lover = False  # the current line overflowed: drop it up to its LF
+        self._rxbuf = bytearray(_RX_CHUNK)  # (its view: the reader task's own, D127)
+        self._lmv = memoryview(bytearray(MAX_LINE))  # the line buffer, only as a view
+        self._llen = 0  # bytes of the current line in it; -1: the current line
+        # overflowed, drop it up to its LF
         self._ipd = False  # the current line so far reads "+IPD,"...
         self._need = 0  # binary payload bytes still to come
         self._to_stream = False  # that payload belongs to the TCP stream
@@ -54,10 +52,11 @@ class LineReader:
         r = self._r
         into = getattr(r, "readinto", None)
         rx = self._rxbuf
+        mv = memoryview(rx)
         while True:
             try:
                 if into is not None:
-                    n = await into(self._rxmv)
+                    n = await into(mv)
                 else:  # CPython's StreamReader has no readinto
                     chunk = await r.read(_RX_CHUNK)
                     n = len(chunk)
@@ -71,27 +70,30 @@ class LineReader:
                 self._finish("PORT")
                 self._wake.set()
                 return
-            self._feed(n)
+            self._feed(n, mv)
 
     def _split(self, data):
         # feed bytes from elsewhere (tests, fuzz) through the chunk buffer;
         # everything is consumed (a partial line waits in the line buffer)
         mv = memoryview(data)
+        rv = memoryview(self._rxbuf)
         i = 0
         while i < len(data):
             k = len(data) - i
             if k > _RX_CHUNK:
                 k = _RX_CHUNK
             self._rxbuf[:k] = mv[i : i + k]
-            self._feed(k)
+            self._feed(k, rv)
             i += k
         return b""
 
-    def _feed(self, n):
-        # split _rxbuf[0:n] into prompt, payloads and lines (collected in _lbuf)
+    def _feed(self, n, mv=None):
+        # split _rxbuf[0:n] into prompt, payloads and lines (collected in _lmv); mv: a
+        # view of _rxbuf (the reader's; made here when none is given)
         b = self._rxbuf
-        mv = self._rxmv
-        lb = self._lbuf
+        if mv is None:
+            mv = memoryview(b)
+        lb = self._lmv
         i = 0
         while i < n:
             if self._need:
@@ -100,14 +102,14 @@ class LineReader:
                 i += take
                 self._need -= take
                 continue
-            if self._lover:  # drop the rest of an over-long line
+            ll = self._llen
+            if ll < 0:  # drop the rest of an over-long line
                 j = b.find(b"\n", i, n)
                 if j < 0:
                     return
                 i = j + 1
-                self._lover = False
+                self._llen = 0
                 continue
-            ll = self._llen
             c = b[i]
             if ll == 0:
                 if c == 13 or c == 10 or c == 0:
@@ -146,9 +148,8 @@ class LineReader:
             k = end - i
             if ll + k > MAX_LINE:
                 self.counters["stray"] += 1
-                self._llen = 0
+                self._llen = -1 if j < 0 else 0
                 self._ipd = False
-                self._lover = j < 0
                 i = n if j < 0 else j + 1
                 continue
             lb[ll : ll + k] = mv[i:end]
@@ -213,7 +214,7 @@ class LineReader:
                     if line.startswith("+CMGS:"):
                         self.late_cmgs = True
                 return
-            if self._until_ip and at.looks_like_ip(line):
+            if "IP" in self._until and at.looks_like_ip(line):
                 self._lines.append(line)
                 self._finish("IP")
                 return

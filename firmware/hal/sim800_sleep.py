@@ -43,8 +43,7 @@ class SleepRoom:
         self._t_awake_wait = False  # DTR just went low: wait before the next write
         if dtr_pin is not None:
             dtr_pin.value(0)  # awake from the start
-        for k in ("dozes", "dtr_wakes", "ri"):
-            self.counters[k] = 0
+        # its counters dozes, dtr_wakes and ri are among sim800's (one table, D127)
 
     def ring(self, *_pin):
         # RI handler: IRQ context on a board (no allocation, no asyncio)

@@ -32,7 +32,7 @@
 import asyncio
 
 from firmware.tasks.session import LinkSession
-from ovms.aio import ticks_diff, wait_event
+from ovms.aio import Flag, ticks_diff
 from ovms.compat import const
 from ovms.config import PARAM_REGPHONE
 from ovms.mqtt import codec, topics
@@ -70,7 +70,7 @@ class MqttUplink(LinkSession):
         self._tx_at = 0  # ticks of the last packet written
         self._cmds = []  # [(response topic, text)]
         self._connack = None
-        self._connack_ev = asyncio.Event()
+        self._connack_ev = Flag()  # D127: its timed wait makes no task
         self.commands = self.commands_dropped = self.retained_cmds = self.metrics_out = 0
 
     # ---- public -------------------------------------------------------------------
@@ -125,7 +125,7 @@ class MqttUplink(LinkSession):
             cid = topics.client_id(self.cfg.params)
             await self._write(codec.connect(cid, keepalive, conn[2], conn[4], will))
             reader = asyncio.create_task(self._reader(stream))
-            if not await wait_event(self._connack_ev, self.t.connect_timeout_ms):
+            if not await self._connack_ev.wait_ms(self.t.connect_timeout_ms):
                 raise OSError("no CONNACK")
             if self._err is not None:
                 raise self._err

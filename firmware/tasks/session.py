@@ -19,7 +19,7 @@
 import asyncio
 
 from ovms import log
-from ovms.aio import sleep_ms, ticks_diff, ticks_ms, wait_event
+from ovms.aio import Flag, sleep_ms, ticks_diff, ticks_ms
 
 
 def backoff_ms(t, n, randbytes):
@@ -60,7 +60,7 @@ class LinkSession:
         self._t0 = self.clock()
         self._stream = None
         self._lock = asyncio.Lock()  # one writer at a time (wire order)
-        self._wake = asyncio.Event()  # the session must end (error, kick, stop)
+        self._wake = Flag()  # the session must end (error, kick, stop); D127: no task per wait
         self._err = None
         self._fatal = None  # a bug in the reader or ticker: run() raises it
         self._stop = False
@@ -116,7 +116,7 @@ class LinkSession:
                 self.last_backoff_ms = delay
                 self.progress += 1
                 self._wake.clear()
-                await wait_event(self._wake, delay)
+                await self._wake.wait_ms(delay)
                 if self._fatal is not None:
                     raise self._fatal
         finally:
