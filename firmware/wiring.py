@@ -174,7 +174,7 @@ async def _uplink(app):
         app.fw,
         randbytes=os.urandom,
         handler=handler,
-        timing=Timing(port=port),
+        timing=Timing(port=port, drain_bytes=getattr(b, "UPLINK_DRAIN_BYTES", 1460)),
         outbox=parts.outbox(b, "srv"),
         sms_outbox=app.sms_outbox,
     )

@@ -404,7 +404,7 @@ class _SegmentStream:
         self.pending = []
 
 
-def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
+def _entry_by_entry(drain_bytes):
     # D103: the uplink reads, formats, encrypts and writes one outbox entry at a time
     # and drains whenever a TCP segment's worth (1460 bytes) is written: never a window
     # of lines (clear or wire) held at once
@@ -418,7 +418,8 @@ def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
         for i in range(20):
             ob.put("R", "MP-0 HRT-X,%d,86400,%s" % (i, "v" * 300))
         ob.put("P", "MP-0 PAan alert")
-        up = Uplink(None, v.cfg, v, None, randbytes=os.urandom, timing=_timing(1), outbox=ob)
+        t = _timing(1, drain_bytes=drain_bytes)
+        up = Uplink(None, v.cfg, v, None, randbytes=os.urandom, timing=t, outbox=ob)
         up.sender.window = 24
         up.sender.login()
         key = b"k" * 16
@@ -440,14 +441,28 @@ def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
         assert [m.split(",")[3] for m in lines[1:21]] == ["%d" % i for i in range(20)]
         assert lines[21] == "MP-0 PAan alert"
         assert lines[22] == "MP-0 h21,0,*-Log-Notification,0,86400,A,an alert"
-        assert max([sum([len(w) for w in d]) for d in st.drains]) <= 1460
-        assert len(st.drains) == 7  # 3 wire lines of 434-438 bytes per segment
         assert up.lines_out == 23 and up.bytes_out == sum([len(w) for d in st.drains for w in d])
         assert up.sender.inflight == list(range(1, 22))
-        # one entry read per line written; never more than a segment's lines waiting
-        assert read[:5] == [1, 2, 3, 4, 1] and max(read) == 4
+        return st.drains, read
 
-    run_async(main())
+    return run_async(main())
+
+
+def test_outbox_goes_entry_by_entry_at_most_a_segment_per_drain_d103():
+    drains, read = _entry_by_entry(1460)
+    assert max([sum([len(w) for w in d]) for d in drains]) <= 1460
+    assert len(drains) == 7  # 3 wire lines of 434-438 bytes per segment
+    # one entry read per line written; never more than a segment's lines waiting
+    assert read[:5] == [1, 2, 3, 4, 1] and max(read) == 4
+
+
+def test_a_64k_board_drains_every_512_bytes_d133():
+    # D133: UPLINK_DRAIN_BYTES = 512 (the heap board's): at most 512 bytes of wire lines
+    # wait for their CIPSEND; the same lines in the same order, more drains
+    drains, read = _entry_by_entry(512)
+    assert max([sum([len(w) for w in d]) for d in drains]) <= 512
+    assert len(drains) == 21  # S1 with the first record, then one 434-438-byte line each
+    assert read[:5] == [1, 2, 1, 1, 1] and max(read) == 2
 
 
 def test_login_code_is_loaded_for_the_login_only_d105():

@@ -51,6 +51,7 @@ class Board:
         8: "TWIZYHEAP",
         9: "HEAPPASS",
     }
+    UPLINK_DRAIN_BYTES = 512  # a 64 KB board's uplink drains every 512 bytes (D133)
     WDT_MS = 0
     TICK_MS = 1000
     STRICT = False  # production rules: a MemoryError is counted and the task restarted
