@@ -84,7 +84,8 @@ class ModelLink:
 
 class Car:
     # one module: the core, the outbox, a modelled uplink, the data counter and plan
-    def __init__(self, profile, budget="", nat_s=datause.NAT_TIMEOUT_S):
+    def __init__(self, profile, budget="", nat_s=datause.NAT_TIMEOUT_S, drain=0):
+        self.drain = drain  # the uplink's drain_bytes (D133); 0: one send per tick
         params = {0: "+4915100000000", 3: "SMS,IP", 4: "127.0.0.1", 8: VEHICLE, 9: "pw"}
         params[16] = profile
         params[17] = budget
@@ -139,7 +140,16 @@ class Car:
         self.writes.append(len(lines))
         n = sum(sizes)
         before = self.du.total()
-        self.du.sent(n)
+        if self.drain:  # a drain every `drain` bytes of wire lines, one CIPSEND each (D133)
+            part = 0
+            for k in sizes:
+                if part and part + k > self.drain:
+                    self.du.sent(part)
+                    part = 0
+                part += k
+            self.du.sent(part)
+        else:
+            self.du.sent(n)
         total = self.du.total() - before
         for i in range(len(lines)):
             k = kinds if kinds is not None else kind_of(lines[i])
@@ -230,12 +240,12 @@ class Car:
 
 
 def run(frames, profiles=("rt25", "economy"), gps=None, until_s=None, budget="", nat_s=None,
-        on_second=None):  # fmt: skip
+        on_second=None, drain=0):  # fmt: skip
     # frames: (t_us, can_id, data) in time order; gps(t_s) -> new fixes to feed, or None;
     # on_second(t_s, cars) after every second. -> the cars (one per profile) after
     # ticking up to the last frame (or until_s) + 20 min
     nat_s = datause.NAT_TIMEOUT_S if nat_s is None else nat_s
-    cars = [Car(p, budget, nat_s) for p in profiles]
+    cars = [Car(p, budget, nat_s, drain) for p in profiles]
     cars[0].on_second = on_second
     slot = bytearray(8)
     t_next = None

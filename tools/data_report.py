@@ -3,7 +3,7 @@
 # traces. Licence: MIT (this project). Host tool (CPython and the MicroPython unix port).
 #
 #   python3 -m tools.data_report [--scenario day] [--seed 1] [--traces LOG...]
-#        [--budget KB] [--nat S] [--quiet]
+#        [--budget KB] [--nat S] [--drain BYTES] [--quiet]
 #
 # Fast: no sockets and no asyncio. One frame stream feeds two modelled modules side by
 # side, one per profile (tools/data_model.py: the firmware's core and data plan around a
@@ -148,7 +148,8 @@ def month_mb(day_bytes, drive_bytes, drive_s):
 
 
 def main(argv):
-    opts = {"scenario": "day", "seed": "1", "budget": "", "nat": str(datause.NAT_TIMEOUT_S)}
+    opts = {"scenario": "day", "seed": "1", "budget": "", "nat": str(datause.NAT_TIMEOUT_S),
+            "drain": "0"}  # fmt: skip
     traces = []
     quiet = False
     i = 0
@@ -164,10 +165,11 @@ def main(argv):
             opts[a[2:]] = argv[i]
         else:
             print("usage: python3 -m tools.data_report [--scenario day|charge|drive|parked] "
-                  "[--seed N] [--budget KB] [--nat S] [--quiet] [--traces LOG...]")  # fmt: skip
+                  "[--seed N] [--budget KB] [--nat S] [--drain BYTES] [--quiet] "
+                  "[--traces LOG...]")  # fmt: skip
             return 2
         i += 1
-    for k in ("seed", "nat"):
+    for k in ("seed", "nat", "drain"):
         if not opts[k].isdigit():
             print("data-report: --%s takes a number" % k)
             return 2
@@ -190,7 +192,8 @@ def main(argv):
         name = "virtual Twizy %r, day 2 (seed %d) after day 1 (seed %s)" % (
             opts["scenario"], int(opts["seed"]) + 1, opts["seed"])  # fmt: skip
     meter = Meter(events, from_s)
-    cars = run(frames, gps=gps, budget=opts["budget"], nat_s=int(opts["nat"]), on_second=meter)
+    cars = run(frames, gps=gps, budget=opts["budget"], nat_s=int(opts["nat"]), on_second=meter,
+               drain=int(opts["drain"]))  # fmt: skip
     span_s = cars[0].now - from_s
     budget = (opts["budget"] + " KB") if opts["budget"] else "none"
     print("data-report: %s; %d s measured; NAT timeout %s s; budget %s" % (

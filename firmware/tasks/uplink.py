@@ -61,7 +61,8 @@ class Timing:
         # worth. D133: what is written waits in the modem's stream until it is sent, the
         # largest transient of the uplink's sends; a 64 KB board drains every 512 bytes
         # (its board file's UPLINK_DRAIN_BYTES), paying a segment header per 512 bytes of
-        # a burst: make data-report economy 0.425 -> 0.437 MB/month, rt25 11.89 -> 12.52
+        # a burst (tools.data_report --drain 512: economy 0.425 -> 0.437 MB/month, rt25
+        # 11.89 -> 12.52)
         self.drain_bytes = 1460
         for k in kw:
             if not hasattr(self, k):
