@@ -138,6 +138,18 @@ async def stop_modem(emu, m):
     await emu.close()
 
 
+async def steps_until(cond, ms=5000):
+    # poll cond() every 1 ms asleep, at most ms times: a count of loop steps, not wall time
+    # (bounds a hang only; the supervisor tests) -> the last cond() value
+    from ovms.aio import sleep_ms
+
+    n = 0
+    while not cond() and n < ms:
+        await sleep_ms(1)
+        n += 1
+    return cond()
+
+
 async def wait_until(cond, ms=5000, step_ms=10):
     # poll cond() until true or ms elapsed; returns the last cond() value
     from ovms.aio import sleep_ms, ticks_diff, ticks_ms

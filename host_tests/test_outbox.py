@@ -226,12 +226,17 @@ def test_clock_behind_the_journal_shifts_old_times_d40():
         rmtree(d)
 
 
+def _failing_outbox(d):
+    # an outbox of at most 4 RAM entries whose every flash append fails (no such folder)
+    ob = Outbox(d + "/srv", Clock(), ram_max=4)
+    ob.j.prefix = d + "/missing/srv"
+    return ob
+
+
 def test_failed_flash_write_keeps_entries_then_drops_the_oldest():
     d = tmpdir("ro")
     try:
-        c = Clock()
-        ob = Outbox(d + "/srv", c, ram_max=4)
-        ob.j.prefix = d + "/missing/srv"  # every append fails: no such folder
+        ob = _failing_outbox(d)
         for i in range(10):
             assert ob.put("R", "r%d" % i)
         assert ob.j.failed > 0
@@ -266,9 +271,7 @@ def test_ram_holds_at_most_eight_entries_or_640_payload_bytes_d131():
 def test_flash_that_keeps_failing_does_not_grow_the_segment_list():
     d = tmpdir("segs")
     try:
-        c = Clock()
-        ob = Outbox(d + "/srv", c, ram_max=4)
-        ob.j.prefix = d + "/missing/srv"  # every append fails: no such folder
+        ob = _failing_outbox(d)
         for i in range(200):
             ob.put("R", "r%d" % i)
         assert ob.j.failed >= 190 and len(ob.j.segs) <= 1

@@ -59,8 +59,8 @@ class _FailingLoad:
         lazy.load = self.real
 
 
-def test_command_unloads_its_code_and_the_next_one_loads_it_again():
-    fw, _cfg, _ = make()
+def _counting_loads():
+    # lazy.load noting each name it loads -> (the names, the real load to put back)
     loads = []
     real = lazy.load
 
@@ -69,6 +69,12 @@ def test_command_unloads_its_code_and_the_next_one_loads_it_again():
         return real(name)
 
     lazy.load = counting
+    return loads, real
+
+
+def test_command_unloads_its_code_and_the_next_one_loads_it_again():
+    fw, _cfg, _ = make()
+    loads, real = _counting_loads()
     try:
         assert fw.handle(OWNER, "PARAMS?") == _PARAMS
         assert not _per_sms_loaded()  # neither in sys.modules nor on the ovms package
@@ -221,14 +227,7 @@ def test_every_sms_unloads_the_handling_code():
     # once and leaves nothing loaded
     fw, _cfg, _ = make()
     fw.net.server_ok = True
-    loads = []
-    real = lazy.load
-
-    def counting(name):
-        loads.append(name)
-        return real(name)
-
-    lazy.load = counting
+    loads, real = _counting_loads()
     try:
         assert fw.handle(OWNER, "PARAMS?") == _PARAMS
         assert not _per_sms_loaded()

@@ -5,6 +5,7 @@
 import asyncio
 
 from support import run_async
+from support import steps_until as _until
 
 from firmware.progress import Progress, car_quiet
 from firmware.simclock import VirtualClock
@@ -35,15 +36,6 @@ class _Flaky:
         self.running = True
         while True:
             await sleep_ms(5)
-
-
-async def _until(cond, ms=5000):
-    # bounds a hang only: polls cond() every ms step
-    n = 0
-    while not cond() and n < ms:
-        await sleep_ms(1)
-        n += 1
-    return cond()
 
 
 def test_exception_logged_counted_restarted():

@@ -7,6 +7,7 @@
 import asyncio
 
 from support import run_async
+from support import steps_until as _until
 
 from firmware import supervisor
 from firmware.supervisor import Supervisor
@@ -46,15 +47,6 @@ class _Job:
         self.running = True
         while True:
             await sleep_ms(5)
-
-
-async def _until(cond, ms=5000):
-    # bounds a hang only: polls cond() every ms step
-    n = 0
-    while not cond() and n < ms:
-        await sleep_ms(1)
-        n += 1
-    return cond()
 
 
 def test_a_healthy_job_is_its_own_task():
