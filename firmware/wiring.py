@@ -167,6 +167,8 @@ async def _uplink(app):
         send_ussd=modem.ussd if modem else None,
         send_at=modem.cmd if modem else None,
     )
+    timing = Timing(port=port)
+    timing.drain_bytes = getattr(b, "UPLINK_DRAIN_BYTES", timing.drain_bytes)  # D133
     up = Uplink(
         open_stream,
         app.cfg,
@@ -174,7 +176,7 @@ async def _uplink(app):
         app.fw,
         randbytes=os.urandom,
         handler=handler,
-        timing=Timing(port=port, drain_bytes=getattr(b, "UPLINK_DRAIN_BYTES", 1460)),
+        timing=timing,
         outbox=parts.outbox(b, "srv"),
         sms_outbox=app.sms_outbox,
     )

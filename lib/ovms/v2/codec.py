@@ -43,7 +43,7 @@ class Session:
 
     def encode(self, clear):
         # clear message (str) -> base64 text of RC4(clear), no CR LF
-        return b64encode(self.tx.crypt(clear.encode()))
+        return self.wire(clear).decode()
 
     def wire(self, clear):
         # one message -> its wire line's bytes without the CR LF (the uplink writes
